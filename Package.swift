@@ -1,0 +1,56 @@
+// swift-tools-version: 6.1
+// Kiln: a model conversion and optimization toolchain. See README.md and DESIGN notes.
+import PackageDescription
+
+/// libonnx needs these defines to match how Debian built it.
+let onnxDefines: [CXXSetting] = [
+  .define("ONNX_NAMESPACE", to: "onnx"),
+  .define("ONNX_ML", to: "1"),
+]
+
+let package = Package(
+  name: "Kiln",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "kiln", targets: ["kiln"]),
+    .library(name: "Kiln", targets: ["Kiln"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
+    .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+  ],
+  targets: [
+    .target(
+      name: "ONNXProto",
+      dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
+    ),
+    .target(
+      name: "CONNX",
+      cxxSettings: onnxDefines,
+      linkerSettings: [
+        .linkedLibrary("onnx"),
+        .linkedLibrary("onnx_proto"),
+        .linkedLibrary("protobuf"),
+        .linkedLibrary("stdc++"),
+      ]
+    ),
+    .target(name: "KilnIR"),
+    .target(
+      name: "KilnONNX",
+      dependencies: [
+        "KilnIR", "ONNXProto", "CONNX",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ]
+    ),
+    .target(name: "Kiln", dependencies: ["KilnIR", "KilnONNX"]),
+    .executableTarget(
+      name: "kiln",
+      dependencies: ["Kiln", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+    ),
+    .testTarget(name: "KilnIRTests", dependencies: ["KilnIR"]),
+    .testTarget(name: "CONNXTests", dependencies: ["CONNX"]),
+    .testTarget(name: "KilnONNXTests", dependencies: ["KilnONNX", "KilnIR"]),
+    .testTarget(name: "KilnTests", dependencies: ["Kiln", "kiln"]),
+  ],
+  cxxLanguageStandard: .cxx17
+)
