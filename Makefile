@@ -1,0 +1,38 @@
+# Kiln: the two commands a user needs are `make demo` and `make test`; both install what is
+# missing first (scripts/setup.sh), so they work on a bare Debian machine.
+
+SWIFT      ?= swift
+KILN       ?= .build/debug/kiln
+DEMO_MODEL ?= fixtures/mnist-small.onnx
+VENV_PYTHON = .venv/bin/python
+
+.PHONY: all setup build demo test bench clean distclean
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	$(SWIFT) build
+
+demo: build
+	$(KILN) inspect $(DEMO_MODEL)
+	@mkdir -p out
+	$(KILN) convert $(DEMO_MODEL) -o out/roundtrip.onnx --pipeline none
+	$(KILN) inspect out/roundtrip.onnx
+
+test: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+	KILN=$(abspath $(KILN)) $(VENV_PYTHON) -m pytest -q Tests/oracle
+
+bench: setup
+	bash Benchmarks/run.sh
+
+clean:
+	rm -rf .build out .pytest_cache
+
+# Also removes the oracle venv; the next setup recreates it.
+distclean: clean
+	rm -rf .venv

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Installs what Kiln needs to build and test on a bare Debian machine: system packages with
+# apt-get and the Python oracle packages in .venv. Idempotent, and quick when nothing is missing.
+# Environment: PYTHON (default python3) is the interpreter that creates .venv.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+PYTHON="${PYTHON:-python3}"
+VENV="$ROOT/.venv"
+REQUIREMENTS="$ROOT/scripts/requirements-oracle.txt"
+STAMP="$VENV/.kiln-requirements"
+
+# pkg-config lets SwiftPM find OpenBLAS's headers (the CBLAS system-library module).
+APT_PACKAGES=(
+  libonnx-dev
+  libprotobuf-dev
+  protobuf-compiler
+  libopenblas-dev
+  libonnx-testdata
+  pkg-config
+)
+
+log() { echo "setup: $*"; }
+die() { echo "setup: error: $*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo "$@"
+  else
+    die "need root (or sudo) to run: $*"
+  fi
+}
+
+is_installed() {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
+}
+
+APT_UPDATED=0
+apt_install() {
+  command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install by hand: $*"
+  if [ "$APT_UPDATED" -eq 0 ]; then
+    log "apt-get update"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+    APT_UPDATED=1
+  fi
+  log "apt-get install $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >/dev/null
+}
+
+# 1. System packages.
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  is_installed "$pkg" || missing+=("$pkg")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  apt_install "${missing[@]}"
+else
+  log "system packages present"
+fi
+
+# 2. The oracle venv. Recreate it when its interpreter no longer runs.
+if [ -e "$VENV" ] && ! "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then
+  log "removing broken .venv"
+  rm -rf "$VENV"
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  if ! command -v "$PYTHON" >/dev/null 2>&1; then
+    apt_install python3-venv
+    PYTHON=python3
+  fi
+  log "creating .venv with $("$PYTHON" --version 2>&1)"
+  if ! "$PYTHON" -m venv "$VENV" >/dev/null 2>&1; then
+    # Debian's python3 creates venvs only with python3-venv (ensurepip) installed.
+    rm -rf "$VENV"
+    apt_install python3-venv
+    "$PYTHON" -m venv "$VENV" || die "python3 -m venv failed"
+  fi
+fi
+
+if [ -f "$STAMP" ] && cmp -s "$REQUIREMENTS" "$STAMP"; then
+  log "python packages present"
+else
+  log "pip install -r scripts/requirements-oracle.txt"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$REQUIREMENTS"
+  cp "$REQUIREMENTS" "$STAMP"
+fi
+
+log "done"
