@@ -45,7 +45,10 @@ let package = Package(
     .target(name: "Kiln", dependencies: ["KilnIR", "KilnONNX"]),
     .executableTarget(
       name: "kiln",
-      dependencies: ["Kiln", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+      dependencies: [
+        "Kiln", "KilnIR", "KilnONNX",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
     ),
     .testTarget(name: "KilnIRTests", dependencies: ["KilnIR"]),
     .testTarget(name: "CONNXTests", dependencies: ["CONNX"]),
