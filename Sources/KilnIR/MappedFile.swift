@@ -58,6 +58,18 @@ public final class MappedFile: @unchecked Sendable {
     return try body(UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count))
   }
 
+  /// Tells the kernel that the pages covering `range` are not needed for now, so they leave
+  /// this process's resident memory; reading them again faults them back in from the file.
+  /// Used after streaming a weight to an output, to keep peak memory near what is in use.
+  public func dropResidentPages(in range: Range<Int>) {
+    guard let base, !range.isEmpty else { return }
+    let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let start = (range.lowerBound + pageSize - 1) / pageSize * pageSize
+    let end = range.upperBound / pageSize * pageSize
+    guard end > start else { return }
+    madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, Int32(MADV_DONTNEED))
+  }
+
   /// Calls `body` with the whole file.
   public func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
     try withBytes(in: 0..<count, body)

@@ -100,6 +100,12 @@ public struct Tensor: Sendable {
     }
   }
 
+  /// Lets mapped bytes leave resident memory after a one-time read (see
+  /// `MappedFile.dropResidentPages`); other storage is left alone.
+  public func dropResidentPages() {
+    if case .mapped(let file, let range) = storage { file.dropResidentPages(in: range) }
+  }
+
   /// The raw element bytes as `Data` (a copy; prefer `withRawBytes` for large tensors).
   public func rawData() throws -> Data {
     try withRawBytes { Data($0) }

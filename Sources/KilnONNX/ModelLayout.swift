@@ -120,6 +120,7 @@ struct ModelLayout {
       guard let source = piece.rawSource else { continue }
       try file.pad(toMultipleOf: Self.alignment(for: Int64(piece.rawLength)))
       try source.withRawBytes { try file.write($0) }
+      source.dropResidentPages()
     }
   }
 
@@ -138,6 +139,7 @@ struct ModelLayout {
       guard let source = piece.rawSource, !piece.isExternal else { continue }
       try writeFieldHeader(Field.tensorRawData, piece.rawLength, to: sink)
       try source.withRawBytes { try sink.write($0) }
+      source.dropResidentPages()
     }
     try sink.write(graphRest)
   }
