@@ -10,6 +10,11 @@ import ONNXProto
 enum TypedTensorData {
   /// The raw bytes for the typed fields of `tensor`.
   static func rawBytes(of tensor: Onnx_TensorProto, dataType: DataType) throws -> Data {
+    if tensor.floatData.isEmpty && tensor.int32Data.isEmpty && tensor.int64Data.isEmpty
+      && tensor.doubleData.isEmpty && tensor.uint64Data.isEmpty
+    {
+      return Data()
+    }
     switch dataType {
     case .float, .complex64: return bytes(of: tensor.floatData)
     case .double, .complex128: return bytes(of: tensor.doubleData)
