@@ -135,7 +135,12 @@ extension ExternalData {
   public func map() throws -> (MappedFile, Range<Int>) {
     let file = try MappedFile(path: path)
     let start = Int(offset)
-    let end = length.map { start + Int($0) } ?? file.count
+    var end = file.count
+    if let length {
+      // A hostile offset and length may not fit in an Int together.
+      let (sum, overflow) = start.addingReportingOverflow(Int(length))
+      end = overflow ? Int.max : sum
+    }
     guard start >= 0, start <= end, end <= file.count else {
       throw KilnError.badInput(
         "external data '\(location)' needs bytes \(start)..<\(end) but the file has \(file.count)",
