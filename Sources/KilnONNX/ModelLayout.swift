@@ -7,13 +7,14 @@ import SwiftProtobuf
 
 /// The serialized pieces of a model and their sizes. Protobuf puts each message's length
 /// before its content, so the writer first encodes every small message and measures every
-/// weight, then streams them in one pass.
+/// weight, then streams them in one pass. Fields are written in field-number order, as
+/// protobuf's own serializers do, so an unchanged model comes out byte-identical.
 struct ModelLayout {
-  private var header: Data
+  private var header: SplitMessage
   private var nodes: [Data]
   private var initializers: [TensorPiece]
-  private var initializerHeaders: [Data] = []
-  private var graphRest: Data
+  private var initializerHeaders: [SplitMessage] = []
+  private var graphRest: SplitMessage
 
   /// Field numbers in ModelProto, GraphProto and TensorProto.
   private enum Field {
@@ -26,15 +27,17 @@ struct ModelLayout {
   init(model: Model) throws {
     let exporter = ONNXExporter()
     let (nodeProtos, pieces, rest) = try exporter.graphPieces(model.graph)
-    header = try exporter.modelHeader(model).serializedData()
+    header = try SplitMessage(exporter.modelHeader(model).serializedData(), before: Field.modelGraph)
     nodes = try nodeProtos.map { try $0.serializedData() }
     initializers = pieces
-    graphRest = try rest.serializedData()
+    graphRest = try SplitMessage(rest.serializedData(), before: Field.graphInitializer)
     try encodeInitializerHeaders()
   }
 
   private mutating func encodeInitializerHeaders() throws {
-    initializerHeaders = try initializers.map { try $0.header.serializedData() }
+    initializerHeaders = try initializers.map {
+      try SplitMessage($0.header.serializedData(), before: Field.tensorRawData)
+    }
   }
 
   /// The size of the model file with the current placement.
@@ -126,22 +129,26 @@ struct ModelLayout {
 
   /// Streams the model message.
   func writeModel(to sink: ByteSink) throws {
-    try sink.write(header)
+    try sink.write(header.low)
     try writeFieldHeader(Field.modelGraph, graphSize, to: sink)
     for node in nodes {
       try writeFieldHeader(Field.graphNode, node.count, to: sink)
       try sink.write(node)
     }
+    try sink.write(graphRest.low)
     for index in initializers.indices {
       try writeFieldHeader(Field.graphInitializer, tensorSize(index), to: sink)
-      try sink.write(initializerHeaders[index])
+      try sink.write(initializerHeaders[index].low)
       let piece = initializers[index]
-      guard let source = piece.rawSource, !piece.isExternal else { continue }
-      try writeFieldHeader(Field.tensorRawData, piece.rawLength, to: sink)
-      try source.withRawBytes { try sink.write($0) }
-      source.dropResidentPages()
+      if let source = piece.rawSource, !piece.isExternal {
+        try writeFieldHeader(Field.tensorRawData, piece.rawLength, to: sink)
+        try source.withRawBytes { try sink.write($0) }
+        source.dropResidentPages()
+      }
+      try sink.write(initializerHeaders[index].high)
     }
-    try sink.write(graphRest)
+    try sink.write(graphRest.high)
+    try sink.write(header.high)
   }
 
   private func writeFieldHeader(_ field: Int, _ length: Int, to sink: ByteSink) throws {
@@ -149,4 +156,26 @@ struct ModelLayout {
     WireEncoding.appendLengthDelimitedHeader(field: field, length: length, to: &bytes)
     try sink.write(bytes)
   }
+}
+
+/// A serialized message cut in two: the fields numbered below a given field, and the rest, so
+/// that a field written separately (a graph, the nodes, raw tensor bytes) can go between them.
+struct SplitMessage {
+  var low = Data()
+  var high = Data()
+
+  init(_ serialized: Data, before field: Int) throws {
+    try serialized.withUnsafeBytes { bytes in
+      var scanner = WireScanner(bytes, range: 0..<bytes.count)
+      while let next = try scanner.next() {
+        if next.number < field {
+          low.append(contentsOf: bytes[next.range])
+        } else {
+          high.append(contentsOf: bytes[next.range])
+        }
+      }
+    }
+  }
+
+  var count: Int { low.count + high.count }
 }
