@@ -128,8 +128,13 @@ def test_roundtrip(model_id, model_path, run_kiln, counts, tmp_path):
     else:
         hit["protobuf"] = (f"message equal: {same_message}, deterministic serialization "
                            f"equal: {same_serialization}")
+    # An unchanged model must come back byte for byte: Kiln writes fields in field-number
+    # order, as protobuf's serializers do.
     if original_bytes == output_bytes:
         counts["byte-identical"] += 1
+    else:
+        problems.append(f"bytes: the output ({len(output_bytes)} bytes) differs from the "
+                        f"original ({len(original_bytes)} bytes)")
 
     # checker
     original_check = _check(original)
