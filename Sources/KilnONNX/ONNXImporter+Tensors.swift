@@ -19,8 +19,15 @@ extension ONNXImporter {
     guard header.dims.allSatisfy({ $0 >= 0 }) else {
       throw KilnError.badInput("tensor '\(header.name)' has a negative dimension \(header.dims)", file: file)
     }
-    if !tensor.isExternal && dataType.isKnown {
-      try tensor.validateSize()
+    if dataType.isKnown {
+      do {
+        try tensor.validateSize()
+      } catch let error as KilnError {
+        guard case .external(let reference) = storage else { throw error }
+        throw KilnError.badInput(
+          error.message + " in external data '\(reference.location)'", file: file,
+          hint: "the external-data file may be truncated, or its offset or length wrong")
+      }
     }
     return tensor
   }
@@ -68,11 +75,15 @@ extension ONNXImporter {
         "tensor '\(header.name)' is marked external but has no location", file: file)
     }
     let path = try resolver.resolve(location, tensor: header.name)
-    let reference = ExternalData(location: location, path: path, offset: offset, length: length)
+    var reference = ExternalData(location: location, path: path, offset: offset, length: length)
     do {
-      _ = try reference.map()
+      // The extent is made explicit so that the tensor's size is checked against its dims.
+      reference.length = Int64(try reference.map().1.count)
     } catch let error as KilnError {
-      throw KilnError.badInput("tensor '\(header.name)': " + error.message, file: file, hint: error.hint)
+      let detail =
+        error.message.contains("'\(location)'")
+        ? error.message : "external data '\(location)': \(error.message)"
+      throw KilnError.badInput("tensor '\(header.name)': " + detail, file: file, hint: error.hint)
     }
     return reference
   }
