@@ -19,6 +19,11 @@ extension ONNXImporter {
     guard header.dims.allSatisfy({ $0 >= 0 }) else {
       throw KilnError.badInput("tensor '\(header.name)' has a negative dimension \(header.dims)", file: file)
     }
+    guard Self.elementCountFits(header.dims) else {
+      throw KilnError.badInput(
+        "tensor '\(header.name)' has dimensions \(header.dims) whose element count is too large",
+        file: file, hint: "the model file may be corrupt")
+    }
     if dataType.isKnown {
       do {
         try tensor.validateSize()
@@ -30,6 +35,19 @@ extension ONNXImporter {
       }
     }
     return tensor
+  }
+
+  /// Whether the element count of `dims` is small enough that element and byte counts
+  /// cannot overflow (a hostile file can claim any dims).
+  static func elementCountFits(_ dims: [Int64]) -> Bool {
+    if dims.contains(0) { return true }
+    var count: Int64 = 1
+    for dim in dims {
+      let (product, overflow) = count.multipliedReportingOverflow(by: dim)
+      guard !overflow, product <= Int64.max / 128 else { return false }
+      count = product
+    }
+    return true
   }
 
   /// Builds an IR tensor from a fully decoded message (tensor attributes, subgraph weights).
