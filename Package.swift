@@ -52,8 +52,20 @@ let package = Package(
     ),
     .testTarget(name: "KilnIRTests", dependencies: ["KilnIR"]),
     .testTarget(name: "CONNXTests", dependencies: ["CONNX"]),
-    .testTarget(name: "KilnONNXTests", dependencies: ["KilnONNX", "KilnIR"]),
-    .testTarget(name: "KilnTests", dependencies: ["Kiln", "kiln"]),
+    .testTarget(
+      name: "KilnONNXTests",
+      dependencies: [
+        "KilnONNX", "KilnIR", "ONNXProto",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ]
+    ),
+    .testTarget(
+      name: "KilnTests",
+      dependencies: [
+        "Kiln", "kiln", "KilnONNX", "KilnIR", "ONNXProto",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ]
+    ),
   ],
   cxxLanguageStandard: .cxx17
 )
