@@ -56,8 +56,13 @@ public final class Graph {
     node.detach()
   }
 
-  /// Replaces the node list wholesale (for passes that reorder).
-  public func setNodes(_ newNodes: [Node]) { nodes = newNodes }
+  /// Replaces the node list wholesale (for passes that reorder). Nodes that are not in the
+  /// new list are detached from their values, so no use list points at a dropped node.
+  public func setNodes(_ newNodes: [Node]) {
+    let kept = Set(newNodes.map(ObjectIdentifier.init))
+    for node in nodes where !kept.contains(ObjectIdentifier(node)) { node.detach() }
+    nodes = newNodes
+  }
 
   /// Makes every reader of `old` read `new` instead, including graph outputs and subgraphs.
   public func replaceAllUses(of old: Value, with new: Value) {

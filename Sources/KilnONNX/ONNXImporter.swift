@@ -44,6 +44,12 @@ struct ONNXImporter {
     for proto in parts.nodes {
       graph.append(try importNode(proto, scope: scope))
     }
+    // ONNX requires topological order, but some exporters write nodes out of order.
+    if !graph.sortTopologically() {
+      throw KilnError.badInput(
+        "the nodes of graph '\(rest.name)' form a cycle", file: file,
+        hint: "a value feeds, directly or indirectly, the node that produces it")
+    }
     graph.outputs = try rest.output.map { info in
       guard let value = scope.lookup(info.name) else {
         throw KilnError.badInput(
