@@ -16,12 +16,9 @@ extension ONNXImporter {
       name: header.name, dataType: dataType, dims: header.dims, storage: storage,
       docString: header.docString,
       origin: SourceRecord(TensorOrigin(header: header, usedRawData: usedRawData)))
-    guard header.dims.allSatisfy({ $0 >= 0 }) else {
-      throw KilnError.badInput("tensor '\(header.name)' has a negative dimension \(header.dims)", file: file)
-    }
-    guard Self.elementCountFits(header.dims) else {
+    guard tensor.checkedElementCount != nil else {
       throw KilnError.badInput(
-        "tensor '\(header.name)' has dimensions \(header.dims) whose element count is too large",
+        "tensor '\(header.name)' has invalid dimensions \(header.dims) (negative, or too many elements)",
         file: file, hint: "the model file may be corrupt")
     }
     if dataType.isKnown {
@@ -35,19 +32,6 @@ extension ONNXImporter {
       }
     }
     return tensor
-  }
-
-  /// Whether the element count of `dims` is small enough that element and byte counts
-  /// cannot overflow (a hostile file can claim any dims).
-  static func elementCountFits(_ dims: [Int64]) -> Bool {
-    if dims.contains(0) { return true }
-    var count: Int64 = 1
-    for dim in dims {
-      let (product, overflow) = count.multipliedReportingOverflow(by: dim)
-      guard !overflow, product <= Int64.max / 128 else { return false }
-      count = product
-    }
-    return true
   }
 
   /// Builds an IR tensor from a fully decoded message (tensor attributes, subgraph weights).
