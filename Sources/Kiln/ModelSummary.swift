@@ -70,10 +70,19 @@ extension ModelSummary {
       outputs: graph.outputs.map(Port.init), nodeCount: allNodes.count,
       ops: histogram.map { OpCount(op: $0.key, count: $0.value) }
         .sorted { ($0.count, $1.op) > ($1.count, $0.op) },
-      initializerCount: tensors.count, parameterCount: tensors.reduce(0) { $0 + $1.elementCount },
-      parameterBytes: tensors.reduce(0) { $0 + $1.byteCount },
+      initializerCount: tensors.count, parameterCount: Self.saturatingSum(tensors.map { $0.checkedElementCount ?? .max }),
+      parameterBytes: Self.saturatingSum(tensors.map(\.byteCount)),
       externalDataFiles: Array(Set(tensors.compactMap(Self.externalLocation))).sorted(),
       metadata: Dictionary(model.metadata.map { ($0.key, $0.value) }, uniquingKeysWith: { $1 }))
+  }
+
+  /// A sum that stops at `Int64.max`: element counts of tensors of unknown element types are
+  /// not backed by data, so a hostile file can make them add up past any limit.
+  private static func saturatingSum(_ values: [Int64]) -> Int64 {
+    values.reduce(0) { total, value in
+      let (sum, overflow) = total.addingReportingOverflow(value)
+      return overflow ? .max : sum
+    }
   }
 
   private static func externalLocation(_ tensor: Tensor) -> String? {
