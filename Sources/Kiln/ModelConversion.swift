@@ -12,11 +12,17 @@ public struct ConversionOptions: Sendable {
   public var write: ONNXWriteOptions
   /// Allow the output to replace the input file.
   public var inPlace: Bool
+  /// Run ONNX's checker (libonnx) on the written model and report what it finds.
+  public var check: Bool
 
-  public init(pipeline: String = "none", write: ONNXWriteOptions = .init(), inPlace: Bool = false) {
+  public init(
+    pipeline: String = "none", write: ONNXWriteOptions = .init(), inPlace: Bool = false,
+    check: Bool = false
+  ) {
     self.pipeline = pipeline
     self.write = write
     self.inPlace = inPlace
+    self.check = check
   }
 }
 
@@ -25,6 +31,9 @@ public struct ConversionReport: Sendable {
   public var input: ModelSummary
   public var output: ONNXWriteSummary
   public var seconds: Double
+  /// What ONNX's checker said about the output, when asked: warnings about what libonnx 1.12
+  /// cannot check in newer models, and any problem it found. Advisory only.
+  public var checkerFindings: [String]
 }
 
 /// `kiln convert`: reads a model, runs a pipeline of passes over it, and writes it.
@@ -51,7 +60,22 @@ public enum ModelConversion {
     }
     let summary = ModelSummary(model: model, file: inputPath)
     let written = try ONNXModelWriter.write(model, to: outputPath, options: options.write)
-    return ConversionReport(input: summary, output: written, seconds: Date().timeIntervalSince(start))
+    let findings = options.check ? checkerFindings(outputPath) : []
+    return ConversionReport(
+      input: summary, output: written, seconds: Date().timeIntervalSince(start),
+      checkerFindings: findings)
+  }
+
+  /// ONNX's checker is advisory: libonnx 1.12 trails the ONNX releases Kiln reads, so what it
+  /// reports is shown to the user but never fails the conversion.
+  private static func checkerFindings(_ path: String) -> [String] {
+    do {
+      return try LibONNX.check(modelAt: path)
+    } catch let error as KilnError {
+      return ["the checker reports a problem: \(error.message)"]
+    } catch {
+      return ["the checker failed: \(error)"]
+    }
   }
 
   private static func refuseOverwritingInput(input: String, output: String, inPlace: Bool) throws {

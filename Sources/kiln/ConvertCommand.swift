@@ -41,6 +41,11 @@ struct ConvertCommand: ParsableCommand {
   @Flag(help: "Allow the output to replace the input file.")
   var inPlace = false
 
+  @Flag(
+    help: "Run ONNX's checker (libonnx 1.12) on the written model and print what it reports as warnings; never changes the exit code, since libonnx cannot fully check newer models."
+  )
+  var check = false
+
   @Flag(name: .shortAndLong, help: "Print nothing on success.")
   var quiet = false
 
@@ -58,8 +63,11 @@ struct ConvertCommand: ParsableCommand {
       pipeline: pipeline,
       write: ONNXWriteOptions(
         externalData: mode, externalDataLocation: externalDataName, sizeThreshold: sizeThreshold),
-      inPlace: inPlace)
+      inPlace: inPlace, check: check)
     let report = try ModelConversion.run(input: model, output: output, options: options)
+    for finding in report.checkerFindings {
+      FileHandle.standardError.write(Data("warning: \(output): \(finding)\n".utf8))
+    }
     guard !quiet else { return }
     var line = "wrote \(output) (\(ModelSummary.bytes(report.output.modelBytes))"
     if let data = report.output.externalDataPath {
