@@ -69,16 +69,16 @@ public struct KilnError: Error, CustomStringConvertible, Sendable, Equatable {
     return copy
   }
 
+  /// "node 'name' (Op): ", "Op: " or "", the way every Kiln message names where it is.
+  public static func locationPrefix(node: String?, op: String?) -> String {
+    if let node { return "node '\(node)'" + (op.map { " (\($0))" } ?? "") + ": " }
+    return op.map { "\($0): " } ?? ""
+  }
+
   public var description: String {
     var text = ""
     if let file { text += "\(file): " }
-    if let node {
-      text += "node '\(node)'"
-      if let op { text += " (\(op))" }
-      text += ": "
-    } else if let op {
-      text += "\(op): "
-    }
+    text += Self.locationPrefix(node: node, op: op)
     text += message
     if let hint { text += " (\(hint))" }
     return text

@@ -20,15 +20,7 @@ public struct VerificationIssue: Sendable, Hashable, CustomStringConvertible {
   }
 
   public var description: String {
-    var text = "graph '\(graph)': "
-    if let node {
-      text += "node '\(node)'"
-      if let op { text += " (\(op))" }
-      text += ": "
-    } else if let op {
-      text += "\(op): "
-    }
-    return text + message
+    "graph '\(graph)': " + KilnError.locationPrefix(node: node, op: op) + message
   }
 }
 
