@@ -8,7 +8,7 @@
  *   - out parameters are set to NULL (lengths to 0) first, so they are safe to free whatever
  *     the result;
  *   - no C++ exception ever leaves these functions, and inference runs with guards against
- *     the malformed nodes known to crash libonnx 1.12's shape inference (see CONNX.cpp).
+ *     the malformed nodes known to crash libonnx 1.12's shape inference (see SchemaGuards.cpp).
  *
  * libonnx 1.12 refuses IR versions above 8 and knows opsets up to 17 (ai.onnx) and 3
  * (ai.onnx.ml). The checker treats a newer model as advisory rather than refusing it; see
