@@ -13,6 +13,7 @@ struct InspectCommand: ParsableCommand {
       Shows the producer, IR version, opsets, inputs and outputs with element types and shapes
       (symbolic dims by name), the node count and op-type histogram, the parameter count and
       bytes, and the external-data files the weights are in. Weights are not read.
+      With --graph it prints the model's IR as stable, diffable text instead.
       """)
 
   @Argument(help: "The model file (ONNX).")
@@ -21,7 +22,22 @@ struct InspectCommand: ParsableCommand {
   @Flag(help: "Print the summary as JSON.")
   var json = false
 
+  @Flag(help: "Print the whole graph as text (one node per line) instead of the summary.")
+  var graph = false
+
+  @Flag(help: "With --graph, also print the declared type of every value.")
+  var types = false
+
+  func validate() throws {
+    if graph && json { throw ValidationError("--graph and --json exclude each other") }
+    if types && !graph { throw ValidationError("--types goes with --graph") }
+  }
+
   func run() throws {
+    if graph {
+      print(try ModelInspection.graphText(path: model, showTypes: types), terminator: "")
+      return
+    }
     let summary = try ModelInspection.run(path: model)
     if json {
       let encoder = JSONEncoder()
