@@ -50,20 +50,29 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
-    .testTarget(name: "KilnIRTests", dependencies: ["KilnIR"]),
+    // Helpers the test targets share: KilnIR-level ones (temporary folders, tensors, graph
+    // builders), and raw ONNX messages built by hand. The split keeps KilnIRTests off protobuf.
+    .target(name: "KilnTestSupport", dependencies: ["KilnIR"], path: "Tests/KilnTestSupport"),
+    .target(
+      name: "ONNXTestSupport",
+      dependencies: [
+        "KilnIR", "ONNXProto", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ],
+      path: "Tests/ONNXTestSupport"
+    ),
+    .testTarget(name: "KilnIRTests", dependencies: ["KilnIR", "KilnTestSupport"]),
     .testTarget(name: "CONNXTests", dependencies: ["CONNX"]),
     .testTarget(
       name: "KilnONNXTests",
       dependencies: [
-        "KilnONNX", "KilnIR", "ONNXProto",
+        "KilnONNX", "KilnIR", "ONNXProto", "KilnTestSupport", "ONNXTestSupport",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ]
     ),
     .testTarget(
       name: "KilnTests",
       dependencies: [
-        "Kiln", "kiln", "KilnONNX", "KilnIR", "ONNXProto",
-        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        "Kiln", "kiln", "KilnONNX", "KilnIR", "ONNXProto", "KilnTestSupport", "ONNXTestSupport",
       ]
     ),
   ],

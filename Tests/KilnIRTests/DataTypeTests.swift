@@ -1,6 +1,7 @@
 // DataType: names, lookup by name, bit widths and packed byte counts.
 
 import KilnIR
+import KilnTestSupport
 import Testing
 
 @Test func knownTypesHaveNames() {

@@ -1,6 +1,7 @@
 // Graph editing: inputs, setInput, remove and replaceAllUses keep use lists and producers right.
 
 import KilnIR
+import KilnTestSupport
 import Testing
 
 /// The (node, index) pairs in `value`'s use list, as comparable text.

@@ -2,6 +2,7 @@
 
 import Foundation
 import KilnIR
+import KilnTestSupport
 import Testing
 
 /// A small Conv model with a contrib op, absent optionals, an odd value name and a large weight.
@@ -59,13 +60,7 @@ private func convModel() -> Model {
   thenBranch.output(thenBranch.op("Relu", x, output: "t"))
   let elseBranch = GraphBuilder("else")
   elseBranch.output(elseBranch.op("Neg", x, output: "e"))
-  let result = b.node(
-    "If", [cond], outputs: ["y"], name: "if0",
-    attributes: [
-      Attribute("then_branch", .graph(thenBranch.graph)),
-      Attribute("else_branch", .graph(elseBranch.graph)),
-    ])
-  b.output(result[0])
+  b.output(b.ifNode(cond, then: thenBranch, else: elseBranch, output: "y", name: "if0"))
   let expected = """
     graph g(%x: float32[2], %cond: bool[]) -> (%y) {
       %y = If(%cond) {else_branch=graph else() -> (%e) {

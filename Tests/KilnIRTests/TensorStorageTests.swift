@@ -2,6 +2,7 @@
 
 import Foundation
 import KilnIR
+import KilnTestSupport
 import Testing
 
 /// A temporary file holding `bytes`, removed by the caller.

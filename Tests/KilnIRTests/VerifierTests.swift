@@ -2,6 +2,7 @@
 
 import Foundation
 import KilnIR
+import KilnTestSupport
 import Testing
 
 /// The messages of every issue the verifier finds in `graph`.
@@ -38,13 +39,7 @@ private func soundGraph() -> GraphBuilder {
   thenBranch.output(thenBranch.op("Relu", doubled, output: "t"))  // captures `doubled`
   let elseBranch = GraphBuilder("else")
   elseBranch.output(elseBranch.op("Neg", x, output: "e"))  // captures the graph input
-  let result = b.node(
-    "If", [cond], outputs: ["y"], name: "if",
-    attributes: [
-      Attribute("then_branch", .graph(thenBranch.graph)),
-      Attribute("else_branch", .graph(elseBranch.graph)),
-    ])
-  b.output(result[0])
+  b.output(b.ifNode(cond, then: thenBranch, else: elseBranch, output: "y", name: "if"))
 
   #expect(messages(b.graph) == [])
   try Verifier.verify(b.graph)

@@ -3,6 +3,7 @@
 import Foundation
 import KilnIR
 import KilnONNX
+import KilnTestSupport
 import Testing
 
 @Suite("Atomic writes")
@@ -38,39 +39,43 @@ struct AtomicWriteTests {
     ("inline", ONNXWriteOptions(externalData: .never)),
   ]
 
-  @Test("a failed write leaves an existing destination and its data file unchanged")
-  func existingDestinationKept() throws {
-    for (what, sabotage) in Self.sabotages {
-      for (modeName, options) in Self.modes {
+  /// Runs `body` for every sabotage and write mode, each in a fresh folder with an empty `out/`:
+  /// `body` gets the folder, the damaged model, the output path `out/out.onnx`, the options,
+  /// and a label naming the case.
+  static func forEachFailingWrite(
+    _ body: (TemporaryFolder, Model, String, ONNXWriteOptions, String) throws -> Void
+  ) throws {
+    for (what, sabotage) in sabotages {
+      for (modeName, options) in modes {
         try withTemporaryFolder { folder in
-          let model = try Self.modelWithDamagedData(in: folder, sabotage)
-          try FileManager.default.createDirectory(atPath: folder.file("out"), withIntermediateDirectories: false)
-          let output = folder.file("out/out.onnx")
-          try Data("previous model".utf8).write(to: URL(fileURLWithPath: output))
-          try Data("previous data".utf8).write(to: URL(fileURLWithPath: output + ".data"))
-          let refusal = expectBadInput { try ONNXModelWriter.write(model, to: output, options: options) }
-          #expect(refusal != nil, "data \(what), \(modeName) write")
-          #expect(try fileBytes(output) == Data("previous model".utf8), "data \(what), \(modeName)")
-          #expect(try fileBytes(output + ".data") == Data("previous data".utf8), "data \(what), \(modeName)")
-          #expect(try FileManager.default.contentsOfDirectory(atPath: folder.file("out")).sorted() == ["out.onnx", "out.onnx.data"])
+          let model = try modelWithDamagedData(in: folder, sabotage)
+          let output = try folder.folder("out") + "/out.onnx"
+          try body(folder, model, output, options, "data \(what), \(modeName)")
         }
       }
     }
   }
 
+  @Test("a failed write leaves an existing destination and its data file unchanged")
+  func existingDestinationKept() throws {
+    try Self.forEachFailingWrite { folder, model, output, options, label in
+      try Data("previous model".utf8).write(to: URL(fileURLWithPath: output))
+      try Data("previous data".utf8).write(to: URL(fileURLWithPath: output + ".data"))
+      let refusal = expectBadInput { try ONNXModelWriter.write(model, to: output, options: options) }
+      #expect(refusal != nil, "\(label) write")
+      #expect(try fileBytes(output) == Data("previous model".utf8), "\(label)")
+      #expect(try fileBytes(output + ".data") == Data("previous data".utf8), "\(label)")
+      #expect(try folder.contents("out") == ["out.onnx", "out.onnx.data"])
+    }
+  }
+
   @Test("a failed write creates no destination and leaves no temporary file")
   func noDestinationCreated() throws {
-    for (what, sabotage) in Self.sabotages {
-      for (modeName, options) in Self.modes {
-        try withTemporaryFolder { folder in
-          let model = try Self.modelWithDamagedData(in: folder, sabotage)
-          try FileManager.default.createDirectory(atPath: folder.file("out"), withIntermediateDirectories: false)
-          let output = folder.file("out/out.onnx")
-          let refusal = expectBadInput { try ONNXModelWriter.write(model, to: output, options: options) }
-          #expect(refusal != nil, "data \(what), \(modeName) write")
-          #expect(try FileManager.default.contentsOfDirectory(atPath: folder.file("out")) == [], "data \(what), \(modeName)")
-        }
-      }
+    try Self.forEachFailingWrite { folder, model, output, options, label in
+      let refusal = expectBadInput { try ONNXModelWriter.write(model, to: output, options: options) }
+      #expect(refusal != nil, "\(label) write")
+      let leftovers = try folder.contents("out")
+      #expect(leftovers == [], "\(label)")
     }
   }
 

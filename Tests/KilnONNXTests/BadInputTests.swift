@@ -3,7 +3,9 @@
 import Foundation
 import KilnIR
 import KilnONNX
+import KilnTestSupport
 import ONNXProto
+import ONNXTestSupport
 import Testing
 
 /// A deterministic pseudo-random generator (SplitMix64), so failures reproduce.
@@ -31,6 +33,9 @@ enum BadModelFile: String, CaseIterable, CustomTestStringConvertible, Sendable {
   func make(in folder: TemporaryFolder) throws -> String {
     let path = folder.file("\(rawValue).onnx")
     func write(_ data: Data) throws { try data.write(to: URL(fileURLWithPath: path)) }
+    func writeModel(_ initializer: Onnx_TensorProto) throws {
+      try writeMessage(modelProto(initializers: [initializer]), to: path)
+    }
     switch self {
     case .empty:
       try write(Data())
@@ -47,19 +52,12 @@ enum BadModelFile: String, CaseIterable, CustomTestStringConvertible, Sendable {
       try FileManager.default.removeItem(atPath: full)
       try write(bytes.prefix(bytes.count / 2))
     case .tensorProto:
-      var tensor = Onnx_TensorProto()
-      tensor.name = "w"
-      tensor.dataType = DataType.float.rawValue
-      tensor.dims = [2, 2]
-      tensor.rawData = littleEndianBytes([Float(1), 2, 3, 4])
+      let tensor = Onnx_TensorProto(
+        name: "w", dataType: .float, dims: [2, 2], rawData: littleEndianBytes([Float(1), 2, 3, 4]))
       try writeMessage(tensor, to: path)
     case .nodeProto:
-      var node = Onnx_NodeProto()
-      node.opType = "Relu"
-      node.input = ["X"]
-      node.output = ["Y"]
-      node.name = "relu"
-      node.domain = "com.example"
+      let node = Onnx_NodeProto(
+        opType: "Relu", inputs: ["X"], outputs: ["Y"], name: "relu", domain: "com.example")
       try writeMessage(node, to: path)
     case .graphProto:
       try writeMessage(modelProto(initializers: []).graph, to: path)
@@ -76,32 +74,14 @@ enum BadModelFile: String, CaseIterable, CustomTestStringConvertible, Sendable {
       }
       try write(varintField(1, 8) + bytesField(7, bytesField(1, payload)))
     case .negativeDims:
-      var tensor = Onnx_TensorProto()
-      tensor.name = "w"
-      tensor.dataType = DataType.float.rawValue
-      tensor.dims = [-4]
-      tensor.rawData = Data(count: 16)
-      try writeMessage(modelProto(initializers: [tensor]), to: path)
+      try writeModel(Onnx_TensorProto(name: "w", dataType: .float, dims: [-4], rawData: Data(count: 16)))
     case .overflowingDims:
-      var tensor = Onnx_TensorProto()
-      tensor.name = "w"
-      tensor.dataType = DataType.float.rawValue
-      tensor.dims = [1 << 40, 1 << 40, 1 << 40]
-      tensor.rawData = Data(count: 16)
-      try writeMessage(modelProto(initializers: [tensor]), to: path)
+      try writeModel(
+        Onnx_TensorProto(name: "w", dataType: .float, dims: [1 << 40, 1 << 40, 1 << 40], rawData: Data(count: 16)))
     case .overflowingDimsOfUnknownType:
-      var tensor = Onnx_TensorProto()
-      tensor.name = "w"
-      tensor.dataType = 99
-      tensor.dims = [1 << 40, 1 << 40]
-      try writeMessage(modelProto(initializers: [tensor]), to: path)
+      try writeModel(Onnx_TensorProto(name: "w", dataType: DataType(rawValue: 99), dims: [1 << 40, 1 << 40]))
     case .shortRawData:
-      var tensor = Onnx_TensorProto()
-      tensor.name = "w"
-      tensor.dataType = DataType.float.rawValue
-      tensor.dims = [100]
-      tensor.rawData = Data(count: 16)
-      try writeMessage(modelProto(initializers: [tensor]), to: path)
+      try writeModel(Onnx_TensorProto(name: "w", dataType: .float, dims: [100], rawData: Data(count: 16)))
     case .missingPath:
       break
     case .directory:

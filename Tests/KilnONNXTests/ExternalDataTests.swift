@@ -3,7 +3,9 @@
 import Foundation
 import KilnIR
 import KilnONNX
+import KilnTestSupport
 import ONNXProto
+import ONNXTestSupport
 import Testing
 
 @Suite("External data")

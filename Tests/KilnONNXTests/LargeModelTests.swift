@@ -3,6 +3,7 @@
 import Foundation
 import KilnIR
 import KilnONNX
+import KilnTestSupport
 import Testing
 
 /// Free bytes on the file system that holds the temporary directory.

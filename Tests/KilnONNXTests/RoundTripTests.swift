@@ -3,7 +3,9 @@
 import Foundation
 import KilnIR
 import KilnONNX
+import KilnTestSupport
 import ONNXProto
+import ONNXTestSupport
 import SwiftProtobuf
 import Testing
 
@@ -36,6 +38,16 @@ struct RoundTripTests {
       Tensor(name: "empty", dataType: .float, dims: [0, 3], bytes: Data()),
       patternTensor("large", count: 70_000),
     ]
+  }
+
+  /// Writes `model` to `again.onnx` in `folder` and expects the same bytes as the file at `path`.
+  static func expectWrittenAgainAs(
+    _ path: String, _ model: Model, in folder: TemporaryFolder,
+    sourceLocation: SourceLocation = #_sourceLocation
+  ) throws {
+    let again = folder.file("again.onnx")
+    try ONNXModelWriter.write(model, to: again)
+    #expect(try fileBytes(path) == fileBytes(again), sourceLocation: sourceLocation)
   }
 
   @Test("write, read, write again gives identical bytes")
@@ -85,52 +97,27 @@ struct RoundTripTests {
       let copy = try initializer(read, "odd")
       #expect(copy.dataType.rawValue == 99)
       #expect(try copy.rawData() == Data([1, 2, 3]))
-      try ONNXModelWriter.write(read, to: folder.file("again.onnx"))
-      #expect(try fileBytes(path) == fileBytes(folder.file("again.onnx")))
+      try Self.expectWrittenAgainAs(path, read, in: folder)
     }
   }
 
   @Test("tensors stored in typed fields come back with the same values and go out typed")
   func typedFields() throws {
-    var f = Onnx_TensorProto()
-    f.name = "f"
-    f.dataType = DataType.float.rawValue
-    f.dims = [3]
+    var f = Onnx_TensorProto(name: "f", dataType: .float, dims: [3])
     f.floatData = [1, 2.5, -3]
-    var i64 = Onnx_TensorProto()
-    i64.name = "i64"
-    i64.dataType = DataType.int64.rawValue
-    i64.dims = [2]
+    var i64 = Onnx_TensorProto(name: "i64", dataType: .int64, dims: [2])
     i64.int64Data = [7, -8]
-    var i32 = Onnx_TensorProto()
-    i32.name = "i32"
-    i32.dataType = DataType.int32.rawValue
-    i32.dims = [2]
+    var i32 = Onnx_TensorProto(name: "i32", dataType: .int32, dims: [2])
     i32.int32Data = [1, -2]
-    var half = Onnx_TensorProto()
-    half.name = "half"
-    half.dataType = DataType.float16.rawValue
-    half.dims = [2]
+    var half = Onnx_TensorProto(name: "half", dataType: .float16, dims: [2])
     half.int32Data = [0x3C00, 0xC000]
-    var i8 = Onnx_TensorProto()
-    i8.name = "i8"
-    i8.dataType = DataType.int8.rawValue
-    i8.dims = [2]
+    var i8 = Onnx_TensorProto(name: "i8", dataType: .int8, dims: [2])
     i8.int32Data = [-5, 100]
-    var d = Onnx_TensorProto()
-    d.name = "d"
-    d.dataType = DataType.double.rawValue
-    d.dims = [1]
+    var d = Onnx_TensorProto(name: "d", dataType: .double, dims: [1])
     d.doubleData = [1.25]
-    var u64 = Onnx_TensorProto()
-    u64.name = "u64"
-    u64.dataType = DataType.uint64.rawValue
-    u64.dims = [1]
+    var u64 = Onnx_TensorProto(name: "u64", dataType: .uint64, dims: [1])
     u64.uint64Data = [UInt64.max]
-    var flags = Onnx_TensorProto()
-    flags.name = "flags"
-    flags.dataType = DataType.bool.rawValue
-    flags.dims = [2]
+    var flags = Onnx_TensorProto(name: "flags", dataType: .bool, dims: [2])
     flags.int32Data = [1, 0]
 
     let original = modelProto(initializers: [f, i64, i32, half, i8, d, u64, flags])
@@ -249,9 +236,7 @@ struct RoundTripTests {
       #expect(read.graph.outputs.map(\.name) == ["Y", "Z"])
       #expect(read.graph.outputs[1].type == .tensor(.float16, nil))
 
-      let again = folder.file("again.onnx")
-      try ONNXModelWriter.write(read, to: again)
-      #expect(try fileBytes(path) == fileBytes(again))
+      try Self.expectWrittenAgainAs(path, read, in: folder)
     }
   }
 
@@ -288,9 +273,7 @@ struct RoundTripTests {
       #expect(written.unknownFields.data == bytesField(800, Data("model secret".utf8)))
 
       // A second pass through Kiln's own output is byte-identical.
-      let again = folder.file("again.onnx")
-      try ONNXModelWriter.write(try ONNXModelReader.read(path: output), to: again)
-      #expect(try fileBytes(output) == fileBytes(again))
+      try Self.expectWrittenAgainAs(output, ONNXModelReader.read(path: output), in: folder)
     }
   }
 
@@ -311,20 +294,9 @@ struct RoundTripTests {
     inner.output(inner.node("Neg", [x], outputs: ["inner_out"])[0])
     let innerElse = GraphBuilder("inner_else")
     innerElse.output(innerElse.node("Identity", [x], outputs: ["inner_else_out"])[0])
-    let nested = elseBranch.node(
-      "If", [cond], outputs: ["else_out"],
-      attributes: [
-        Attribute("then_branch", .graph(inner.graph)), Attribute("else_branch", .graph(innerElse.graph)),
-      ])[0]
-    elseBranch.output(nested)
+    elseBranch.output(elseBranch.ifNode(cond, then: inner, else: innerElse, output: "else_out"))
 
-    let y = builder.node(
-      "If", [cond], outputs: ["y"], name: "choose",
-      attributes: [
-        Attribute("then_branch", .graph(thenBranch.graph)),
-        Attribute("else_branch", .graph(elseBranch.graph)),
-      ])[0]
-    builder.output(y)
+    builder.output(builder.ifNode(cond, then: thenBranch, else: elseBranch, output: "y", name: "choose"))
 
     try withTemporaryFolder { folder in
       let path = folder.file("if.onnx")
@@ -351,9 +323,7 @@ struct RoundTripTests {
       #expect(read.graph.allNodes().count == 5)
       try Verifier.verify(read)
 
-      let again = folder.file("again.onnx")
-      try ONNXModelWriter.write(read, to: again)
-      #expect(try fileBytes(path) == fileBytes(again))
+      try Self.expectWrittenAgainAs(path, read, in: folder)
     }
   }
 
@@ -383,9 +353,7 @@ struct RoundTripTests {
       #expect(proto.graph.input.map(\.name) == ["X", "W"])
       #expect(proto.graph.initializer.map(\.name) == ["W"])
 
-      let again = folder.file("again.onnx")
-      try ONNXModelWriter.write(read, to: again)
-      #expect(try fileBytes(path) == fileBytes(again))
+      try Self.expectWrittenAgainAs(path, read, in: folder)
     }
   }
 

@@ -1,60 +1,14 @@
-// Shared helpers: temporary folders, IR model builders, and raw ONNX protobuf builders.
+// Helpers for the ONNX tests: IR models with weights, write-and-read, and bad-input checks.
+// Temporary folders, tensors and graph builders are in KilnTestSupport; raw ONNX messages in
+// ONNXTestSupport.
 
 import Foundation
 import KilnIR
 import KilnONNX
-import ONNXProto
-import SwiftProtobuf
+import KilnTestSupport
 import Testing
 
-// MARK: - Temporary folders
-
-/// A fresh folder under the system temporary directory.
-struct TemporaryFolder {
-  let path: String
-
-  /// The path of `name` inside the folder.
-  func file(_ name: String) -> String { path + "/" + name }
-
-  /// The names in the folder, sorted (hidden temporary files included).
-  func contents() throws -> [String] {
-    try FileManager.default.contentsOfDirectory(atPath: path).sorted()
-  }
-}
-
-/// Runs `body` with a new temporary folder and removes the folder afterwards.
-func withTemporaryFolder<R>(_ body: (TemporaryFolder) throws -> R) throws -> R {
-  let path = FileManager.default.temporaryDirectory
-    .appendingPathComponent("kiln-onnx-tests-\(UUID().uuidString)").path
-  try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-  defer { try? FileManager.default.removeItem(atPath: path) }
-  return try body(TemporaryFolder(path: path))
-}
-
-/// The bytes of the file at `path`.
-func fileBytes(_ path: String) throws -> Data {
-  try Data(contentsOf: URL(fileURLWithPath: path))
-}
-
-/// The size of the file at `path`.
-func fileSize(_ path: String) throws -> Int64 {
-  let attributes = try FileManager.default.attributesOfItem(atPath: path)
-  return (attributes[.size] as? NSNumber)?.int64Value ?? -1
-}
-
 // MARK: - Tensors
-
-/// The little-endian bytes of `values`.
-func littleEndianBytes<T>(_ values: [T]) -> Data {
-  values.withUnsafeBytes { Data($0) }
-}
-
-/// A float32 tensor holding `values` (1-D unless `dims` is given).
-func floatTensor(_ name: String, _ values: [Float], dims: [Int64]? = nil) -> Tensor {
-  Tensor(
-    name: name, dataType: .float, dims: dims ?? [Int64(values.count)],
-    bytes: littleEndianBytes(values))
-}
 
 /// A float32 tensor of `count` elements with a recognizable pattern.
 func patternTensor(_ name: String, count: Int, seed: Float = 0) -> Tensor {
@@ -74,42 +28,6 @@ extension TensorStorage {
 }
 
 // MARK: - IR models
-
-/// Builds a graph one statement at a time.
-final class GraphBuilder {
-  let graph: Graph
-
-  init(_ name: String = "main") { graph = Graph(name: name) }
-
-  @discardableResult
-  func input(_ name: String, _ type: ValueType? = nil) -> Value {
-    let value = Value(name: name, type: type)
-    graph.inputs.append(value)
-    return value
-  }
-
-  @discardableResult
-  func initializer(_ tensor: Tensor) -> Value {
-    let value = Value(name: tensor.name, constant: tensor)
-    graph.initializers.append(value)
-    return value
-  }
-
-  @discardableResult
-  func node(
-    _ op: String, _ inputs: [Value?], outputs: [String], name: String = "", domain: String = "",
-    attributes: [Attribute] = []
-  ) -> [Value] {
-    let values = outputs.map { Value(name: $0) }
-    graph.append(
-      Node(
-        name: name, opType: op, domain: domain, inputs: inputs, outputs: values,
-        attributes: attributes))
-    return values
-  }
-
-  func output(_ values: Value...) { graph.outputs += values }
-}
 
 /// A model around `graph`.
 func makeModel(
@@ -146,80 +64,6 @@ func writeAndRead(
 /// The initializer named `name` in the main graph.
 func initializer(_ model: Model, _ name: String) throws -> Tensor {
   try #require(model.graph.initializers.first { $0.name == name }?.constant)
-}
-
-// MARK: - Raw ONNX messages
-
-/// A TensorProto of float32 values kept in an external-data file at `location`.
-func externalTensorProto(
-  _ name: String, count: Int, location: String, offset: Int64? = nil, length: Int64? = nil
-) -> Onnx_TensorProto {
-  var tensor = Onnx_TensorProto()
-  tensor.name = name
-  tensor.dataType = DataType.float.rawValue
-  tensor.dims = [Int64(count)]
-  tensor.dataLocation = .external
-  var entries = [("location", location)]
-  if let offset { entries.append(("offset", String(offset))) }
-  if let length { entries.append(("length", String(length))) }
-  tensor.externalData = entries.map { key, value in
-    var entry = Onnx_StringStringEntryProto()
-    entry.key = key
-    entry.value = value
-    return entry
-  }
-  return tensor
-}
-
-/// A ModelProto whose graph has `initializers`, each passed to an output by an Identity node.
-func modelProto(initializers: [Onnx_TensorProto], irVersion: Int64 = 8) -> Onnx_ModelProto {
-  var graph = Onnx_GraphProto()
-  graph.name = "g"
-  graph.initializer = initializers
-  for tensor in initializers {
-    var node = Onnx_NodeProto()
-    node.opType = "Identity"
-    node.input = [tensor.name]
-    node.output = [tensor.name + "_out"]
-    graph.node.append(node)
-    var output = Onnx_ValueInfoProto()
-    output.name = tensor.name + "_out"
-    graph.output.append(output)
-  }
-  var model = Onnx_ModelProto()
-  model.irVersion = irVersion
-  var opset = Onnx_OperatorSetIdProto()
-  opset.version = 17
-  model.opsetImport = [opset]
-  model.graph = graph
-  return model
-}
-
-/// Serializes `message` into the file at `path`.
-func writeMessage(_ message: some SwiftProtobuf.Message, to path: String) throws {
-  try message.serializedData().write(to: URL(fileURLWithPath: path))
-}
-
-/// A protobuf varint.
-func varint(_ value: UInt64) -> Data {
-  var data = Data()
-  var remaining = value
-  while remaining >= 0x80 {
-    data.append(UInt8(truncatingIfNeeded: remaining) | 0x80)
-    remaining >>= 7
-  }
-  data.append(UInt8(remaining))
-  return data
-}
-
-/// A varint field with number `number` on the wire.
-func varintField(_ number: Int, _ value: UInt64) -> Data {
-  varint(UInt64(number << 3)) + varint(value)
-}
-
-/// A length-delimited field with number `number` on the wire.
-func bytesField(_ number: Int, _ payload: Data) -> Data {
-  varint(UInt64(number << 3 | 2)) + varint(UInt64(payload.count)) + payload
 }
 
 // MARK: - Errors

@@ -2,6 +2,7 @@
 // and the problem, no crash, and no output left behind.
 
 import Foundation
+import KilnTestSupport
 import Testing
 
 @Suite("Bad input through the CLI")

@@ -1,10 +1,12 @@
-// Shared helpers: finding and running the built `kiln` binary, temporary folders, and models.
+// Helpers for the CLI tests: finding and running the built `kiln` binary, a small model, and
+// bad model files.
 
 import Foundation
 import KilnIR
 import KilnONNX
+import KilnTestSupport
 import ONNXProto
-import SwiftProtobuf
+import ONNXTestSupport
 import Testing
 
 // MARK: - Running kiln
@@ -99,43 +101,7 @@ func expectCleanFailure(
   }
 }
 
-// MARK: - Temporary folders
-
-/// A fresh folder under the system temporary directory.
-struct TemporaryFolder {
-  let path: String
-
-  func file(_ name: String) -> String { path + "/" + name }
-
-  /// Creates the subfolder `name` and returns its path.
-  func folder(_ name: String) throws -> String {
-    try FileManager.default.createDirectory(atPath: file(name), withIntermediateDirectories: true)
-    return file(name)
-  }
-
-  func contents(_ sub: String? = nil) throws -> [String] {
-    try FileManager.default.contentsOfDirectory(atPath: sub.map(file) ?? path).sorted()
-  }
-}
-
-/// Runs `body` with a new temporary folder and removes the folder afterwards.
-func withTemporaryFolder<R>(_ body: (TemporaryFolder) throws -> R) throws -> R {
-  let path = FileManager.default.temporaryDirectory
-    .appendingPathComponent("kiln-cli-tests-\(UUID().uuidString)").path
-  try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-  defer { try? FileManager.default.removeItem(atPath: path) }
-  return try body(TemporaryFolder(path: path))
-}
-
-func fileBytes(_ path: String) throws -> Data {
-  try Data(contentsOf: URL(fileURLWithPath: path))
-}
-
 // MARK: - Models
-
-func littleEndianBytes<T>(_ values: [T]) -> Data {
-  values.withUnsafeBytes { Data($0) }
-}
 
 /// A small valid model: `Y[N,2] = MatMul(X[N,3], W[3,2])`, then `Z = Relu(Y)`, with a
 /// symbolic batch dim, a 6-element weight, an optional larger weight, and metadata.
@@ -188,49 +154,6 @@ func writeSmallModel(
 
 // MARK: - Bad model files
 
-/// A TensorProto of 16 floats kept in external data at `location`.
-func externalTensorProto(
-  _ name: String, location: String, offset: Int64? = nil, length: Int64? = nil
-) -> Onnx_TensorProto {
-  var tensor = Onnx_TensorProto()
-  tensor.name = name
-  tensor.dataType = DataType.float.rawValue
-  tensor.dims = [16]
-  tensor.dataLocation = .external
-  var entries = [("location", location)]
-  if let offset { entries.append(("offset", String(offset))) }
-  if let length { entries.append(("length", String(length))) }
-  tensor.externalData = entries.map { key, value in
-    var entry = Onnx_StringStringEntryProto()
-    entry.key = key
-    entry.value = value
-    return entry
-  }
-  return tensor
-}
-
-/// A ModelProto whose only initializer is `tensor`, passed to the output by Identity.
-func modelProto(initializer tensor: Onnx_TensorProto) -> Onnx_ModelProto {
-  var node = Onnx_NodeProto()
-  node.opType = "Identity"
-  node.input = [tensor.name]
-  node.output = ["out"]
-  var output = Onnx_ValueInfoProto()
-  output.name = "out"
-  var graph = Onnx_GraphProto()
-  graph.name = "g"
-  graph.initializer = [tensor]
-  graph.node = [node]
-  graph.output = [output]
-  var opset = Onnx_OperatorSetIdProto()
-  opset.version = 17
-  var model = Onnx_ModelProto()
-  model.irVersion = 8
-  model.opsetImport = [opset]
-  model.graph = graph
-  return model
-}
-
 /// Every kind of file `kiln` must refuse as bad input.
 enum BadInput: String, CaseIterable, CustomTestStringConvertible, Sendable {
   case empty, randomBytes, truncatedModel, tensorProto, nodeProto, missingPath, directory
@@ -250,9 +173,15 @@ enum BadInput: String, CaseIterable, CustomTestStringConvertible, Sendable {
     try Data(repeating: 7, count: 32).write(to: URL(fileURLWithPath: models + "/short.bin"))
     let path = models + "/\(rawValue).onnx"
     func write(_ data: Data) throws { try data.write(to: URL(fileURLWithPath: path)) }
-    func write(_ message: some SwiftProtobuf.Message) throws { try write(message.serializedData()) }
-    func external(_ location: String, offset: Int64? = nil, length: Int64? = nil) throws {
-      try write(modelProto(initializer: externalTensorProto("w", location: location, offset: offset, length: length)))
+    func writeModel(_ initializer: Onnx_TensorProto) throws {
+      try writeMessage(modelProto(initializers: [initializer]), to: path)
+    }
+    /// Writes a model whose weight is at `location`, which the error must name.
+    func external(
+      _ location: String, offset: Int64? = nil, length: Int64? = nil
+    ) throws -> (path: String, names: [String]) {
+      try writeModel(externalTensorProto("w", count: 16, location: location, offset: offset, length: length))
+      return (path, [location])
     }
     switch self {
     case .empty:
@@ -269,65 +198,39 @@ enum BadInput: String, CaseIterable, CustomTestStringConvertible, Sendable {
       let full = try ONNXModelWriter.serialize(smallModel(extraWeightElements: 100))
       try write(full.prefix(full.count / 2))
     case .tensorProto:
-      var tensor = Onnx_TensorProto()
-      tensor.name = "w"
-      tensor.dataType = DataType.float.rawValue
-      tensor.dims = [2]
-      tensor.rawData = littleEndianBytes([Float(1), 2])
-      try write(tensor)
+      let tensor = Onnx_TensorProto(
+        name: "w", dataType: .float, dims: [2], rawData: littleEndianBytes([Float(1), 2]))
+      try writeMessage(tensor, to: path)
     case .nodeProto:
-      var node = Onnx_NodeProto()
-      node.opType = "Relu"
-      node.input = ["X"]
-      node.output = ["Y"]
-      try write(node)
+      try writeMessage(Onnx_NodeProto(opType: "Relu", inputs: ["X"], outputs: ["Y"]), to: path)
     case .missingPath:
       break
     case .directory:
       try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
     case .shortRawData:
-      var tensor = Onnx_TensorProto()
-      tensor.name = "w"
-      tensor.dataType = DataType.float.rawValue
-      tensor.dims = [16]
-      tensor.rawData = Data(count: 12)
-      try write(modelProto(initializer: tensor))
+      try writeModel(Onnx_TensorProto(name: "w", dataType: .float, dims: [16], rawData: Data(count: 12)))
       return (path, ["'w'"])
     case .overflowingDims:
-      var tensor = Onnx_TensorProto()
-      tensor.name = "w"
-      tensor.dataType = DataType.float.rawValue
-      tensor.dims = [1 << 40, 1 << 40, 1 << 40]
-      tensor.rawData = Data(count: 12)
-      try write(modelProto(initializer: tensor))
+      try writeModel(
+        Onnx_TensorProto(name: "w", dataType: .float, dims: [1 << 40, 1 << 40, 1 << 40], rawData: Data(count: 12)))
       return (path, ["'w'"])
     case .overflowingDimsOfUnknownType:
-      var tensor = Onnx_TensorProto()
-      tensor.name = "w"
-      tensor.dataType = 99
-      tensor.dims = [1 << 40, 1 << 40]
-      try write(modelProto(initializer: tensor))
+      try writeModel(Onnx_TensorProto(name: "w", dataType: DataType(rawValue: 99), dims: [1 << 40, 1 << 40]))
       return (path, ["'w'"])
     case .absoluteLocation:
-      try external(outside)
-      return (path, [outside])
+      return try external(outside)
     case .dotDotLocation:
-      try external("../outside.bin")
-      return (path, ["../outside.bin"])
+      return try external("../outside.bin")
     case .nestedDotDotLocation:
-      try external("sub/../../outside.bin")
-      return (path, ["sub/../../outside.bin"])
+      return try external("sub/../../outside.bin")
     case .symlinkOutside:
       try FileManager.default.createSymbolicLink(
         atPath: models + "/link.bin", withDestinationPath: outside)
-      try external("link.bin")
-      return (path, ["link.bin"])
+      return try external("link.bin")
     case .missingData:
-      try external("missing.bin")
-      return (path, ["missing.bin"])
+      return try external("missing.bin")
     case .truncatedData:
-      try external("short.bin", offset: 0, length: 64)
-      return (path, ["short.bin"])
+      return try external("short.bin", offset: 0, length: 64)
     }
     return (path, [])
   }

@@ -3,6 +3,7 @@
 import Foundation
 import KilnIR
 import KilnONNX
+import KilnTestSupport
 import Testing
 
 @Suite("Convert")

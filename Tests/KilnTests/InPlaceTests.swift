@@ -2,6 +2,7 @@
 
 import Foundation
 import KilnONNX
+import KilnTestSupport
 import Testing
 
 @Suite("Overwriting the input")

@@ -3,6 +3,7 @@
 import Foundation
 import Kiln
 import KilnONNX
+import KilnTestSupport
 import Testing
 
 @Suite("Inspect")

@@ -1,6 +1,7 @@
 // Command-line mistakes: exit 2 with a message, and nothing written.
 
 import Foundation
+import KilnTestSupport
 import Testing
 
 @Suite("Usage errors")
