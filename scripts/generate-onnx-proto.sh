@@ -13,18 +13,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT_DIR="$ROOT/Sources/ONNXProto"
 OUT_FILE="$OUT_DIR/onnx-ml.pb.swift"
 
-log() { echo "generate-onnx-proto: $*"; }
-
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then
-    "$@"
-  elif command -v sudo >/dev/null 2>&1; then
-    sudo "$@"
-  else
-    echo "generate-onnx-proto: need root (or sudo) to run: $*" >&2
-    exit 1
-  fi
-}
+LOG_PREFIX=generate-onnx-proto
+# shellcheck source=common.sh
+source "$ROOT/scripts/common.sh"
 
 if ! command -v protoc >/dev/null 2>&1; then
   log "installing protobuf-compiler"

@@ -22,18 +22,9 @@ APT_PACKAGES=(
   pkg-config
 )
 
-log() { echo "setup: $*"; }
-die() { echo "setup: error: $*" >&2; exit 1; }
-
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then
-    "$@"
-  elif command -v sudo >/dev/null 2>&1; then
-    sudo "$@"
-  else
-    die "need root (or sudo) to run: $*"
-  fi
-}
+LOG_PREFIX=setup
+# shellcheck source=common.sh
+source "$ROOT/scripts/common.sh"
 
 is_installed() {
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
