@@ -31,7 +31,7 @@ extension ONNXExporter {
     case .tensor(let tensor): proto.t = try tensorPiece(tensor, name: tensor.name).inlineMessage()
     case .graph(let graph): proto.g = try graphMessage(graph)
     case .sparseTensor(let message): proto.sparseTensor = try sparse(message)
-    case .type(let type): proto.tp = typeProto(type)
+    case .type(let type): proto.tp = Onnx_TypeProto(type)
     case .floats(let values): proto.floats = values
     case .ints(let values): proto.ints = values
     case .strings(let values): proto.strings = values
@@ -39,7 +39,7 @@ extension ONNXExporter {
       proto.tensors = try tensors.map { try tensorPiece($0, name: $0.name).inlineMessage() }
     case .graphs(let graphs): proto.graphs = try graphs.map(graphMessage)
     case .sparseTensors(let messages): proto.sparseTensors = try messages.map(sparse)
-    case .types(let types): proto.typeProtos = types.map(typeProto)
+    case .types(let types): proto.typeProtos = types.map(Onnx_TypeProto.init)
     case .reference(let name, _): proto.refAttrName = name
     }
     return proto

@@ -87,61 +87,9 @@ struct ONNXExporter {
     patch(&proto, \.name, value.name)
     patch(&proto, \.docString, value.docString)
     patchMetadata(&proto.metadataProps, value.metadata)
-    let importer = ONNXImporter(resolver: ExternalDataResolver(modelPath: nil))
-    let original: ValueType? = proto.hasType ? importer.valueType(proto.type) : nil
+    let original: ValueType? = proto.hasType ? ValueType(proto.type) : nil
     if original != value.type {
-      if let type = value.type { proto.type = typeProto(type) } else { proto.clearType() }
-    }
-    return proto
-  }
-
-  func typeProto(_ type: ValueType) -> Onnx_TypeProto {
-    var proto = Onnx_TypeProto()
-    switch type {
-    case .tensor(let dataType, let shape):
-      var tensor = Onnx_TypeProto.Tensor()
-      tensor.elemType = dataType.rawValue
-      if let shape { tensor.shape = shapeProto(shape) }
-      proto.tensorType = tensor
-    case .sparseTensor(let dataType, let shape):
-      var tensor = Onnx_TypeProto.SparseTensor()
-      tensor.elemType = dataType.rawValue
-      if let shape { tensor.shape = shapeProto(shape) }
-      proto.sparseTensorType = tensor
-    case .sequence(let element):
-      var sequence = Onnx_TypeProto.Sequence()
-      if let element { sequence.elemType = typeProto(element) }
-      proto.sequenceType = sequence
-    case .optional(let element):
-      var optional = Onnx_TypeProto.Optional()
-      if let element { optional.elemType = typeProto(element) }
-      proto.optionalType = optional
-    case .map(let key, let value):
-      var map = Onnx_TypeProto.Map()
-      map.keyType = key.rawValue
-      if let value { map.valueType = typeProto(value) }
-      proto.mapType = map
-    case .opaque(let domain, let name):
-      var opaque = Onnx_TypeProto.Opaque()
-      opaque.domain = domain
-      opaque.name = name
-      proto.opaqueType = opaque
-    case .unspecified:
-      break
-    }
-    return proto
-  }
-
-  private func shapeProto(_ shape: Shape) -> Onnx_TensorShapeProto {
-    var proto = Onnx_TensorShapeProto()
-    proto.dim = shape.dims.map { dim in
-      var entry = Onnx_TensorShapeProto.Dimension()
-      switch dim {
-      case .fixed(let size): entry.dimValue = size
-      case .symbolic(let name): entry.dimParam = name
-      case .unknown: break
-      }
-      return entry
+      if let type = value.type { proto.type = Onnx_TypeProto(type) } else { proto.clearType() }
     }
     return proto
   }

@@ -1,4 +1,4 @@
-// Importing node attributes and value types.
+// Importing node attributes.
 
 import Foundation
 import KilnIR
@@ -28,7 +28,7 @@ extension ONNXImporter {
     case .tensor: return .tensor(try importTensor(proto.t))
     case .graph: return .graph(try importGraph(GraphParts(message: proto.g), outer: scope))
     case .sparseTensor: return .sparseTensor(OpaqueMessage(try proto.sparseTensor.serializedData()))
-    case .typeProto: return .type(valueType(proto.tp))
+    case .typeProto: return .type(ValueType(proto.tp))
     case .floats: return .floats(proto.floats)
     case .ints: return .ints(proto.ints)
     case .strings: return .strings(proto.strings)
@@ -37,7 +37,7 @@ extension ONNXImporter {
       return .graphs(try proto.graphs.map { try importGraph(GraphParts(message: $0), outer: scope) })
     case .sparseTensors:
       return .sparseTensors(try proto.sparseTensors.map { OpaqueMessage(try $0.serializedData()) })
-    case .typeProtos: return .types(proto.typeProtos.map(valueType))
+    case .typeProtos: return .types(proto.typeProtos.map(ValueType.init))
     case .undefined:
       throw KilnError.badInput("attribute '\(proto.name)' has no value", file: file)
     }
@@ -63,36 +63,5 @@ extension ONNXImporter {
     if !proto.sparseTensors.isEmpty { return .sparseTensors }
     if !proto.typeProtos.isEmpty { return .typeProtos }
     return .undefined
-  }
-
-  func valueType(_ proto: Onnx_TypeProto) -> ValueType {
-    switch proto.value {
-    case .tensorType(let tensor):
-      return .tensor(DataType(rawValue: tensor.elemType), tensor.hasShape ? shape(tensor.shape) : nil)
-    case .sparseTensorType(let tensor):
-      return .sparseTensor(
-        DataType(rawValue: tensor.elemType), tensor.hasShape ? shape(tensor.shape) : nil)
-    case .sequenceType(let sequence):
-      return .sequence(sequence.hasElemType ? valueType(sequence.elemType) : nil)
-    case .optionalType(let optional):
-      return .optional(optional.hasElemType ? valueType(optional.elemType) : nil)
-    case .mapType(let map):
-      return .map(key: DataType(rawValue: map.keyType), value: map.hasValueType ? valueType(map.valueType) : nil)
-    case .opaqueType(let opaque):
-      return .opaque(domain: opaque.domain, name: opaque.name)
-    case nil:
-      return .unspecified
-    }
-  }
-
-  func shape(_ proto: Onnx_TensorShapeProto) -> Shape {
-    Shape(
-      proto.dim.map { dim in
-        switch dim.value {
-        case .dimValue(let size): .fixed(size)
-        case .dimParam(let name): .symbolic(name)
-        case nil: .unknown
-        }
-      })
   }
 }

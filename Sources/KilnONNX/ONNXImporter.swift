@@ -129,14 +129,14 @@ struct ONNXImporter {
 
   func makeValue(_ info: Onnx_ValueInfoProto) -> Value {
     Value(
-      name: info.name, type: info.hasType ? valueType(info.type) : nil, docString: info.docString,
+      name: info.name, type: info.hasType ? ValueType(info.type) : nil, docString: info.docString,
       metadata: metadata(info.metadataProps), origin: SourceRecord(info))
   }
 
   /// Gives a value declared by a node output the type, doc and origin of its value info.
   private func annotate(_ value: Value, with info: Onnx_ValueInfoProto) {
     guard value.origin == nil else { return }
-    if info.hasType { value.type = valueType(info.type) }
+    if info.hasType { value.type = ValueType(info.type) }
     value.docString = info.docString
     value.metadata = metadata(info.metadataProps)
     value.origin = SourceRecord(info)
