@@ -15,7 +15,7 @@ struct ONNXImporter {
     guard rest.hasIrVersion else {
       throw KilnError.badInput(
         "not an ONNX model: ir_version is missing",
-        hint: "the file parses as protobuf but is not a ModelProto", )
+        hint: "the file parses as protobuf but is not a ModelProto")
     }
     let graph = try importGraph(parts.graph, outer: nil)
     var origin = rest
