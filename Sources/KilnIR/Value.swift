@@ -12,8 +12,15 @@ public struct MetadataEntry: Sendable, Hashable {
 
 /// One place where a value is consumed: input `index` of `node`.
 public struct Use {
-  public unowned let node: Node
+  public let node: Node
   public let index: Int
+}
+
+/// How a value remembers a use without keeping the node alive: a node that is dropped without
+/// being detached simply disappears from the use list.
+struct WeakUse {
+  weak var node: Node?
+  let index: Int
 }
 
 /// A value in a graph: a graph input, an initializer, or a node output.
@@ -35,8 +42,10 @@ public final class Value {
   /// The node whose output this is; nil for graph inputs and initializers.
   public internal(set) weak var producer: Node?
   /// Every node input that reads this value, in no particular order.
-  public var uses: [Use] { storedUses }
-  var storedUses: [Use] = []
+  public var uses: [Use] {
+    storedUses.compactMap { use in use.node.map { Use(node: $0, index: use.index) } }
+  }
+  private var storedUses: [WeakUse] = []
 
   public init(
     name: String, type: ValueType? = nil, docString: String = "", metadata: [MetadataEntry] = [],
@@ -54,7 +63,7 @@ public final class Value {
   public var isConstant: Bool { constant != nil }
 
   func addUse(_ node: Node, _ index: Int) {
-    storedUses.append(Use(node: node, index: index))
+    storedUses.append(WeakUse(node: node, index: index))
   }
 
   func removeUse(_ node: Node, _ index: Int) {

@@ -106,3 +106,13 @@ private func uses(_ value: Value) -> [String] {
   b.op("Neg", x, output: "z", name: "after")
   #expect(b.graph.allNodes().map(\.name) == ["loop", "inner", "after"])
 }
+
+@Test func aNodeDroppedWithoutDetachingLeavesTheUseList() {
+  let x = Value(name: "x")
+  let kept = Node(name: "kept", opType: "Relu", inputs: [x], outputs: [Value(name: "k")])
+  do {
+    _ = Node(name: "temporary", opType: "Neg", inputs: [x], outputs: [Value(name: "t")])
+  }
+  #expect(uses(x) == ["kept#0"])
+  withExtendedLifetime(kept) {}
+}
