@@ -35,6 +35,8 @@ let package = Package(
       ]
     ),
     .target(name: "KilnIR"),
+    .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+    .target(name: "KilnRuntime", dependencies: ["KilnIR", "CBLAS"]),
     .target(
       name: "KilnONNX",
       dependencies: [
@@ -61,6 +63,7 @@ let package = Package(
       path: "Tests/ONNXTestSupport"
     ),
     .testTarget(name: "KilnIRTests", dependencies: ["KilnIR", "KilnTestSupport"]),
+    .testTarget(name: "KilnRuntimeTests", dependencies: ["KilnRuntime", "KilnIR", "KilnTestSupport"]),
     .testTarget(name: "CONNXTests", dependencies: ["CONNX"]),
     .testTarget(
       name: "KilnONNXTests",

@@ -39,7 +39,7 @@ extension Graph {
 extension Node {
   /// The values this node reads: its inputs and every value its subgraphs read, captured
   /// outer values included (values defined inside the subgraphs are harmless extras).
-  func valuesRead() -> [Value] {
+  public func valuesRead() -> [Value] {
     var values = inputs.compactMap { $0 }
     for subgraph in subgraphs {
       for node in subgraph.nodes { values += node.valuesRead() }

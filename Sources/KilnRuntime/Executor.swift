@@ -1,0 +1,90 @@
+// Running a whole model: checking it can run, binding inputs, returning outputs.
+
+import KilnIR
+
+/// Options for `Executor`.
+public struct ExecutionOptions: Sendable {
+  /// Threads kernels may use.
+  public var threads: Int
+  /// The kernels to run with.
+  public var registry: KernelRegistry
+
+  public init(threads: Int = 1, registry: KernelRegistry = .standard) {
+    self.threads = threads
+    self.registry = registry
+  }
+}
+
+/// What every graph run of one model shares: kernels, opsets, threads and converted constants.
+final class ExecutionContext {
+  let registry: KernelRegistry
+  let threads: Int
+  private let opsets: [String: Int64]
+  private var constants: [ObjectIdentifier: HostTensor] = [:]
+
+  init(model: Model, options: ExecutionOptions) {
+    registry = options.registry
+    threads = max(1, options.threads)
+    opsets = Dictionary(
+      model.opsetImports.map { ($0.domain == "ai.onnx" ? "" : $0.domain, $0.version) },
+      uniquingKeysWith: { first, _ in first })
+  }
+
+  func opset(_ domain: String) -> Int64 {
+    opsets[domain == "ai.onnx" ? "" : domain] ?? 0
+  }
+
+  /// The runtime tensor for an initializer, converted once.
+  func constant(_ value: Value) throws -> HostTensor {
+    if let cached = constants[ObjectIdentifier(value)] { return cached }
+    guard let tensor = value.constant else {
+      throw KilnError.internalError("initializer '\(value.name)' has no data")
+    }
+    let converted = try HostTensor(tensor)
+    constants[ObjectIdentifier(value)] = converted
+    return converted
+  }
+}
+
+/// Runs a model in KilnRuntime.
+///
+/// Creating an executor checks that every node, in every subgraph, has a kernel, and names
+/// every missing op at once. `run` checks the feeds against the model's inputs (element types,
+/// ranks, static dims, and symbolic dims bound consistently) before running anything.
+public final class Executor {
+  public let model: Model
+  private let context: ExecutionContext
+
+  public init(model: Model, options: ExecutionOptions = .init()) throws {
+    let missing = Self.unsupportedOps(model.graph, registry: options.registry)
+    guard missing.isEmpty else {
+      throw KilnError.badInput(
+        "the runtime has no kernel for: \(missing.joined(separator: ", "))",
+        hint: "these ops cannot run in Kiln yet")
+    }
+    self.model = model
+    self.context = ExecutionContext(model: model, options: options)
+  }
+
+  /// The graph inputs that must be fed (inputs that are not initializers).
+  public var requiredInputs: [Value] { model.graph.inputs.filter { $0.constant == nil } }
+
+  /// Runs the model on `feeds` (by input name) and returns every graph output by name.
+  public func run(_ feeds: [String: HostTensor]) throws -> [String: HostTensor] {
+    let inputs = try InputBinding(graph: model.graph).bind(feeds)
+    let outputs = try GraphRun(graph: model.graph, context: context).run(inputs: inputs, parent: nil)
+    var result: [String: HostTensor] = [:]
+    for (value, tensor) in zip(model.graph.outputs, outputs) {
+      guard let tensor else {
+        throw KilnError.internalError("graph output '\(value.name)' was not computed")
+      }
+      result[value.name] = tensor
+    }
+    return result
+  }
+
+  /// Every op (sorted, unique) in `graph` or its subgraphs that has no kernel.
+  public static func unsupportedOps(_ graph: Graph, registry: KernelRegistry) -> [String] {
+    Set(graph.allNodes().filter { registry.kernel(for: $0) == nil }.map(\.qualifiedOpType)).sorted()
+  }
+}
