@@ -1,0 +1,165 @@
+// Multidirectional (NumPy-style) broadcasting: result shapes and strided walks over operands.
+
+import KilnIR
+
+/// How operands of given shapes broadcast together: the result shape, and a walk over the
+/// result in innermost rows with each operand's offset. Dimensions of size 1 are dropped and
+/// adjacent dimensions that every operand lays out contiguously are merged, so the walk does as
+/// little index bookkeeping as possible.
+struct BroadcastPlan {
+  /// The broadcast result shape.
+  let shape: [Int]
+  /// The result element count.
+  let count: Int
+  /// Merged walk dimensions, and per operand its stride along each (0 where broadcast).
+  private let dims: [Int]
+  private let strides: [[Int]]
+
+  /// The plan for `shapes`; throws when they do not broadcast.
+  init(_ shapes: [[Int]], for invocation: KernelInvocation) throws {
+    guard let shape = Self.broadcastShape(shapes) else {
+      throw invocation.failure(
+        "cannot broadcast shapes \(shapes.map { "\($0)" }.joined(separator: ", "))")
+    }
+    self.shape = shape
+    self.count = try HostTensor.elementCount(of: shape)
+    let aligned = shapes.map { Self.alignedStrides($0, rank: shape.count) }
+    var dims: [Int] = []
+    var strides = [[Int]](repeating: [], count: shapes.count)
+    for axis in shape.indices where shape[axis] != 1 {
+      let size = shape[axis]
+      let mergeable = !dims.isEmpty && strides.indices.allSatisfy { operand in
+        strides[operand][dims.count - 1] == aligned[operand][axis] * size
+      }
+      if mergeable {
+        dims[dims.count - 1] *= size
+        for operand in strides.indices { strides[operand][dims.count - 1] = aligned[operand][axis] }
+      } else {
+        dims.append(size)
+        for operand in strides.indices { strides[operand].append(aligned[operand][axis]) }
+      }
+    }
+    self.dims = dims
+    self.strides = strides
+  }
+
+  /// The NumPy broadcast of `shapes`, or nil when two dimensions conflict.
+  static func broadcastShape(_ shapes: [[Int]]) -> [Int]? {
+    let rank = shapes.map(\.count).max() ?? 0
+    var result = [Int](repeating: 1, count: rank)
+    for shape in shapes {
+      for (index, dim) in shape.enumerated() {
+        let axis = rank - shape.count + index
+        if result[axis] == 1 {
+          result[axis] = dim
+        } else if dim != 1 && dim != result[axis] {
+          return nil
+        }
+      }
+    }
+    return result
+  }
+
+  /// Row-major strides of `shape` right-aligned to `rank`, 0 along broadcast dimensions.
+  private static func alignedStrides(_ shape: [Int], rank: Int) -> [Int] {
+    let own = HostTensor.strides(of: shape)
+    let lead = rank - shape.count
+    return (0..<rank).map { axis in
+      axis >= lead && shape[axis - lead] != 1 ? own[axis - lead] : 0
+    }
+  }
+
+  /// Elements in one innermost row of the walk.
+  var rowLength: Int { dims.last ?? 1 }
+
+  /// Operand `operand`'s stride along a row.
+  func rowStride(_ operand: Int) -> Int { strides[operand].last ?? 0 }
+
+  /// Calls `body(offsets, start)` for each innermost row: the operands' offsets of its first
+  /// element and the result index it starts at.
+  func forEachRow(_ body: ([Int], Int) -> Void) {
+    guard count > 0 else { return }
+    let outer = max(dims.count - 1, 0)
+    var index = [Int](repeating: 0, count: outer)
+    var offsets = [Int](repeating: 0, count: strides.count)
+    var start = 0
+    while start < count {
+      body(offsets, start)
+      start += rowLength
+      var axis = outer - 1
+      while axis >= 0 {
+        index[axis] += 1
+        for operand in offsets.indices { offsets[operand] += strides[operand][axis] }
+        if index[axis] < dims[axis] { break }
+        for operand in offsets.indices { offsets[operand] -= strides[operand][axis] * dims[axis] }
+        index[axis] = 0
+        axis -= 1
+      }
+    }
+  }
+}
+
+/// `op` applied elementwise to `a` and `b` broadcast together, into a new tensor of `R`.
+func broadcastMap<A: TensorElement, B: TensorElement, R: TensorElement>(
+  _ a: HostTensor, _ b: HostTensor, for invocation: KernelInvocation, _ op: (A, B) -> R
+) throws -> HostTensor {
+  let plan = try BroadcastPlan([a.shape, b.shape], for: invocation)
+  let result = try HostTensor(zeros: R.dataType, shape: plan.shape)
+  let x = a.elements(as: A.self)
+  let y = b.elements(as: B.self)
+  let out = result.mutableElements(as: R.self)
+  if x.count == out.count && y.count == out.count {
+    for i in out.indices { out[i] = op(x[i], y[i]) }
+  } else if y.count == 1 && x.count == out.count {
+    let right = y[0]
+    for i in out.indices { out[i] = op(x[i], right) }
+  } else if x.count == 1 && y.count == out.count {
+    let left = x[0]
+    for i in out.indices { out[i] = op(left, y[i]) }
+  } else {
+    let length = plan.rowLength
+    let (sx, sy) = (plan.rowStride(0), plan.rowStride(1))
+    plan.forEachRow { offsets, start in
+      for j in 0..<length {
+        out[start + j] = op(x[offsets[0] + j * sx], y[offsets[1] + j * sy])
+      }
+    }
+  }
+  return result
+}
+
+/// `op` applied elementwise to three tensors broadcast together, into a new tensor of `R`.
+func broadcastMap<A: TensorElement, B: TensorElement, C: TensorElement, R: TensorElement>(
+  _ a: HostTensor, _ b: HostTensor, _ c: HostTensor, for invocation: KernelInvocation,
+  _ op: (A, B, C) -> R
+) throws -> HostTensor {
+  let plan = try BroadcastPlan([a.shape, b.shape, c.shape], for: invocation)
+  let result = try HostTensor(zeros: R.dataType, shape: plan.shape)
+  let (x, y, z) = (a.elements(as: A.self), b.elements(as: B.self), c.elements(as: C.self))
+  let out = result.mutableElements(as: R.self)
+  let length = plan.rowLength
+  let (sx, sy, sz) = (plan.rowStride(0), plan.rowStride(1), plan.rowStride(2))
+  plan.forEachRow { offsets, start in
+    for j in 0..<length {
+      out[start + j] = op(
+        x[offsets[0] + j * sx], y[offsets[1] + j * sy], z[offsets[2] + j * sz])
+    }
+  }
+  return result
+}
+
+/// `tensor` broadcast to `shape` (which the tensor's shape must broadcast into, both ways).
+func broadcastExpand<T: TensorElement>(
+  _ tensor: HostTensor, to shape: [Int], as type: T.Type, for invocation: KernelInvocation
+) throws -> HostTensor {
+  let plan = try BroadcastPlan([tensor.shape, shape], for: invocation)
+  let result = try HostTensor(zeros: tensor.dataType, shape: plan.shape)
+  let x = tensor.elements(as: T.self)
+  let out = result.mutableElements(as: T.self)
+  let length = plan.rowLength
+  let stride = plan.rowStride(0)
+  plan.forEachRow { offsets, start in
+    for j in 0..<length { out[start + j] = x[offsets[0] + j * stride] }
+  }
+  return result
+}
