@@ -32,16 +32,19 @@ extension KernelFamily {
     }
   }
 
+  /// Min, Max, Sum and Mean: a left fold of the binary op, float16 widened once for the fold.
   private static func variadicKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
     let operands = try invocation.inputs.indices.map { try invocation.input($0) }
-    guard var result = operands.first else { throw invocation.failure("needs at least one input") }
-    for operand in operands.dropFirst() {
-      result = try binaryArithmetic(result, operand, invocation)
+    guard let first = operands.first else { throw invocation.failure("needs at least one input") }
+    guard operands.allSatisfy({ $0.dataType == first.dataType }) else {
+      throw invocation.failure("needs inputs of one element type")
     }
-    guard invocation.node.opType == "Mean", operands.count > 1 else { return [result] }
-    return [try computingHalfInFloat(result, [], for: invocation) { sum, _ in
-      try sum.dataType.acceptArithmetic(
-        MeanVisitor(sum: sum, count: operands.count, invocation: invocation), for: invocation)
+    return [try computingHalfInFloat(first, Array(operands.dropFirst()), for: invocation) { first, rest in
+      var result = first
+      for case let operand? in rest { result = try binaryArithmetic(result, operand, invocation) }
+      guard invocation.node.opType == "Mean", !rest.isEmpty else { return result }
+      return try result.dataType.acceptArithmetic(
+        MeanVisitor(sum: result, count: operands.count, invocation: invocation), for: invocation)
     }]
   }
 
