@@ -39,23 +39,27 @@ extension KernelFamily {
     guard operands.allSatisfy({ $0.dataType == first.dataType }) else {
       throw invocation.failure("needs inputs of one element type")
     }
-    return [try computingHalfInFloat(first, Array(operands.dropFirst()), for: invocation) { first, rest in
-      var result = first
-      for case let operand? in rest { result = try binaryArithmetic(result, operand, invocation) }
-      guard invocation.node.opType == "Mean", !rest.isEmpty else { return result }
-      return try result.dataType.acceptArithmetic(
-        MeanVisitor(sum: result, count: operands.count, invocation: invocation), for: invocation)
-    }]
+    return [
+      try computingHalfInFloat(first, Array(operands.dropFirst()), for: invocation) { first, rest in
+        var result = first
+        for case let operand? in rest { result = try binaryArithmetic(result, operand, invocation) }
+        guard invocation.node.opType == "Mean", !rest.isEmpty else { return result }
+        return try result.dataType.acceptArithmetic(
+          MeanVisitor(sum: result, count: operands.count, invocation: invocation), for: invocation)
+      }
+    ]
   }
 
   private static func powKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
     let base = try invocation.input(0)
     let exponent = try invocation.input(1)
-    return [try computingHalfInFloat(base, [exponent], for: invocation) { base, rest in
-      let visitor = PowVisitor(
-        base: base, exponent: rest.first.flatMap { $0 } ?? exponent, invocation: invocation)
-      return try base.dataType.acceptArithmetic(visitor, for: invocation)
-    }]
+    return [
+      try computingHalfInFloat(base, [exponent], for: invocation) { base, rest in
+        let visitor = PowVisitor(
+          base: base, exponent: rest.first.flatMap { $0 } ?? exponent, invocation: invocation)
+        return try base.dataType.acceptArithmetic(visitor, for: invocation)
+      }
+    ]
   }
 }
 

@@ -28,9 +28,11 @@ struct BroadcastPlan {
     var strides = [[Int]](repeating: [], count: shapes.count)
     for axis in shape.indices where shape[axis] != 1 {
       let size = shape[axis]
-      let mergeable = !dims.isEmpty && strides.indices.allSatisfy { operand in
-        strides[operand][dims.count - 1] == aligned[operand][axis] * size
-      }
+      let mergeable =
+        !dims.isEmpty
+        && strides.indices.allSatisfy { operand in
+          strides[operand][dims.count - 1] == aligned[operand][axis] * size
+        }
       if mergeable {
         dims[dims.count - 1] *= size
         for operand in strides.indices { strides[operand][dims.count - 1] = aligned[operand][axis] }

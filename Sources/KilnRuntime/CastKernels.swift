@@ -27,7 +27,9 @@ extension KernelFamily {
     guard shape.allSatisfy({ $0 >= 0 }) else {
       throw invocation.failure("shape \(shape) has a negative dimension")
     }
-    return [try data.dataType.accept(ExpandVisitor(data: data, shape: shape, invocation: invocation))]
+    return [
+      try data.dataType.accept(ExpandVisitor(data: data, shape: shape, invocation: invocation))
+    ]
   }
 }
 
@@ -140,7 +142,8 @@ protocol CastVisitor {
 
 extension DataType {
   /// Runs `visitor` with the castable Swift type for this data type; throws otherwise.
-  func acceptCast<V: CastVisitor>(_ visitor: V, for invocation: KernelInvocation) throws -> V.Result {
+  func acceptCast<V: CastVisitor>(_ visitor: V, for invocation: KernelInvocation) throws -> V.Result
+  {
     switch self {
     case .float: try visitor.visit(Float.self)
     case .double: try visitor.visit(Double.self)

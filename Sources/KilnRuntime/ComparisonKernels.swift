@@ -10,7 +10,9 @@ extension KernelFamily {
     for op in ["Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual"] {
       registry.register(op, comparisonKernel)
     }
-    let logic: [String: @Sendable (Bool, Bool) -> Bool] = ["And": { $0 && $1 }, "Or": { $0 || $1 }, "Xor": { $0 != $1 }]
+    let logic: [String: @Sendable (Bool, Bool) -> Bool] = [
+      "And": { $0 && $1 }, "Or": { $0 || $1 }, "Xor": { $0 != $1 },
+    ]
     for (op, function) in logic {
       registry.register(op) { invocation in
         let (a, b) = (try invocation.input(0), try invocation.input(1))
@@ -55,13 +57,17 @@ extension KernelFamily {
   }
 
   private static func whereKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
-    let (condition, x, y) = (try invocation.input(0), try invocation.input(1), try invocation.input(2))
+    let (condition, x, y) = (
+      try invocation.input(0), try invocation.input(1), try invocation.input(2)
+    )
     try requireBool([condition], invocation)
     guard x.dataType == y.dataType else {
       throw invocation.failure(
         "needs X and Y of one element type, not \(x.dataType.name) and \(y.dataType.name)")
     }
-    return [try x.dataType.accept(WhereVisitor(condition: condition, x: x, y: y, invocation: invocation))]
+    return [
+      try x.dataType.accept(WhereVisitor(condition: condition, x: x, y: y, invocation: invocation))
+    ]
   }
 }
 

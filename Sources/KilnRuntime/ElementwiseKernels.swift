@@ -1,11 +1,12 @@
 // Unary elementwise kernels: math functions and activations over float, double and float16.
 
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif
 import KilnIR
+
+#if canImport(Glibc)
+  import Glibc
+#else
+  import Darwin
+#endif
 
 extension KernelFamily {
   /// Unary math and activations (Relu, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Clip, Elu,
@@ -17,10 +18,12 @@ extension KernelFamily {
       registry.register(op) { invocation in
         let x = try invocation.input(0)
         let extras = (1..<max(invocation.inputs.count, 1)).map { invocation.optionalInput($0) }
-        return [try computingHalfInFloat(x, extras, for: invocation) { x, extras in
-          try x.dataType.acceptArithmetic(
-            UnaryVisitor(x: x, extras: extras, invocation: invocation), for: invocation)
-        }]
+        return [
+          try computingHalfInFloat(x, extras, for: invocation) { x, extras in
+            try x.dataType.acceptArithmetic(
+              UnaryVisitor(x: x, extras: extras, invocation: invocation), for: invocation)
+          }
+        ]
       }
     }
   }

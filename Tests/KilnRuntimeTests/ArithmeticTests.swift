@@ -12,9 +12,16 @@ import Testing
   #expect(sum.shape == [2, 3])
   #expect(sum.scalars(as: Float.self) == [11, 21, 31, 12, 22, 32])
   #expect(try runKernel("Sub", [row, column]).scalars(as: Float.self) == [9, 19, 29, 8, 18, 28])
-  #expect(try runKernel("Mul", [column, try HostTensor(scalar: Float(3))]).scalars(as: Float.self) == [3, 6])
-  #expect(try runKernel("Div", [try HostTensor(scalar: Float(1)), column]).scalars(as: Float.self) == [1, 0.5])
-  let middle = try runKernel("Add", [try floats([1, 2, 3, 4, 5, 6], [2, 1, 3]), try floats([0, 100], [1, 2, 1])])
+  #expect(
+    try runKernel("Mul", [column, try HostTensor(scalar: Float(3))]).scalars(as: Float.self) == [
+      3, 6,
+    ])
+  #expect(
+    try runKernel("Div", [try HostTensor(scalar: Float(1)), column]).scalars(as: Float.self) == [
+      1, 0.5,
+    ])
+  let middle = try runKernel(
+    "Add", [try floats([1, 2, 3, 4, 5, 6], [2, 1, 3]), try floats([0, 100], [1, 2, 1])])
   #expect(middle.shape == [2, 2, 3])
   #expect(middle.scalars(as: Float.self) == [1, 2, 3, 101, 102, 103, 4, 5, 6, 104, 105, 106])
   let empty = try runKernel("Add", [try floats([], [0, 3]), row])
@@ -31,7 +38,8 @@ import Testing
   let y = try HostTensor(shape: [4], values: [Int64(3), -3, -3, 0])
   #expect(try runKernel("Mod", [x, y]).scalars(as: Int64.self) == [2, -2, -1, 0])
   let fmod = [Attribute("fmod", .int(1))]
-  #expect(try runKernel("Mod", [x, y], attributes: fmod).scalars(as: Int64.self) == [-1, 1, -1, 0])
+  #expect(
+    try runKernel("Mod", [x, y], attributes: fmod).scalars(as: Int64.self) == [-1, 1, -1, 0])
   let r = try runKernel("Mod", [try floats([-4.5, 7]), try floats([3, -3])], attributes: fmod)
   #expect(r.scalars(as: Float.self) == [-1.5, 1])
 }
@@ -57,11 +65,19 @@ import Testing
   #expect(try runKernel("Max", [a, b, c]).scalars(as: Float.self) == [4, 5, 6])
   #expect(try runKernel("Min", [a, b, c]).scalars(as: Float.self) == [0, 0, 0])
   #expect(try runKernel("Max", [a]).scalars(as: Float.self) == [1, 5, 3])
-  let nan = try runKernel("Max", [try floats([.nan, 1]), try floats([1, .nan])]).scalars(as: Float.self)
+  let nan = try runKernel("Max", [try floats([.nan, 1]), try floats([1, .nan])]).scalars(
+    as: Float.self)
   #expect(nan[0].isNaN && nan[1].isNaN)
-  let ints = try runKernel("Min", [try HostTensor(shape: [2], values: [UInt8(3), 200]), try HostTensor(scalar: UInt8(100))])
+  let ints = try runKernel(
+    "Min",
+    [try HostTensor(shape: [2], values: [UInt8(3), 200]), try HostTensor(scalar: UInt8(100))])
   #expect(ints.scalars(as: UInt8.self) == [3, 100])
-  let half = try runKernel("Mean", [try HostTensor(shape: [1], values: [Float16(1)]), try HostTensor(shape: [1], values: [Float16(2)])])
+  let half = try runKernel(
+    "Mean",
+    [
+      try HostTensor(shape: [1], values: [Float16(1)]),
+      try HostTensor(shape: [1], values: [Float16(2)]),
+    ])
   #expect(half.dataType == .float16 && half.scalars(as: Float16.self) == [1.5])
 }
 
@@ -74,19 +90,28 @@ import Testing
   let amounts = try HostTensor(shape: [3], values: [UInt8(1), 2, 9])
   let left = [Attribute("direction", .string(Data("LEFT".utf8)))]
   let right = [Attribute("direction", .string(Data("RIGHT".utf8)))]
-  #expect(try runKernel("BitShift", [values, amounts], attributes: left).scalars(as: UInt8.self) == [32, 16, 0])
-  #expect(try runKernel("BitShift", [values, amounts], attributes: right).scalars(as: UInt8.self) == [8, 1, 0])
+  #expect(
+    try runKernel("BitShift", [values, amounts], attributes: left).scalars(as: UInt8.self) == [
+      32, 16, 0,
+    ])
+  #expect(
+    try runKernel("BitShift", [values, amounts], attributes: right).scalars(as: UInt8.self) == [
+      8, 1, 0,
+    ])
 }
 
 @Test func arithmeticBadInputsAreErrors() throws {
-  #expect(throws: KilnError.self) { try runKernel("Add", [try floats([1, 2]), try floats([1, 2, 3])]) }
+  #expect(throws: KilnError.self) {
+    try runKernel("Add", [try floats([1, 2]), try floats([1, 2, 3])])
+  }
   #expect(throws: KilnError.self) {
     try runKernel("Add", [try floats([1]), try HostTensor(shape: [1], values: [Int64(1)])])
   }
   #expect(throws: KilnError.self) { try runKernel("Add", [try floats([1])]) }
   #expect(throws: KilnError.self) { try runKernel("Sum", []) }
   #expect(throws: KilnError.self) {
-    try runKernel("Mod", [try floats([1]), try floats([1])], attributes: [Attribute("fmod", .int(2))])
+    try runKernel(
+      "Mod", [try floats([1]), try floats([1])], attributes: [Attribute("fmod", .int(2))])
   }
   #expect(throws: KilnError.self) {
     let u = try HostTensor(shape: [1], values: [UInt8(1)])

@@ -30,7 +30,9 @@ func floats(_ values: [Float], _ shape: [Int]? = nil) throws -> HostTensor {
 /// True when `actual` matches `expected` within `tolerance` elementwise.
 func close(_ actual: [Float], _ expected: [Float], _ tolerance: Float = 1e-5) -> Bool {
   actual.count == expected.count
-    && zip(actual, expected).allSatisfy { abs($0 - $1) <= tolerance * max(1, abs($1)) || ($0.isNaN && $1.isNaN) }
+    && zip(actual, expected).allSatisfy {
+      abs($0 - $1) <= tolerance * max(1, abs($1)) || ($0.isNaN && $1.isNaN)
+    }
 }
 
 @Test func activationsMatchTheirDefinitions() throws {
@@ -56,7 +58,10 @@ func close(_ actual: [Float], _ expected: [Float], _ tolerance: Float = 1e-5) ->
     ("Round", [], [-2, -0, 0, 2]),
     ("Sign", [], [-1, -1, 0, 1]),
     ("Gelu", [], [-0.04550026, -0.15426877, 0, 1.3997892]),
-    ("Gelu", [Attribute("approximate", .string(Data("tanh".utf8)))], [-0.04540231, -0.15428599, 0, 1.3995716]),
+    (
+      "Gelu", [Attribute("approximate", .string(Data("tanh".utf8)))],
+      [-0.04540231, -0.15428599, 0, 1.3995716]
+    ),
     ("Mish", [], [-0.25250148, -0.22074377, 0, 1.4033783]),
   ]
   for (op, attributes, expected) in cases {
@@ -69,7 +74,10 @@ func close(_ actual: [Float], _ expected: [Float], _ tolerance: Float = 1e-5) ->
 @Test func mathFunctionsHandleDomainsAndRoundHalfToEven() throws {
   let x = try floats([0.5, 1.5, 2.5, 4])
   #expect(try runKernel("Round", [x]).scalars(as: Float.self) == [0, 2, 2, 4])
-  #expect(try runKernel("Sqrt", [x]).scalars(as: Float.self) == [Float(0.5).squareRoot(), Float(1.5).squareRoot(), Float(2.5).squareRoot(), 2])
+  #expect(
+    try runKernel("Sqrt", [x]).scalars(as: Float.self) == [
+      Float(0.5).squareRoot(), Float(1.5).squareRoot(), Float(2.5).squareRoot(), 2,
+    ])
   #expect(try runKernel("Reciprocal", [x]).scalars(as: Float.self) == [2, 1 / 1.5, 0.4, 0.25])
   let log = try runKernel("Log", [try floats([1, 0, -1])]).scalars(as: Float.self)
   #expect(log[0] == 0 && log[1] == -.infinity && log[2].isNaN)
@@ -85,7 +93,8 @@ func close(_ actual: [Float], _ expected: [Float], _ tolerance: Float = 1e-5) ->
   let onlyMax = try runKernel("Clip", [x, nil, try HostTensor(scalar: Float(1))])
   #expect(onlyMax.scalars(as: Float.self) == [-3, 0, 1])
   let ints = try HostTensor(shape: [3], values: [Int8(-128), 5, 127])
-  let clipped = try runKernel("Clip", [ints, try HostTensor(scalar: Int8(-5)), try HostTensor(scalar: Int8(100))])
+  let clipped = try runKernel(
+    "Clip", [ints, try HostTensor(scalar: Int8(-5)), try HostTensor(scalar: Int8(100))])
   #expect(clipped.scalars(as: Int8.self) == [-5, 5, 100])
   #expect(try runKernel("Clip", [ints]).scalars(as: Int8.self) == [-128, 5, 127])
 }
@@ -105,7 +114,9 @@ func close(_ actual: [Float], _ expected: [Float], _ tolerance: Float = 1e-5) ->
 @Test func unaryBadInputsAreErrors() throws {
   let ints = try HostTensor(shape: [1], values: [Int32(4)])
   #expect(throws: KilnError.self) { try runKernel("Sqrt", [ints]) }
-  #expect(throws: KilnError.self) { try runKernel("Relu", [try HostTensor(shape: [1], values: [true])]) }
+  #expect(throws: KilnError.self) {
+    try runKernel("Relu", [try HostTensor(shape: [1], values: [true])])
+  }
   #expect(throws: KilnError.self) { try runKernel("Relu", []) }
   #expect(throws: KilnError.self) {
     try runKernel("Clip", [try floats([1]), try floats([0, 1])])
@@ -114,6 +125,7 @@ func close(_ actual: [Float], _ expected: [Float], _ tolerance: Float = 1e-5) ->
     try runKernel("Clip", [try floats([1]), try HostTensor(scalar: Double(0))])
   }
   #expect(throws: KilnError.self) {
-    try runKernel("Gelu", [try floats([1])], attributes: [Attribute("approximate", .string(Data("x".utf8)))])
+    try runKernel(
+      "Gelu", [try floats([1])], attributes: [Attribute("approximate", .string(Data("x".utf8)))])
   }
 }
