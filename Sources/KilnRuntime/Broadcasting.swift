@@ -1,5 +1,6 @@
 // Multidirectional (NumPy-style) broadcasting: result shapes and strided walks over operands.
 
+import Dispatch
 import KilnIR
 
 /// How operands of given shapes broadcast together: the result shape, and a walk over the
@@ -78,16 +79,27 @@ struct BroadcastPlan {
   func rowStride(_ operand: Int) -> Int { strides[operand].last ?? 0 }
 
   /// Calls `body(offsets, start)` for each innermost row: the operands' offsets of its first
-  /// element and the result index it starts at.
-  func forEachRow(_ body: ([Int], Int) -> Void) {
+  /// element and the result index it starts at. Rows are split over up to `threads` threads,
+  /// so `body` must only write the row it is given.
+  func forEachRow(threads: Int, _ body: ([Int], Int) -> Void) {
     guard count > 0 else { return }
+    parallelChunks(count / rowLength, threads: threads, grain: max(1, minimumChunk / rowLength)) {
+      forEachRow(in: $0, body)
+    }
+  }
+
+  private func forEachRow(in rows: Range<Int>, _ body: ([Int], Int) -> Void) {
     let outer = max(dims.count - 1, 0)
     var index = [Int](repeating: 0, count: outer)
     var offsets = [Int](repeating: 0, count: strides.count)
-    var start = 0
-    while start < count {
-      body(offsets, start)
-      start += rowLength
+    var remainder = rows.lowerBound
+    for axis in (0..<outer).reversed() {
+      index[axis] = remainder % dims[axis]
+      remainder /= dims[axis]
+      for operand in offsets.indices { offsets[operand] += strides[operand][axis] * index[axis] }
+    }
+    for row in rows {
+      body(offsets, row * rowLength)
       var axis = outer - 1
       while axis >= 0 {
         index[axis] += 1
@@ -101,6 +113,31 @@ struct BroadcastPlan {
   }
 }
 
+/// Elements below which splitting work over threads costs more than it saves.
+let minimumChunk = 1 << 15
+
+/// Calls `body` on consecutive ranges covering `0..<count`, concurrently on up to `threads`
+/// threads when there are at least `grain` items per thread.
+func parallelChunks(_ count: Int, threads: Int, grain: Int, _ body: (Range<Int>) -> Void) {
+  let chunks = min(max(threads, 1), count / max(grain, 1))
+  guard chunks > 1 else {
+    body(0..<count)
+    return
+  }
+  withoutActuallyEscaping(body) { body in
+    // Chunks write disjoint ranges of a result no one else sees yet.
+    let shared = UncheckedSendable(value: body)
+    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+      shared.value((count * chunk / chunks)..<(count * (chunk + 1) / chunks))
+    }
+  }
+}
+
+/// A value handed to worker threads that only touch disjoint parts of it.
+private struct UncheckedSendable<Value>: @unchecked Sendable {
+  let value: Value
+}
+
 /// `op` applied elementwise to `a` and `b` broadcast together, into a new tensor of `R`.
 func broadcastMap<A: TensorElement, B: TensorElement, R: TensorElement>(
   _ a: HostTensor, _ b: HostTensor, for invocation: KernelInvocation, _ op: (A, B) -> R
@@ -110,18 +147,19 @@ func broadcastMap<A: TensorElement, B: TensorElement, R: TensorElement>(
   let x = a.elements(as: A.self)
   let y = b.elements(as: B.self)
   let out = result.mutableElements(as: R.self)
+  let threads = invocation.threads
   if x.count == out.count && y.count == out.count {
-    for i in out.indices { out[i] = op(x[i], y[i]) }
+    elementChunks(out.count, threads) { for i in $0 { out[i] = op(x[i], y[i]) } }
   } else if y.count == 1 && x.count == out.count {
     let right = y[0]
-    for i in out.indices { out[i] = op(x[i], right) }
+    elementChunks(out.count, threads) { for i in $0 { out[i] = op(x[i], right) } }
   } else if x.count == 1 && y.count == out.count {
     let left = x[0]
-    for i in out.indices { out[i] = op(left, y[i]) }
+    elementChunks(out.count, threads) { for i in $0 { out[i] = op(left, y[i]) } }
   } else {
     let length = plan.rowLength
     let (sx, sy) = (plan.rowStride(0), plan.rowStride(1))
-    plan.forEachRow { offsets, start in
+    plan.forEachRow(threads: invocation.threads) { offsets, start in
       for j in 0..<length {
         out[start + j] = op(x[offsets[0] + j * sx], y[offsets[1] + j * sy])
       }
@@ -141,7 +179,7 @@ func broadcastMap<A: TensorElement, B: TensorElement, C: TensorElement, R: Tenso
   let out = result.mutableElements(as: R.self)
   let length = plan.rowLength
   let (sx, sy, sz) = (plan.rowStride(0), plan.rowStride(1), plan.rowStride(2))
-  plan.forEachRow { offsets, start in
+  plan.forEachRow(threads: invocation.threads) { offsets, start in
     for j in 0..<length {
       out[start + j] = op(
         x[offsets[0] + j * sx], y[offsets[1] + j * sy], z[offsets[2] + j * sz])
@@ -160,8 +198,13 @@ func broadcastExpand<T: TensorElement>(
   let out = result.mutableElements(as: T.self)
   let length = plan.rowLength
   let stride = plan.rowStride(0)
-  plan.forEachRow { offsets, start in
+  plan.forEachRow(threads: invocation.threads) { offsets, start in
     for j in 0..<length { out[start + j] = x[offsets[0] + j * stride] }
   }
   return result
+}
+
+/// `parallelChunks` over the elements of a result.
+func elementChunks(_ count: Int, _ threads: Int, _ body: (Range<Int>) -> Void) {
+  parallelChunks(count, threads: threads, grain: minimumChunk, body)
 }

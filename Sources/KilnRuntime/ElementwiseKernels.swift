@@ -150,12 +150,12 @@ func computingHalfInFloat(
 
 /// `op` applied to each element of `x`, into a new tensor of the same shape.
 func unaryMap<A: TensorElement, R: TensorElement>(
-  _ x: HostTensor, as type: A.Type, _ op: (A) -> R
+  _ x: HostTensor, as type: A.Type, threads: Int = 1, _ op: (A) -> R
 ) throws -> HostTensor {
   let result = try HostTensor(zeros: R.dataType, shape: x.shape)
   let source = x.elements(as: A.self)
   let out = result.mutableElements(as: R.self)
-  for i in source.indices { out[i] = op(source[i]) }
+  elementChunks(out.count, threads) { for i in $0 { out[i] = op(source[i]) } }
   return result
 }
 
@@ -165,11 +165,11 @@ private struct UnaryVisitor: ArithmeticVisitor {
   let invocation: KernelInvocation
 
   func real<T: RealElement>(_ type: T.Type) throws -> HostTensor {
-    try unaryMap(x, as: T.self, try realFunction(T.self))
+    try unaryMap(x, as: T.self, threads: invocation.threads, try realFunction(T.self))
   }
 
   func integer<T: IntegerElement>(_ type: T.Type) throws -> HostTensor {
-    try unaryMap(x, as: T.self, try integerFunction(T.self))
+    try unaryMap(x, as: T.self, threads: invocation.threads, try integerFunction(T.self))
   }
 
   private func attribute<T: RealElement>(_ name: String, _ defaultValue: Float) -> T {

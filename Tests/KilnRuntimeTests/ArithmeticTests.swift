@@ -121,3 +121,21 @@ import Testing
     try runKernel("Pow", [try HostTensor(shape: [1], values: [true]), try floats([1])])
   }
 }
+
+@Test func threadedResultsMatchSingleThreaded() throws {
+  let count = 300 * 257
+  let big = try floats((0..<count).map { Float($0 % 97) - 48 }, [300, 1, 257])
+  let column = try floats((0..<3).map(Float.init), [3, 1])
+  let same = try floats((0..<count).map { Float($0 % 13) }, [300, 1, 257])
+  let cases: [(String, [HostTensor])] = [
+    ("Add", [big, column]), ("Mul", [big, same]), ("Sub", [big, try floats([1], [])]),
+    ("Relu", [big]),
+    ("Where", [try HostTensor(shape: [3, 1], values: [true, false, true]), big, column]),
+  ]
+  for (op, inputs) in cases {
+    let single = try runKernel(op, inputs)
+    let threaded = try runKernel(op, inputs, threads: 4)
+    #expect(threaded.shape == single.shape)
+    #expect(threaded.scalars(as: Float.self) == single.scalars(as: Float.self), "\(op)")
+  }
+}

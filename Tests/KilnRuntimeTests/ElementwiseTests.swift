@@ -5,9 +5,11 @@ import KilnIR
 import KilnRuntime
 import Testing
 
-/// Runs the standard kernel for `op` at `opset` on `inputs` (nil for an omitted input).
+/// Runs the standard kernel for `op` at `opset` on `inputs` (nil for an omitted input) with
+/// `threads` threads.
 func runKernel(
-  _ op: String, _ inputs: [HostTensor?], attributes: [Attribute] = [], opset: Int64 = 21
+  _ op: String, _ inputs: [HostTensor?], attributes: [Attribute] = [], opset: Int64 = 21,
+  threads: Int = 1
 ) throws -> HostTensor {
   let node = Node(
     name: "n", opType: op, inputs: inputs.map { _ in Value(name: "in") },
@@ -15,7 +17,8 @@ func runKernel(
   guard let kernel = KernelRegistry.standard.kernel(for: node) else {
     throw KilnError.internalError("no kernel for \(op)")
   }
-  let outputs = try kernel(KernelInvocation(node: node, opset: opset, inputs: inputs))
+  let outputs = try kernel(
+    KernelInvocation(node: node, opset: opset, inputs: inputs, threads: threads))
   guard let first = outputs.first, let result = first else {
     throw KilnError.internalError("\(op) gave no output")
   }
