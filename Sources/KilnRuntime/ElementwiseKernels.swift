@@ -74,25 +74,25 @@ extension Float: RealElement {
 extension Double: RealElement {
   static func apply(_ function: RealFunction, _ x: Double) -> Double {
     switch function {
-    case .exp: Glibc.exp(x)
-    case .log: Glibc.log(x)
-    case .log1p: Glibc.log1p(x)
-    case .tanh: Glibc.tanh(x)
-    case .erf: Glibc.erf(x)
-    case .sin: Glibc.sin(x)
-    case .cos: Glibc.cos(x)
-    case .tan: Glibc.tan(x)
-    case .asin: Glibc.asin(x)
-    case .acos: Glibc.acos(x)
-    case .atan: Glibc.atan(x)
-    case .sinh: Glibc.sinh(x)
-    case .cosh: Glibc.cosh(x)
-    case .asinh: Glibc.asinh(x)
-    case .acosh: Glibc.acosh(x)
-    case .atanh: Glibc.atanh(x)
+    case .exp: exp(x)
+    case .log: log(x)
+    case .log1p: log1p(x)
+    case .tanh: tanh(x)
+    case .erf: erf(x)
+    case .sin: sin(x)
+    case .cos: cos(x)
+    case .tan: tan(x)
+    case .asin: asin(x)
+    case .acos: acos(x)
+    case .atan: atan(x)
+    case .sinh: sinh(x)
+    case .cosh: cosh(x)
+    case .asinh: asinh(x)
+    case .acosh: acosh(x)
+    case .atanh: atanh(x)
     }
   }
-  static func power(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
+  static func power(_ x: Double, _ y: Double) -> Double { pow(x, y) }
 }
 
 /// Integer element types, computed with wrapping arithmetic.
