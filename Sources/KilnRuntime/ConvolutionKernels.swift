@@ -210,8 +210,9 @@ struct WindowGeometry {
     for axis in 0..<rank {
       let full = strides[axis] * (xSize[axis] - 1) + outputPadding[axis] + (kernel[axis] - 1) * dilations[axis] + 1
       if let requested, !explicitPads {
-        let total = full - requested[axis]
-        begin.append(autoPad == "SAME_UPPER" ? total / 2 : total - total / 2)
+        // Rounded down, as ONNX does, when the requested size exceeds the full one.
+        let total = full - requested[axis], half = (total - (total < 0 ? 1 : 0)) / 2
+        begin.append(autoPad == "SAME_UPPER" ? half : total - half)
         size.append(requested[axis])
       } else {
         begin.append(pads[axis])

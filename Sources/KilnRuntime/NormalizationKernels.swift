@@ -4,7 +4,8 @@ import Foundation
 import KilnIR
 
 extension KernelFamily {
-  /// BatchNormalization in inference form (opsets 6–15; training_mode is refused), per-channel
+  /// BatchNormalization (opsets 6–15; training_mode uses batch statistics and returns the
+  /// running mean and variance), per-channel
   /// InstanceNormalization, and LayerNormalization (axis, epsilon, optional bias broadcast over
   /// the normalized dims, optional Mean and InvStdDev outputs). Computed in float32.
   static let normalization = KernelFamily { registry in
@@ -14,24 +15,45 @@ extension KernelFamily {
   }
 
   private static func batchNormKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
-    guard invocation.int("training_mode", default: 0) == 0 else {
-      throw invocation.failure("training_mode is not supported by the runtime")
-    }
     let x = try invocation.input(0)
     guard x.rank >= 2 else { throw invocation.failure("X must have rank at least 2, got \(x.shape)") }
     let channels = x.shape[1]
-    let parameters = try (1...4).map { index in
-      let tensor = try invocation.input(index)
-      guard tensor.shape == [channels] else {
-        throw invocation.failure("input \(index) is \(tensor.shape), expected [\(channels)]")
-      }
-      return try FloatTensors.toFloat(tensor, invocation).scalars(as: Float.self)
-    }
+    let parameters = try (1...4).map { try perChannel(invocation, $0, channels) }
     let epsilon = invocation.float("epsilon", default: 1e-5)
-    let (scale, bias, mean, variance) = (parameters[0], parameters[1], parameters[2], parameters[3])
+    let (scale, bias) = (parameters[0], parameters[1])
+    let training = invocation.opset >= 14 && invocation.int("training_mode", default: 0) != 0
+    let (mean, variance) = training ? try channelMoments(x, invocation) : (parameters[2], parameters[3])
     let gains = (0..<channels).map { scale[$0] / (variance[$0] + epsilon).squareRoot() }
     let offsets = (0..<channels).map { bias[$0] - mean[$0] * gains[$0] }
-    return [try perChannelAffine(x, invocation, gains: { _, c in gains[c] }, offsets: { _, c in offsets[c] })]
+    let y = try perChannelAffine(x, invocation, gains: { _, c in gains[c] }, offsets: { _, c in offsets[c] })
+    guard training else { return [y] }
+    // Training mode also returns the running statistics, updated with momentum.
+    let momentum = invocation.float("momentum", default: 0.9)
+    let running = try [(parameters[2], mean), (parameters[3], variance)].map { old, current in
+      let blended = zip(old, current).map { $0 * momentum + $1 * (1 - momentum) }
+      return try FloatTensors.restore(try HostTensor(shape: [channels], values: blended), to: x.dataType)
+    }
+    return Array(([y] + running).prefix(invocation.node.outputs.count))
+  }
+
+  /// Per-channel mean and population variance of an [N, C, ...] tensor over all other axes.
+  private static func channelMoments(_ x: HostTensor, _ invocation: KernelInvocation) throws -> ([Float], [Float]) {
+    let values = try FloatTensors.toFloat(x, invocation).elements(as: Float.self)
+    let (batch, channels) = (x.shape[0], x.shape[1])
+    let plane = x.shape.dropFirst(2).reduce(1, *)
+    var means = [Float](repeating: 0, count: channels), variances = means
+    for c in 0..<channels {
+      var (sum, squares): (Double, Double) = (0, 0)
+      for n in 0..<batch {
+        let (mean, variance) = moments(values, start: (n * channels + c) * plane, count: plane)
+        sum += Double(mean)
+        squares += Double(variance) + Double(mean) * Double(mean)
+      }
+      let mean = sum / Double(max(batch, 1))
+      means[c] = Float(mean)
+      variances[c] = Float(squares / Double(max(batch, 1)) - mean * mean)
+    }
+    return (means, variances)
   }
 
   private static func instanceNormKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
