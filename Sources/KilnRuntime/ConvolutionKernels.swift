@@ -24,9 +24,9 @@ extension KernelFamily {
     let (cg, mg) = (c / group, m / group)
     let (taps, positions, plane) = (geometry.kernelCount, geometry.outputCount, geometry.inputCount)
     let pointwise = geometry.isIdentity
-    var col = [Float](repeating: 0, count: pointwise ? 0 : try HostTensor.elementCount(of: [cg, taps, positions]))
+    let col = try HostTensor(zeros: .float, shape: pointwise ? [0] : [cg, taps, positions])
     let px = x.elements(as: Float.self), pw = w.elements(as: Float.self), py = out.mutableElements(as: Float.self)
-    guard positions > 0, cg * taps > 0, mg > 0, let baseX = px.baseAddress, let baseW = pw.baseAddress,
+    guard positions > 0, cg > 0, mg > 0, let baseX = px.baseAddress, let baseW = pw.baseAddress,
           let baseY = py.baseAddress else { return [try finishConv(out, invocation, m, x.dataType)] }
     for image in 0..<n {
       for g in 0..<group {
@@ -34,20 +34,19 @@ extension KernelFamily {
         let yg = baseY + (image * m + g * mg) * positions
         let wg = baseW + g * mg * cg * taps
         if pointwise {
-          sgemm(m: mg, n: positions, k: cg, a: wg, b: xg, c: yg)
+          try sgemm(m: mg, n: positions, k: cg, a: wg, b: xg, c: yg)
           continue
         }
-        col.withUnsafeMutableBufferPointer { colBuffer in
-          colBuffer.update(repeating: 0)
-          for channel in 0..<cg {
-            let source = xg + channel * plane, rowBase = channel * taps * positions
-            geometry.forEachTap { position, tap, offset in
-              colBuffer[rowBase + tap * positions + position] = source[offset]
-            }
+        let colBuffer = col.mutableElements(as: Float.self)
+        colBuffer.update(repeating: 0)
+        for channel in 0..<cg {
+          let source = xg + channel * plane, rowBase = channel * taps * positions
+          geometry.forEachTap { position, tap, offset in
+            colBuffer[rowBase + tap * positions + position] = source[offset]
           }
-          if let colBase = colBuffer.baseAddress {
-            sgemm(m: mg, n: positions, k: cg * taps, a: wg, b: colBase, c: yg)
-          }
+        }
+        if let colBase = colBuffer.baseAddress {
+          try sgemm(m: mg, n: positions, k: cg * taps, a: wg, b: colBase, c: yg)
         }
       }
     }
@@ -68,18 +67,18 @@ extension KernelFamily {
     // The scatter runs the forward geometry backwards: the transposed output is its "input".
     let out = try HostTensor(zeros: .float, shape: [n, m] + geometry.input)
     let (taps, positions, plane) = (geometry.kernelCount, geometry.outputCount, geometry.inputCount)
-    var col = [Float](repeating: 0, count: try HostTensor.elementCount(of: [mg, taps, positions]))
+    let col = try HostTensor(zeros: .float, shape: [mg, taps, positions])
     let px = x.elements(as: Float.self), pw = w.elements(as: Float.self), py = out.mutableElements(as: Float.self)
-    guard positions > 0, mg * taps > 0, cg > 0, plane > 0, let baseX = px.baseAddress,
+    guard positions > 0, mg > 0, cg > 0, plane > 0, let baseX = px.baseAddress,
           let baseW = pw.baseAddress else { return [try finishConv(out, invocation, m, x.dataType)] }
     for image in 0..<n {
       for g in 0..<group {
         let xg = baseX + (image * c + g * cg) * positions
         let wg = baseW + g * cg * mg * taps
         let yBase = (image * m + g * mg) * plane
-        col.withUnsafeMutableBufferPointer { colBuffer in
-          guard let colBase = colBuffer.baseAddress else { return }
-          sgemm(m: mg * taps, n: positions, k: cg, a: wg, b: xg, c: colBase, transA: true)
+        let colBuffer = col.mutableElements(as: Float.self)
+        if let colBase = colBuffer.baseAddress {
+          try sgemm(m: mg * taps, n: positions, k: cg, a: wg, b: xg, c: colBase, transA: true)
           for channel in 0..<mg {
             let target = yBase + channel * plane, rowBase = channel * taps * positions
             geometry.forEachTap { position, tap, offset in
@@ -147,7 +146,7 @@ struct WindowGeometry {
   /// The forward window (Conv, pooling); `ceilMode` rounds partial windows up.
   init(_ invocation: KernelInvocation, input: [Int], kernel: [Int], ceilMode: Bool = false) throws {
     let rank = input.count
-    let (strides, dilations, pads) = try Self.attributes(invocation, rank: rank)
+    let (strides, dilations, pads) = try Self.attributes(invocation, rank: rank, sizes: input + kernel)
     guard kernel.count == rank, kernel.allSatisfy({ $0 > 0 }) else {
       throw invocation.failure("kernel shape \(kernel) does not fit \(rank) spatial dims")
     }
@@ -191,10 +190,10 @@ struct WindowGeometry {
   /// size comes from output_shape, auto_pad or pads with output_padding; `output` is X's size.
   init(transposed invocation: KernelInvocation, input xSize: [Int], kernel: [Int]) throws {
     let rank = xSize.count
-    let (strides, dilations, pads) = try Self.attributes(invocation, rank: rank)
+    let (strides, dilations, pads) = try Self.attributes(invocation, rank: rank, sizes: xSize + kernel)
     let outputPadding = invocation.ints("output_padding") ?? [Int](repeating: 0, count: rank)
     guard kernel.count == rank, kernel.allSatisfy({ $0 > 0 }), outputPadding.count == rank,
-          outputPadding.allSatisfy({ $0 >= 0 }) else {
+          outputPadding.allSatisfy({ $0 >= 0 && $0 <= Self.limit }) else {
       throw invocation.failure("kernel \(kernel) or output_padding \(outputPadding) does not fit \(rank) spatial dims")
     }
     let autoPad = invocation.string("auto_pad", default: "NOTSET")
@@ -203,7 +202,7 @@ struct WindowGeometry {
     if requested == nil, !explicitPads, autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
       requested = zip(xSize, strides).map { $0 * $1 }
     }
-    guard requested.map({ $0.count == rank && $0.allSatisfy { $0 >= 0 } }) ?? true else {
+    guard requested.map({ $0.count == rank && $0.allSatisfy { $0 >= 0 && $0 <= Self.limit } }) ?? true else {
       throw invocation.failure("output_shape does not fit \(rank) spatial dims")
     }
     var begin = [Int](), end = [Int](), size = [Int]()
@@ -230,13 +229,21 @@ struct WindowGeometry {
     self.output = xSize
   }
 
+  /// The largest size, stride, dilation or pad a window accepts, so that its arithmetic cannot
+  /// overflow.
+  static let limit = 1 << 30
+
   private static func attributes(
-    _ invocation: KernelInvocation, rank: Int
+    _ invocation: KernelInvocation, rank: Int, sizes: [Int]
   ) throws -> (strides: [Int], dilations: [Int], pads: [Int]) {
+    guard sizes.allSatisfy({ $0 <= limit }) else {
+      throw invocation.failure("spatial or kernel sizes \(sizes) are too large")
+    }
     let strides = invocation.ints("strides") ?? [Int](repeating: 1, count: rank)
     let dilations = invocation.ints("dilations") ?? [Int](repeating: 1, count: rank)
     let pads = invocation.ints("pads") ?? [Int](repeating: 0, count: 2 * rank)
     guard strides.count == rank, strides.allSatisfy({ $0 > 0 }), dilations.count == rank,
+          (strides + dilations + pads).allSatisfy({ $0 <= limit }),
           dilations.allSatisfy({ $0 > 0 }), pads.count == 2 * rank, pads.allSatisfy({ $0 >= 0 }) else {
       throw invocation.failure(
         "strides \(strides), dilations \(dilations) or pads \(pads) do not fit \(rank) spatial dims")

@@ -29,10 +29,10 @@ extension KernelFamily {
     let out = try HostTensor(zeros: .float, shape: plan.outputShape)
     let pa = fa.elements(as: Float.self), pb = fb.elements(as: Float.self)
     let pc = out.mutableElements(as: Float.self)
-    if plan.m * plan.n * plan.k > 0, let baseA = pa.baseAddress, let baseB = pb.baseAddress, let baseC = pc.baseAddress {
+    if plan.m > 0, plan.n > 0, plan.k > 0, let baseA = pa.baseAddress, let baseB = pb.baseAddress, let baseC = pc.baseAddress {
       for (index, (offsetA, offsetB)) in plan.batchOffsets.enumerated() {
-        sgemm(m: plan.m, n: plan.n, k: plan.k, a: baseA + offsetA, b: baseB + offsetB,
-              c: baseC + index * plan.m * plan.n)
+        try sgemm(m: plan.m, n: plan.n, k: plan.k, a: baseA + offsetA, b: baseB + offsetB,
+                  c: baseC + index * plan.m * plan.n)
       }
     }
     return [try FloatTensors.restore(out, to: a.dataType)]
@@ -80,25 +80,28 @@ extension KernelFamily {
       gemmBeta = 1
     }
     let fa = try FloatTensors.toFloat(a, invocation), fb = try FloatTensors.toFloat(b, invocation)
-    if m * n * k > 0, let pa = fa.elements(as: Float.self).baseAddress,
+    if m > 0, n > 0, k > 0, let pa = fa.elements(as: Float.self).baseAddress,
        let pb = fb.elements(as: Float.self).baseAddress, let base = pc.baseAddress {
-      cblas_sgemm(
-        CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-        Int32(m), Int32(n), Int32(k), alpha, pa, Int32(a.shape[1]), pb, Int32(b.shape[1]),
-        gemmBeta, base, Int32(n))
+      try sgemm(
+        m: m, n: n, k: k, a: pa, b: pb, c: base, transA: transA, transB: transB, alpha: alpha, beta: gemmBeta)
     }
     return [try FloatTensors.restore(out, to: a.dataType)]
   }
 }
 
-/// C[m×n] = A[m×k] · B[k×n], all row-major and contiguous.
+/// C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C, all row-major and contiguous; op
+/// transposes when asked. Throws when a size does not fit BLAS's 32-bit integers.
 func sgemm(
   m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-  c: UnsafeMutablePointer<Float>, transA: Bool = false, beta: Float = 0
-) {
+  c: UnsafeMutablePointer<Float>, transA: Bool = false, transB: Bool = false,
+  alpha: Float = 1, beta: Float = 0
+) throws {
+  guard let m32 = Int32(exactly: m), let n32 = Int32(exactly: n), let k32 = Int32(exactly: k) else {
+    throw KilnError.badInput("a \(m)×\(k)·\(k)×\(n) matrix product is too large for BLAS")
+  }
   cblas_sgemm(
-    CblasRowMajor, transA ? CblasTrans : CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
-    1, a, Int32(transA ? m : k), b, Int32(n), beta, c, Int32(n))
+    CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+    m32, n32, k32, alpha, a, transA ? m32 : k32, b, transB ? k32 : n32, beta, c, n32)
 }
 
 /// For each element of `target` (row-major), the index of the `source`-shaped element that
