@@ -25,9 +25,10 @@ extension KernelFamily {
     let (taps, positions, plane) = (geometry.kernelCount, geometry.outputCount, geometry.inputCount)
     let pointwise = geometry.isIdentity
     let col = try HostTensor(zeros: .float, shape: pointwise ? [0] : [cg, taps, positions])
+    defer { withExtendedLifetime((x, w, col)) {} }
     let px = x.elements(as: Float.self), pw = w.elements(as: Float.self), py = out.mutableElements(as: Float.self)
     guard positions > 0, cg > 0, mg > 0, let baseX = px.baseAddress, let baseW = pw.baseAddress,
-          let baseY = py.baseAddress else { return [try finishConv(out, invocation, m, x.dataType)] }
+          let baseY = py.baseAddress else { return [try finishConv(out, invocation, m)] }
     for image in 0..<n {
       for g in 0..<group {
         let xg = baseX + (image * c + g * cg) * plane
@@ -50,7 +51,7 @@ extension KernelFamily {
         }
       }
     }
-    return [try finishConv(out, invocation, m, x.dataType)]
+    return [try finishConv(out, invocation, m)]
   }
 
   private static func convTransposeKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
@@ -68,9 +69,10 @@ extension KernelFamily {
     let out = try HostTensor(zeros: .float, shape: [n, m] + geometry.input)
     let (taps, positions, plane) = (geometry.kernelCount, geometry.outputCount, geometry.inputCount)
     let col = try HostTensor(zeros: .float, shape: [mg, taps, positions])
+    defer { withExtendedLifetime((x, w, col)) {} }
     let px = x.elements(as: Float.self), pw = w.elements(as: Float.self), py = out.mutableElements(as: Float.self)
     guard positions > 0, mg > 0, cg > 0, plane > 0, let baseX = px.baseAddress,
-          let baseW = pw.baseAddress else { return [try finishConv(out, invocation, m, x.dataType)] }
+          let baseW = pw.baseAddress else { return [try finishConv(out, invocation, m)] }
     for image in 0..<n {
       for g in 0..<group {
         let xg = baseX + (image * c + g * cg) * positions
@@ -88,7 +90,7 @@ extension KernelFamily {
         }
       }
     }
-    return [try finishConv(out, invocation, m, x.dataType)]
+    return [try finishConv(out, invocation, m)]
   }
 
   /// X and W as float32, checked for matching rank ≥ 3 and the kernel_shape attribute.
@@ -105,13 +107,15 @@ extension KernelFamily {
   }
 
   /// Adds the optional per-channel bias (input 2) to a float32 [N, M, ...] result and stores it
-  /// as `dataType`.
+  /// in X's element type.
   private static func finishConv(
-    _ out: HostTensor, _ invocation: KernelInvocation, _ channels: Int, _ dataType: DataType
+    _ out: HostTensor, _ invocation: KernelInvocation, _ channels: Int
   ) throws -> HostTensor {
     if let bias = invocation.optionalInput(2) {
       guard bias.shape == [channels] else { throw invocation.failure("bias is \(bias.shape), expected [\(channels)]") }
-      let values = try FloatTensors.toFloat(bias, invocation).elements(as: Float.self)
+      let floatBias = try FloatTensors.toFloat(bias, invocation)
+      defer { withExtendedLifetime(floatBias) {} }
+      let values = floatBias.elements(as: Float.self)
       let py = out.mutableElements(as: Float.self)
       let plane = out.shape.dropFirst(2).reduce(1, *)
       for start in stride(from: 0, to: py.count, by: max(plane, 1)) {
@@ -119,7 +123,7 @@ extension KernelFamily {
         for index in start..<start + plane { py[index] += value }
       }
     }
-    return try FloatTensors.restore(out, to: dataType)
+    return try FloatTensors.restore(out, to: try invocation.input(0).dataType)
   }
 }
 

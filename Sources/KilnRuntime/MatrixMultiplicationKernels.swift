@@ -26,6 +26,7 @@ extension KernelFamily {
     }
     let fa = try FloatTensors.toFloat(a, invocation)
     let fb = try FloatTensors.toFloat(b, invocation)
+    defer { withExtendedLifetime((fa, fb)) {} }
     let out = try HostTensor(zeros: .float, shape: plan.outputShape)
     let pa = fa.elements(as: Float.self), pb = fb.elements(as: Float.self)
     let pc = out.mutableElements(as: Float.self)
@@ -72,6 +73,7 @@ extension KernelFamily {
     var gemmBeta: Float = 0
     if let c = invocation.optionalInput(2) {
       let fc = try FloatTensors.toFloat(c, invocation)
+      defer { withExtendedLifetime(fc) {} }
       guard let map = broadcastIndexMap(from: c.shape, to: [m, n]) else {
         throw invocation.failure("C of shape \(c.shape) does not broadcast to [\(m), \(n)]")
       }
@@ -80,6 +82,7 @@ extension KernelFamily {
       gemmBeta = 1
     }
     let fa = try FloatTensors.toFloat(a, invocation), fb = try FloatTensors.toFloat(b, invocation)
+    defer { withExtendedLifetime((fa, fb)) {} }
     if m > 0, n > 0, k > 0, let pa = fa.elements(as: Float.self).baseAddress,
        let pb = fb.elements(as: Float.self).baseAddress, let base = pc.baseAddress {
       try sgemm(
@@ -165,7 +168,8 @@ struct MatMulPlan {
 
 /// Moving float16 and double tensors to float32 for computation, and back.
 enum FloatTensors {
-  /// `tensor` as float32: itself when it already is, else a converted copy.
+  /// `tensor` as float32: itself when it already is, else a converted copy. Pointers into a
+  /// copy are only valid while the copy lives: callers extend its lifetime over their use.
   static func toFloat(_ tensor: HostTensor, _ invocation: KernelInvocation) throws -> HostTensor {
     switch tensor.dataType {
     case .float: return tensor

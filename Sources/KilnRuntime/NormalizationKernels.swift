@@ -38,7 +38,9 @@ extension KernelFamily {
 
   /// Per-channel mean and population variance of an [N, C, ...] tensor over all other axes.
   private static func channelMoments(_ x: HostTensor, _ invocation: KernelInvocation) throws -> ([Float], [Float]) {
-    let values = try FloatTensors.toFloat(x, invocation).elements(as: Float.self)
+    let floatX = try FloatTensors.toFloat(x, invocation)
+    defer { withExtendedLifetime(floatX) {} }
+    let values = floatX.elements(as: Float.self)
     let (batch, channels) = (x.shape[0], x.shape[1])
     let plane = x.shape.dropFirst(2).reduce(1, *)
     var means = [Float](repeating: 0, count: channels), variances = means
@@ -62,7 +64,9 @@ extension KernelFamily {
     let (batch, channels) = (x.shape[0], x.shape[1])
     let scale = try perChannel(invocation, 1, channels), bias = try perChannel(invocation, 2, channels)
     let epsilon = invocation.float("epsilon", default: 1e-5)
-    let values = try FloatTensors.toFloat(x, invocation).elements(as: Float.self)
+    let floatX = try FloatTensors.toFloat(x, invocation)
+    defer { withExtendedLifetime(floatX) {} }
+    let values = floatX.elements(as: Float.self)
     let plane = x.shape.dropFirst(2).reduce(1, *)
     var gains = [Float](repeating: 0, count: batch * channels), offsets = gains
     for slice in 0..<batch * channels {
@@ -84,14 +88,18 @@ extension KernelFamily {
     guard let scaleMap = broadcastIndexMap(from: try invocation.input(1).shape, to: inner) else {
       throw invocation.failure("Scale does not broadcast to \(inner)")
     }
-    let scale = try FloatTensors.toFloat(try invocation.input(1), invocation).elements(as: Float.self)
+    let floatScale = try FloatTensors.toFloat(try invocation.input(1), invocation)
     let bias = try invocation.optionalInput(2).map { try FloatTensors.toFloat($0, invocation) }
+    defer { withExtendedLifetime((floatScale, bias)) {} }
+    let scale = floatScale.elements(as: Float.self)
     guard let biasMap = bias.map({ broadcastIndexMap(from: $0.shape, to: inner) }) ?? [] else {
       throw invocation.failure("B does not broadcast to \(inner)")
     }
     let biasValues = bias?.elements(as: Float.self)
     let epsilon = invocation.float("epsilon", default: 1e-5)
-    let values = try FloatTensors.toFloat(x, invocation).elements(as: Float.self)
+    let floatX = try FloatTensors.toFloat(x, invocation)
+    defer { withExtendedLifetime(floatX) {} }
+    let values = floatX.elements(as: Float.self)
     let count = inner.reduce(1, *), rows = x.shape[..<axis].reduce(1, *)
     let statsShape = Array(x.shape[..<axis]) + [Int](repeating: 1, count: x.rank - axis)
     let out = try HostTensor(zeros: .float, shape: x.shape)
@@ -141,7 +149,9 @@ extension KernelFamily {
     _ x: HostTensor, _ invocation: KernelInvocation,
     gains: (Int, Int) -> Float, offsets: (Int, Int) -> Float
   ) throws -> HostTensor {
-    let values = try FloatTensors.toFloat(x, invocation).elements(as: Float.self)
+    let floatX = try FloatTensors.toFloat(x, invocation)
+    defer { withExtendedLifetime(floatX) {} }
+    let values = floatX.elements(as: Float.self)
     let out = try HostTensor(zeros: .float, shape: x.shape)
     let py = out.mutableElements(as: Float.self)
     let (batch, channels) = (x.shape[0], x.shape[1])

@@ -69,7 +69,9 @@ extension KernelFamily {
   private static func windowedFloatPool(_ invocation: KernelInvocation, power: Float?) throws -> [HostTensor?] {
     let x = try invocation.input(0)
     let geometry = try poolGeometry(invocation, x)
-    let px = try FloatTensors.toFloat(x, invocation).elements(as: Float.self)
+    let floatX = try FloatTensors.toFloat(x, invocation)
+    defer { withExtendedLifetime(floatX) {} }
+    let px = floatX.elements(as: Float.self)
     let out = try HostTensor(zeros: .float, shape: Array(x.shape.prefix(2)) + geometry.output)
     let py = out.mutableElements(as: Float.self)
     let (positions, plane) = (geometry.outputCount, geometry.inputCount)
@@ -137,7 +139,9 @@ extension KernelFamily {
 
   private static func globalAveragePoolKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
     let x = try invocation.input(0)
-    let px = try FloatTensors.toFloat(x, invocation).elements(as: Float.self)
+    let floatX = try FloatTensors.toFloat(x, invocation)
+    defer { withExtendedLifetime(floatX) {} }
+    let px = floatX.elements(as: Float.self)
     let (out, plane) = try globalOutput(x, invocation, .float)
     let py = out.mutableElements(as: Float.self)
     for slice in py.indices {
