@@ -25,7 +25,9 @@ extension KernelFamily {
     let (taps, positions, plane) = (geometry.kernelCount, geometry.outputCount, geometry.inputCount)
     let pointwise = geometry.isIdentity
     let col = try HostTensor(zeros: .float, shape: pointwise ? [0] : [cg, taps, positions])
-    defer { withExtendedLifetime((x, w, col)) {} }
+    let table = try geometry.tapOffsets(pointwise ? 0 : taps * positions)
+    defer { withExtendedLifetime((x, w, col, table)) {} }
+    let offsets = table.elements(as: Int64.self)
     let px = x.elements(as: Float.self), pw = w.elements(as: Float.self), py = out.mutableElements(as: Float.self)
     guard positions > 0, cg > 0, mg > 0, let baseX = px.baseAddress, let baseW = pw.baseAddress,
           let baseY = py.baseAddress else { return [try finishConv(out, invocation, m)] }
@@ -39,11 +41,10 @@ extension KernelFamily {
           continue
         }
         let colBuffer = col.mutableElements(as: Float.self)
-        colBuffer.update(repeating: 0)
         for channel in 0..<cg {
-          let source = xg + channel * plane, rowBase = channel * taps * positions
-          geometry.forEachTap { position, tap, offset in
-            colBuffer[rowBase + tap * positions + position] = source[offset]
+          let source = xg + channel * plane, rowBase = channel * offsets.count
+          for (index, offset) in offsets.enumerated() {
+            colBuffer[rowBase + index] = offset < 0 ? 0 : source[Int(offset)]
           }
         }
         if let colBase = colBuffer.baseAddress {
@@ -69,7 +70,9 @@ extension KernelFamily {
     let out = try HostTensor(zeros: .float, shape: [n, m] + geometry.input)
     let (taps, positions, plane) = (geometry.kernelCount, geometry.outputCount, geometry.inputCount)
     let col = try HostTensor(zeros: .float, shape: [mg, taps, positions])
-    defer { withExtendedLifetime((x, w, col)) {} }
+    let table = try geometry.tapOffsets(taps * positions)
+    defer { withExtendedLifetime((x, w, col, table)) {} }
+    let offsets = table.elements(as: Int64.self)
     let px = x.elements(as: Float.self), pw = w.elements(as: Float.self), py = out.mutableElements(as: Float.self)
     guard positions > 0, mg > 0, cg > 0, plane > 0, let baseX = px.baseAddress,
           let baseW = pw.baseAddress else { return [try finishConv(out, invocation, m)] }
@@ -82,9 +85,9 @@ extension KernelFamily {
         if let colBase = colBuffer.baseAddress {
           try sgemm(m: mg * taps, n: positions, k: cg, a: wg, b: xg, c: colBase, transA: true)
           for channel in 0..<mg {
-            let target = yBase + channel * plane, rowBase = channel * taps * positions
-            geometry.forEachTap { position, tap, offset in
-              py[target + offset] += colBuffer[rowBase + tap * positions + position]
+            let target = yBase + channel * plane, rowBase = channel * offsets.count
+            for (index, offset) in offsets.enumerated() where offset >= 0 {
+              py[target + Int(offset)] += colBuffer[rowBase + index]
             }
           }
         }
@@ -276,6 +279,17 @@ struct WindowGeometry {
       }
       Self.advance(&tapIndex, within: kernel)
     }
+  }
+
+  /// For each (kernel tap, output position), row-major, the input offset it reads, or -1 where
+  /// it falls in the padding; `count` is that product, or 0 for an empty table.
+  func tapOffsets(_ count: Int) throws -> HostTensor {
+    let table = try HostTensor(zeros: .int64, shape: [count])
+    let offsets = table.mutableElements(as: Int64.self)
+    guard count > 0 else { return table }
+    offsets.update(repeating: -1)
+    forEachTap { position, tap, offset in offsets[tap * outputCount + position] = Int64(offset) }
+    return table
   }
 
   /// Steps a row-major multi-index by one.
