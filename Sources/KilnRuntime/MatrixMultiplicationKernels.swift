@@ -142,7 +142,8 @@ struct MatMulPlan {
     guard !shapeA.isEmpty, !shapeB.isEmpty else { throw invocation.failure("MatMul inputs must not be scalars") }
     let a = shapeA.count == 1 ? [1] + shapeA : shapeA
     let b = shapeB.count == 1 ? shapeB + [1] : shapeB
-    (m, k) = (a[a.count - 2], a[a.count - 1])
+    let rows = a[a.count - 2]
+    k = a[a.count - 1]
     n = b[b.count - 1]
     guard b[b.count - 2] == k else { throw invocation.failure("inner dimensions differ: \(shapeA) and \(shapeB)") }
     let batchA = Array(a.dropLast(2)), batchB = Array(b.dropLast(2))
@@ -154,15 +155,22 @@ struct MatMulPlan {
       guard x == y || x == 1 || y == 1 else { throw invocation.failure("batch dimensions of \(shapeA) and \(shapeB) do not broadcast") }
       batch.append(x == 1 ? y : x)
     }
-    _ = try HostTensor.elementCount(of: batch + [m, n])
-    let mapA = broadcastIndexMap(from: paddedA, to: batch) ?? []
-    let mapB = broadcastIndexMap(from: paddedB, to: batch) ?? []
-    let (sizeA, sizeB) = (m * k, k * n)
-    batchOffsets = zip(mapA, mapB).map { ($0 * sizeA, $1 * sizeB) }
+    _ = try HostTensor.elementCount(of: batch + [rows, n])
     var shape = batch
-    if shapeA.count > 1 { shape.append(m) }
+    if shapeA.count > 1 { shape.append(rows) }
     if shapeB.count > 1 { shape.append(n) }
     outputShape = shape
+    if batchB.allSatisfy({ $0 == 1 }) {
+      // One shared B: A's batches stack into one tall matrix.
+      m = rows * batch.reduce(1, *)
+      batchOffsets = [(0, 0)]
+      return
+    }
+    m = rows
+    let mapA = broadcastIndexMap(from: paddedA, to: batch) ?? []
+    let mapB = broadcastIndexMap(from: paddedB, to: batch) ?? []
+    let (sizeA, sizeB) = (rows * k, k * n)
+    batchOffsets = zip(mapA, mapB).map { ($0 * sizeA, $1 * sizeB) }
   }
 }
 

@@ -7,11 +7,13 @@ extension KernelFamily {
   /// BatchNormalization (opsets 6–15; training_mode uses batch statistics and returns the
   /// running mean and variance), per-channel
   /// InstanceNormalization, and LayerNormalization (axis, epsilon, optional bias broadcast over
-  /// the normalized dims, optional Mean and InvStdDev outputs). Computed in float32.
+  /// the normalized dims, optional Mean and InvStdDev outputs), and LpNormalization (p 1 or 2
+  /// along an axis). Computed in float32.
   static let normalization = KernelFamily { registry in
     registry.register("BatchNormalization", batchNormKernel)
     registry.register("InstanceNormalization", instanceNormKernel)
     registry.register("LayerNormalization", layerNormKernel)
+    registry.register("LpNormalization", lpNormKernel)
   }
 
   private static func batchNormKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
@@ -119,6 +121,32 @@ extension KernelFamily {
     }
     let results = [try FloatTensors.restore(out, to: x.dataType), meanOut, invStdOut]
     return Array(results.prefix(invocation.node.outputs.count))
+  }
+
+  private static func lpNormKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
+    let x = try invocation.input(0)
+    var axis = invocation.int("axis", default: -1)
+    if axis < 0 { axis += x.rank }
+    let p = invocation.int("p", default: 2)
+    guard axis >= 0, axis < x.rank, p == 1 || p == 2 else {
+      throw invocation.failure("needs an axis within rank \(x.rank) and p of 1 or 2")
+    }
+    let floatX = try FloatTensors.toFloat(x, invocation)
+    defer { withExtendedLifetime(floatX) {} }
+    let values = floatX.elements(as: Float.self)
+    let out = try HostTensor(zeros: .float, shape: x.shape)
+    let py = out.mutableElements(as: Float.self)
+    let (size, inner) = (x.shape[axis], x.shape[(axis + 1)...].reduce(1, *))
+    for outer in 0..<x.shape[..<axis].reduce(1, *) {
+      for lane in 0..<inner {
+        let indices = (0..<size).map { (outer * size + $0) * inner + lane }
+        let norm = p == 1
+          ? indices.reduce(0) { $0 + abs(values[$1]) }
+          : indices.reduce(0) { $0 + values[$1] * values[$1] }.squareRoot()
+        for index in indices { py[index] = norm == 0 ? 0 : values[index] / norm }
+      }
+    }
+    return [try FloatTensors.restore(out, to: x.dataType)]
   }
 
   /// Input `index`, a float [channels] vector.

@@ -60,3 +60,11 @@ private let nine = (1...9).map(Float.init)
   let x = try floats([1, 3, 1], [1, 2, 3]), w = try floats([3, 1, 1], [1, 1, 1])
   #expect(throws: KilnError.self) { try runLinearKernel("ConvTranspose", [x, w], attributes: ["group": .int(2)]) }
 }
+
+@Test func convKeepsHalfPrecision() throws {
+  let x = try HostTensor(shape: [1, 1, 3], values: [Float16(1), 2, 3])
+  let w = try HostTensor(shape: [1, 1, 2], values: [Float16(1), 0.5])
+  let y = try runLinearKernel("Conv", [x, w])[0]
+  #expect(y?.dataType == .float16)
+  #expect(y?.scalars(as: Float16.self) == [2, 3.5])
+}

@@ -74,3 +74,10 @@ func stringAttribute(_ text: String) -> AttributeValue { .string(Data(text.utf8)
   #expect(throws: KilnError.self) { try runLinearKernel("Gemm", [a, a, try floats([3], [1, 2, 3])]) }
   #expect(throws: KilnError.self) { try runLinearKernel("Gemm", [a, try floats([3, 1], [1, 2, 3])]) }
 }
+
+@Test func matMulStacksBatchesOverASharedMatrix() throws {
+  let a = try floats([2, 1, 2], [1, 2, 3, 4]), b = try floats([2, 2], [1, 0, 0, 2])
+  let product = try runLinearKernel("MatMul", [a, b])[0]
+  #expect(product?.shape == [2, 1, 2])
+  #expect(product?.scalars(as: Float.self) == [1, 4, 3, 8])
+}

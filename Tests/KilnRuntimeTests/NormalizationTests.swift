@@ -62,3 +62,12 @@ import Testing
     try runLinearKernel("LayerNormalization", [x, try floats([2], [1, 1])], attributes: ["axis": .int(2)])
   }
 }
+
+@Test func lpNormalizationDividesByTheNormAlongAnAxis() throws {
+  let x = try floats([2, 2], [3, 1, 4, 1])
+  let l2 = try runLinearKernel("LpNormalization", [x], attributes: ["axis": .int(0)])[0]
+  #expect(l2?.scalars(as: Float.self) == [0.6, 0.70710677, 0.8, 0.70710677])
+  let l1 = try runLinearKernel("LpNormalization", [x], attributes: ["p": .int(1)])[0]
+  #expect(l1?.scalars(as: Float.self) == [0.75, 0.25, 0.8, 0.2])
+  #expect(throws: KilnError.self) { try runLinearKernel("LpNormalization", [x], attributes: ["p": .int(3)]) }
+}
