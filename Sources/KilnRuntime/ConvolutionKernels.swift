@@ -25,7 +25,7 @@ extension KernelFamily {
     let (taps, positions, plane) = (geometry.kernelCount, geometry.outputCount, geometry.inputCount)
     let pointwise = geometry.isIdentity
     let col = try HostTensor(zeros: .float, shape: pointwise ? [0] : [cg, taps, positions])
-    let table = try geometry.tapOffsets(pointwise ? 0 : taps * positions)
+    let table = pointwise ? try HostTensor(zeros: .int64, shape: [0]) : try geometry.tapOffsets()
     defer { withExtendedLifetime((x, w, col, table)) {} }
     let offsets = table.elements(as: Int64.self)
     let px = x.elements(as: Float.self), pw = w.elements(as: Float.self), py = out.mutableElements(as: Float.self)
@@ -70,7 +70,7 @@ extension KernelFamily {
     let out = try HostTensor(zeros: .float, shape: [n, m] + geometry.input)
     let (taps, positions, plane) = (geometry.kernelCount, geometry.outputCount, geometry.inputCount)
     let col = try HostTensor(zeros: .float, shape: [mg, taps, positions])
-    let table = try geometry.tapOffsets(taps * positions)
+    let table = try geometry.tapOffsets()
     defer { withExtendedLifetime((x, w, col, table)) {} }
     let offsets = table.elements(as: Int64.self)
     let px = x.elements(as: Float.self), pw = w.elements(as: Float.self), py = out.mutableElements(as: Float.self)
@@ -154,7 +154,7 @@ struct WindowGeometry {
   init(_ invocation: KernelInvocation, input: [Int], kernel: [Int], ceilMode: Bool = false) throws {
     let rank = input.count
     let (strides, dilations, pads) = try Self.attributes(invocation, rank: rank, sizes: input + kernel)
-    guard kernel.count == rank, kernel.allSatisfy({ $0 > 0 }) else {
+    guard kernel.count == rank, kernel.allSatisfy({ $0 > 0 }), (try? HostTensor.elementCount(of: kernel)) != nil else {
       throw invocation.failure("kernel shape \(kernel) does not fit \(rank) spatial dims")
     }
     let autoPad = invocation.string("auto_pad", default: "NOTSET")
@@ -282,11 +282,10 @@ struct WindowGeometry {
   }
 
   /// For each (kernel tap, output position), row-major, the input offset it reads, or -1 where
-  /// it falls in the padding; `count` is that product, or 0 for an empty table.
-  func tapOffsets(_ count: Int) throws -> HostTensor {
-    let table = try HostTensor(zeros: .int64, shape: [count])
+  /// it falls in the padding.
+  func tapOffsets() throws -> HostTensor {
+    let table = try HostTensor(zeros: .int64, shape: [try HostTensor.elementCount(of: kernel + output)])
     let offsets = table.mutableElements(as: Int64.self)
-    guard count > 0 else { return table }
     offsets.update(repeating: -1)
     forEachTap { position, tap, offset in offsets[tap * outputCount + position] = Int64(offset) }
     return table

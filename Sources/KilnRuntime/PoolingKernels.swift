@@ -35,15 +35,18 @@ extension KernelFamily {
     let (positions, plane) = (geometry.outputCount, geometry.inputCount)
     var seen = [Bool](repeating: false, count: positions)
     let indexOf = storageIndex(geometry.input, columnMajor: columnMajor)
+    let table = try geometry.tapOffsets()
+    defer { withExtendedLifetime(table) {} }
+    let offsets = table.elements(as: Int64.self)
     for slice in 0..<x.shape[0] * x.shape[1] {
       let (source, target) = (slice * plane, slice * positions)
       seen.withUnsafeMutableBufferPointer { $0.update(repeating: false) }
-      geometry.forEachTap { position, _, offset in
-        let value = px[source + offset]
+      for (index, offset) in offsets.enumerated() where offset >= 0 {
+        let position = index % positions, value = px[source + Int(offset)]
         if !seen[position] || value > py[target + position] {
           seen[position] = true
           py[target + position] = value
-          pIndex[target + position] = Int64(source + indexOf(offset))
+          pIndex[target + position] = Int64(source + indexOf(Int(offset)))
         }
       }
     }
@@ -75,14 +78,17 @@ extension KernelFamily {
     let out = try HostTensor(zeros: .float, shape: Array(x.shape.prefix(2)) + geometry.output)
     let py = out.mutableElements(as: Float.self)
     let (positions, plane) = (geometry.outputCount, geometry.inputCount)
+    let table = try geometry.tapOffsets()
+    defer { withExtendedLifetime(table) {} }
+    let offsets = table.elements(as: Int64.self)
     var counts = [Int](repeating: 0, count: positions)
-    geometry.forEachTap { position, _, _ in counts[position] += 1 }
+    for (index, offset) in offsets.enumerated() where offset >= 0 { counts[index % positions] += 1 }
     if power == nil, invocation.int("count_include_pad", default: 0) != 0 { counts = paddedCounts(geometry) }
     for slice in 0..<x.shape[0] * x.shape[1] {
       let (source, target) = (slice * plane, slice * positions)
-      geometry.forEachTap { position, _, offset in
-        let value = px[source + offset]
-        py[target + position] += power.map { pow(abs(value), $0) } ?? value
+      for (index, offset) in offsets.enumerated() where offset >= 0 {
+        let value = px[source + Int(offset)]
+        py[target + index % positions] += power.map { pow(abs(value), $0) } ?? value
       }
       for position in 0..<positions {
         let sum = py[target + position]

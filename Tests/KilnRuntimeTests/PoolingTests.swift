@@ -55,3 +55,15 @@ private func nineGrid() throws -> HostTensor { try floats([1, 1, 3, 3], (1...9).
   #expect(throws: KilnError.self) { try runLinearKernel("AveragePool", [x], attributes: ["kernel_shape": .ints([3])]) }
   #expect(throws: KilnError.self) { try runLinearKernel("GlobalAveragePool", [try floats([2], [1, 2])]) }
 }
+
+@Test func poolsRefuseHostileKernelShapes() throws {
+  let x = try floats([1, 1, 1, 1, 1], [1])
+  let huge = 1 << 29
+  #expect(throws: KilnError.self) {
+    try runLinearKernel(
+      "MaxPool", [x], attributes: ["kernel_shape": .ints([Int64(huge), Int64(huge), Int64(huge)]), "pads": .ints([Int64](repeating: Int64(huge), count: 6))])
+  }
+  #expect(throws: KilnError.self) {
+    try runLinearKernel("AveragePool", [x], attributes: ["kernel_shape": .ints([1, 1, 1]), "strides": .ints([0, 1, 1])])
+  }
+}
