@@ -37,7 +37,7 @@ extension KernelFamily {
         let yg = baseY + (image * m + g * mg) * positions
         let wg = baseW + g * mg * cg * taps
         if pointwise {
-          try sgemm(m: mg, n: positions, k: cg, a: wg, b: xg, c: yg)
+          try LinearAlgebra.sgemm(m: mg, n: positions, k: cg, a: wg, b: xg, c: yg)
           continue
         }
         let colBuffer = col.mutableElements(as: Float.self)
@@ -48,7 +48,7 @@ extension KernelFamily {
           }
         }
         if let colBase = colBuffer.baseAddress {
-          try sgemm(m: mg, n: positions, k: cg * taps, a: wg, b: colBase, c: yg)
+          try LinearAlgebra.sgemm(m: mg, n: positions, k: cg * taps, a: wg, b: colBase, c: yg)
         }
       }
     }
@@ -83,7 +83,7 @@ extension KernelFamily {
         let yBase = (image * m + g * mg) * plane
         let colBuffer = col.mutableElements(as: Float.self)
         if let colBase = colBuffer.baseAddress {
-          try sgemm(m: mg * taps, n: positions, k: cg, a: wg, b: xg, c: colBase, transA: true)
+          try LinearAlgebra.sgemm(m: mg * taps, n: positions, k: cg, a: wg, b: xg, c: colBase, transA: true)
           for channel in 0..<mg {
             let target = yBase + channel * plane, rowBase = channel * offsets.count
             for (index, offset) in offsets.enumerated() where offset >= 0 {

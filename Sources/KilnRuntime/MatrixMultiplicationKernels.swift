@@ -32,7 +32,7 @@ extension KernelFamily {
     let pc = out.mutableElements(as: Float.self)
     if plan.m > 0, plan.n > 0, plan.k > 0, let baseA = pa.baseAddress, let baseB = pb.baseAddress, let baseC = pc.baseAddress {
       for (index, (offsetA, offsetB)) in plan.batchOffsets.enumerated() {
-        try sgemm(m: plan.m, n: plan.n, k: plan.k, a: baseA + offsetA, b: baseB + offsetB,
+        try LinearAlgebra.sgemm(m: plan.m, n: plan.n, k: plan.k, a: baseA + offsetA, b: baseB + offsetB,
                   c: baseC + index * plan.m * plan.n)
       }
     }
@@ -74,7 +74,7 @@ extension KernelFamily {
     if let c = invocation.optionalInput(2) {
       let fc = try FloatTensors.toFloat(c, invocation)
       defer { withExtendedLifetime(fc) {} }
-      guard let map = broadcastIndexMap(from: c.shape, to: [m, n]) else {
+      guard let map = LinearAlgebra.broadcastIndexMap(from: c.shape, to: [m, n]) else {
         throw invocation.failure("C of shape \(c.shape) does not broadcast to [\(m), \(n)]")
       }
       let values = fc.elements(as: Float.self)
@@ -85,50 +85,53 @@ extension KernelFamily {
     defer { withExtendedLifetime((fa, fb)) {} }
     if m > 0, n > 0, k > 0, let pa = fa.elements(as: Float.self).baseAddress,
        let pb = fb.elements(as: Float.self).baseAddress, let base = pc.baseAddress {
-      try sgemm(
+      try LinearAlgebra.sgemm(
         m: m, n: n, k: k, a: pa, b: pb, c: base, transA: transA, transB: transB, alpha: alpha, beta: gemmBeta)
     }
     return [try FloatTensors.restore(out, to: a.dataType)]
   }
 }
 
-/// C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C, all row-major and contiguous; op
-/// transposes when asked. Throws when a size does not fit BLAS's 32-bit integers.
-func sgemm(
-  m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-  c: UnsafeMutablePointer<Float>, transA: Bool = false, transB: Bool = false,
-  alpha: Float = 1, beta: Float = 0
-) throws {
-  guard let m32 = Int32(exactly: m), let n32 = Int32(exactly: n), let k32 = Int32(exactly: k) else {
-    throw KilnError.badInput("a \(m)×\(k)·\(k)×\(n) matrix product is too large for BLAS")
-  }
-  cblas_sgemm(
-    CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-    m32, n32, k32, alpha, a, transA ? m32 : k32, b, transB ? k32 : n32, beta, c, n32)
-}
-
-/// For each element of `target` (row-major), the index of the `source`-shaped element that
-/// unidirectional (numpy) broadcasting reads; nil when `source` does not broadcast to `target`.
-func broadcastIndexMap(from source: [Int], to target: [Int]) -> [Int]? {
-  guard source.count <= target.count else { return nil }
-  let padded = [Int](repeating: 1, count: target.count - source.count) + source
-  for (s, t) in zip(padded, target) where s != t && s != 1 { return nil }
-  let sourceStrides = HostTensor.strides(of: padded)
-  var map = [Int](repeating: 0, count: target.reduce(1, *))
-  var index = [Int](repeating: 0, count: target.count)
-  for flat in map.indices {
-    var offset = 0
-    for axis in target.indices where padded[axis] != 1 { offset += index[axis] * sourceStrides[axis] }
-    map[flat] = offset
-    var axis = target.count - 1
-    while axis >= 0 {
-      index[axis] += 1
-      if index[axis] < target[axis] { break }
-      index[axis] = 0
-      axis -= 1
+/// BLAS and broadcasting helpers the linear-algebra kernel families share.
+enum LinearAlgebra {
+  /// C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C, all row-major and contiguous; op
+  /// transposes when asked. Throws when a size does not fit BLAS's 32-bit integers.
+  static func sgemm(
+    m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+    c: UnsafeMutablePointer<Float>, transA: Bool = false, transB: Bool = false,
+    alpha: Float = 1, beta: Float = 0
+  ) throws {
+    guard let m32 = Int32(exactly: m), let n32 = Int32(exactly: n), let k32 = Int32(exactly: k) else {
+      throw KilnError.badInput("a \(m)×\(k)·\(k)×\(n) matrix product is too large for BLAS")
     }
+    cblas_sgemm(
+      CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+      m32, n32, k32, alpha, a, transA ? m32 : k32, b, transB ? k32 : n32, beta, c, n32)
   }
-  return map
+
+  /// For each element of `target` (row-major), the index of the `source`-shaped element that
+  /// unidirectional (numpy) broadcasting reads; nil when `source` does not broadcast to `target`.
+  static func broadcastIndexMap(from source: [Int], to target: [Int]) -> [Int]? {
+    guard source.count <= target.count else { return nil }
+    let padded = [Int](repeating: 1, count: target.count - source.count) + source
+    for (s, t) in zip(padded, target) where s != t && s != 1 { return nil }
+    let sourceStrides = HostTensor.strides(of: padded)
+    var map = [Int](repeating: 0, count: target.reduce(1, *))
+    var index = [Int](repeating: 0, count: target.count)
+    for flat in map.indices {
+      var offset = 0
+      for axis in target.indices where padded[axis] != 1 { offset += index[axis] * sourceStrides[axis] }
+      map[flat] = offset
+      var axis = target.count - 1
+      while axis >= 0 {
+        index[axis] += 1
+        if index[axis] < target[axis] { break }
+        index[axis] = 0
+        axis -= 1
+      }
+    }
+    return map
+  }
 }
 
 /// The batches of a numpy matmul: the output shape, the matrix sizes, and for each output
@@ -167,8 +170,8 @@ struct MatMulPlan {
       return
     }
     m = rows
-    let mapA = broadcastIndexMap(from: paddedA, to: batch) ?? []
-    let mapB = broadcastIndexMap(from: paddedB, to: batch) ?? []
+    let mapA = LinearAlgebra.broadcastIndexMap(from: paddedA, to: batch) ?? []
+    let mapB = LinearAlgebra.broadcastIndexMap(from: paddedB, to: batch) ?? []
     let (sizeA, sizeB) = (rows * k, k * n)
     batchOffsets = zip(mapA, mapB).map { ($0 * sizeA, $1 * sizeB) }
   }

@@ -87,14 +87,14 @@ extension KernelFamily {
     if axis < 0 { axis += x.rank }
     guard axis >= 0, axis < x.rank else { throw invocation.failure("axis is out of range for shape \(x.shape)") }
     let inner = Array(x.shape[axis...])
-    guard let scaleMap = broadcastIndexMap(from: try invocation.input(1).shape, to: inner) else {
+    guard let scaleMap = LinearAlgebra.broadcastIndexMap(from: try invocation.input(1).shape, to: inner) else {
       throw invocation.failure("Scale does not broadcast to \(inner)")
     }
     let floatScale = try FloatTensors.toFloat(try invocation.input(1), invocation)
     let bias = try invocation.optionalInput(2).map { try FloatTensors.toFloat($0, invocation) }
     defer { withExtendedLifetime((floatScale, bias)) {} }
     let scale = floatScale.elements(as: Float.self)
-    guard let biasMap = bias.map({ broadcastIndexMap(from: $0.shape, to: inner) }) ?? [] else {
+    guard let biasMap = bias.map({ LinearAlgebra.broadcastIndexMap(from: $0.shape, to: inner) }) ?? [] else {
       throw invocation.failure("B does not broadcast to \(inner)")
     }
     let biasValues = bias?.elements(as: Float.self)

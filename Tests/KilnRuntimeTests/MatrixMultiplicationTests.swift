@@ -18,25 +18,25 @@ func runLinearKernel(
 }
 
 /// A float32 tensor.
-func floats(_ shape: [Int], _ values: [Float]) throws -> HostTensor {
+func linearFloats(_ shape: [Int], _ values: [Float]) throws -> HostTensor {
   try HostTensor(shape: shape, values: values)
 }
 
 /// The string form of an attribute.
-func stringAttribute(_ text: String) -> AttributeValue { .string(Data(text.utf8)) }
+func linearString(_ text: String) -> AttributeValue { .string(Data(text.utf8)) }
 
 @Test func matMulMultipliesMatricesAndPromotesVectors() throws {
-  let a = try floats([2, 3], [1, 2, 3, 4, 5, 6]), b = try floats([3, 2], [1, 0, 0, 1, 1, 1])
+  let a = try linearFloats([2, 3], [1, 2, 3, 4, 5, 6]), b = try linearFloats([3, 2], [1, 0, 0, 1, 1, 1])
   let product = try runLinearKernel("MatMul", [a, b])[0]
   #expect(product?.shape == [2, 2])
   #expect(product?.scalars(as: Float.self) == [4, 5, 10, 11])
-  let vector = try runLinearKernel("MatMul", [try floats([3], [1, 2, 3]), b])[0]
+  let vector = try runLinearKernel("MatMul", [try linearFloats([3], [1, 2, 3]), b])[0]
   #expect(vector?.shape == [2])
   #expect(vector?.scalars(as: Float.self) == [4, 5])
 }
 
 @Test func matMulBroadcastsBatchDimensions() throws {
-  let a = try floats([2, 1, 2], [1, 2, 3, 4]), b = try floats([2, 1], [1, 1])
+  let a = try linearFloats([2, 1, 2], [1, 2, 3, 4]), b = try linearFloats([2, 1], [1, 1])
   let product = try runLinearKernel("MatMul", [a, b])[0]
   #expect(product?.shape == [2, 1, 1])
   #expect(product?.scalars(as: Float.self) == [3, 7])
@@ -54,29 +54,29 @@ func stringAttribute(_ text: String) -> AttributeValue { .string(Data(text.utf8)
 
 @Test func matMulRefusesMismatchedInnerDimensions() throws {
   #expect(throws: KilnError.self) {
-    try runLinearKernel("MatMul", [try floats([2, 3], [Float](repeating: 0, count: 6)), try floats([2, 2], [0, 0, 0, 0])])
+    try runLinearKernel("MatMul", [try linearFloats([2, 3], [Float](repeating: 0, count: 6)), try linearFloats([2, 2], [0, 0, 0, 0])])
   }
 }
 
 @Test func gemmScalesTransposesAndBroadcastsC() throws {
-  let a = try floats([2, 2], [1, 2, 3, 4]), b = try floats([2, 2], [1, 0, 0, 1]), c = try floats([2], [2, 4])
+  let a = try linearFloats([2, 2], [1, 2, 3, 4]), b = try linearFloats([2, 2], [1, 0, 0, 1]), c = try linearFloats([2], [2, 4])
   let result = try runLinearKernel(
     "Gemm", [a, b, c], attributes: ["alpha": .float(2), "beta": .float(0.5), "transB": .int(1)])[0]
   #expect(result?.scalars(as: Float.self) == [3, 6, 7, 10])
   let transposed = try runLinearKernel(
-    "Gemm", [try floats([2, 1], [1, 2]), try floats([2, 1], [3, 4])], attributes: ["transA": .int(1)])[0]
+    "Gemm", [try linearFloats([2, 1], [1, 2]), try linearFloats([2, 1], [3, 4])], attributes: ["transA": .int(1)])[0]
   #expect(transposed?.shape == [1, 1])
   #expect(transposed?.scalars(as: Float.self) == [11])
 }
 
 @Test func gemmRefusesACThatDoesNotBroadcast() throws {
-  let a = try floats([2, 2], [1, 2, 3, 4])
-  #expect(throws: KilnError.self) { try runLinearKernel("Gemm", [a, a, try floats([3], [1, 2, 3])]) }
-  #expect(throws: KilnError.self) { try runLinearKernel("Gemm", [a, try floats([3, 1], [1, 2, 3])]) }
+  let a = try linearFloats([2, 2], [1, 2, 3, 4])
+  #expect(throws: KilnError.self) { try runLinearKernel("Gemm", [a, a, try linearFloats([3], [1, 2, 3])]) }
+  #expect(throws: KilnError.self) { try runLinearKernel("Gemm", [a, try linearFloats([3, 1], [1, 2, 3])]) }
 }
 
 @Test func matMulStacksBatchesOverASharedMatrix() throws {
-  let a = try floats([2, 1, 2], [1, 2, 3, 4]), b = try floats([2, 2], [1, 0, 0, 2])
+  let a = try linearFloats([2, 1, 2], [1, 2, 3, 4]), b = try linearFloats([2, 2], [1, 0, 0, 2])
   let product = try runLinearKernel("MatMul", [a, b])[0]
   #expect(product?.shape == [2, 1, 2])
   #expect(product?.scalars(as: Float.self) == [1, 4, 3, 8])

@@ -4,7 +4,7 @@ import KilnIR
 import KilnRuntime
 import Testing
 
-private func nineGrid() throws -> HostTensor { try floats([1, 1, 3, 3], (1...9).map(Float.init)) }
+private func nineGrid() throws -> HostTensor { try linearFloats([1, 1, 3, 3], (1...9).map(Float.init)) }
 
 @Test func maxPoolReturnsMaximaAndIndices() throws {
   let outputs = try runLinearKernel("MaxPool", [try nineGrid()], attributes: ["kernel_shape": .ints([2, 2])], outputs: 2)
@@ -17,7 +17,7 @@ private func nineGrid() throws -> HostTensor { try floats([1, 1, 3, 3], (1...9).
 }
 
 @Test func maxPoolIndicesInColumnMajorOrderAndIntegerData() throws {
-  let x = try floats([1, 1, 2, 3], [1, 2, 3, 4, 5, 6])
+  let x = try linearFloats([1, 1, 2, 3], [1, 2, 3, 4, 5, 6])
   let outputs = try runLinearKernel(
     "MaxPool", [x], attributes: ["kernel_shape": .ints([2, 2]), "storage_order": .int(1)], outputs: 2)
   #expect(outputs[1]?.scalars(as: Int64.self) == [3, 5])
@@ -27,7 +27,7 @@ private func nineGrid() throws -> HostTensor { try floats([1, 1, 3, 3], (1...9).
 }
 
 @Test func averagePoolCountsPaddingOnlyWhenAsked() throws {
-  let x = try floats([1, 1, 2, 2], [1, 2, 3, 4])
+  let x = try linearFloats([1, 1, 2, 2], [1, 2, 3, 4])
   let attributes: [String: AttributeValue] = ["kernel_shape": .ints([2, 2]), "strides": .ints([2, 2]), "pads": .ints([1, 1, 1, 1])]
   let excluded = try runLinearKernel("AveragePool", [x], attributes: attributes)[0]
   #expect(excluded?.scalars(as: Float.self) == [1, 2, 3, 4])
@@ -37,12 +37,12 @@ private func nineGrid() throws -> HostTensor { try floats([1, 1, 3, 3], (1...9).
 }
 
 @Test func lpPoolTakesTheNormOfEachWindow() throws {
-  let y = try runLinearKernel("LpPool", [try floats([1, 1, 2], [3, 4])], attributes: ["kernel_shape": .ints([2])])[0]
+  let y = try runLinearKernel("LpPool", [try linearFloats([1, 1, 2], [3, 4])], attributes: ["kernel_shape": .ints([2])])[0]
   #expect(y?.scalars(as: Float.self) == [5])
 }
 
 @Test func globalPoolsReduceEachChannel() throws {
-  let x = try floats([1, 2, 2], [1, 3, 5, 7])
+  let x = try linearFloats([1, 2, 2], [1, 3, 5, 7])
   let average = try runLinearKernel("GlobalAveragePool", [x])[0]
   #expect(average?.shape == [1, 2, 1])
   #expect(average?.scalars(as: Float.self) == [2, 6])
@@ -50,14 +50,14 @@ private func nineGrid() throws -> HostTensor { try floats([1, 1, 3, 3], (1...9).
 }
 
 @Test func poolsRefuseMissingOrOversizedWindows() throws {
-  let x = try floats([1, 1, 2], [1, 2])
+  let x = try linearFloats([1, 1, 2], [1, 2])
   #expect(throws: KilnError.self) { try runLinearKernel("MaxPool", [x]) }
   #expect(throws: KilnError.self) { try runLinearKernel("AveragePool", [x], attributes: ["kernel_shape": .ints([3])]) }
-  #expect(throws: KilnError.self) { try runLinearKernel("GlobalAveragePool", [try floats([2], [1, 2])]) }
+  #expect(throws: KilnError.self) { try runLinearKernel("GlobalAveragePool", [try linearFloats([2], [1, 2])]) }
 }
 
 @Test func poolsRefuseHostileKernelShapes() throws {
-  let x = try floats([1, 1, 1, 1, 1], [1])
+  let x = try linearFloats([1, 1, 1, 1, 1], [1])
   let huge = 1 << 29
   #expect(throws: KilnError.self) {
     try runLinearKernel(
