@@ -46,5 +46,6 @@ struct KernelFamily: Sendable {
   static let all: [KernelFamily] = [
     .identityAndConstants,
     .elementwise, .arithmetic, .comparisonAndLogic, .castAndExpand,
+    .matrixMultiplication, .convolution, .normalization, .pooling,
   ]
 }

@@ -1,0 +1,168 @@
+// Pooling: MaxPool, AveragePool, GlobalMaxPool, GlobalAveragePool, LpPool.
+
+import Foundation
+import KilnIR
+
+extension KernelFamily {
+  /// MaxPool (kernel_shape, strides, pads, auto_pad, dilations, ceil_mode, storage_order, the
+  /// optional Indices output; any numeric type), AveragePool (count_include_pad, ceil_mode,
+  /// auto_pad, dilations), LpPool (p), and the global max/average pools, over any spatial rank.
+  static let pooling = KernelFamily { registry in
+    registry.register("MaxPool", maxPoolKernel)
+    registry.register("AveragePool") { try windowedFloatPool($0, power: nil) }
+    registry.register("LpPool") { try windowedFloatPool($0, power: Float($0.int("p", default: 2))) }
+    registry.register("GlobalMaxPool", globalMaxPoolKernel)
+    registry.register("GlobalAveragePool", globalAveragePoolKernel)
+  }
+
+  private static func maxPoolKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
+    let x = try invocation.input(0)
+    guard let type = x.dataType.numericType else { throw invocation.failure("does not support \(x.dataType.name)") }
+    let geometry = try poolGeometry(invocation, x)
+    let storageOrder = invocation.int("storage_order", default: 0)
+    guard storageOrder == 0 || storageOrder == 1 else { throw invocation.failure("storage_order must be 0 or 1") }
+    let results = try maxPool(x, geometry, columnMajor: storageOrder == 1, type)
+    return Array(results.prefix(invocation.node.outputs.count))
+  }
+
+  private static func maxPool<T: NumericElement>(
+    _ x: HostTensor, _ geometry: WindowGeometry, columnMajor: Bool, _ type: T.Type
+  ) throws -> [HostTensor?] {
+    let shape = Array(x.shape.prefix(2)) + geometry.output
+    let out = try HostTensor(zeros: x.dataType, shape: shape), indices = try HostTensor(zeros: .int64, shape: shape)
+    let px = x.elements(as: T.self), py = out.mutableElements(as: T.self)
+    let pIndex = indices.mutableElements(as: Int64.self)
+    let (positions, plane) = (geometry.outputCount, geometry.inputCount)
+    var seen = [Bool](repeating: false, count: positions)
+    let indexOf = storageIndex(geometry.input, columnMajor: columnMajor)
+    let table = try geometry.tapOffsets()
+    defer { withExtendedLifetime(table) {} }
+    let offsets = table.elements(as: Int64.self)
+    for slice in 0..<x.shape[0] * x.shape[1] {
+      let (source, target) = (slice * plane, slice * positions)
+      seen.withUnsafeMutableBufferPointer { $0.update(repeating: false) }
+      for (index, offset) in offsets.enumerated() where offset >= 0 {
+        let position = index % positions, value = px[source + Int(offset)]
+        if !seen[position] || value > py[target + position] {
+          seen[position] = true
+          py[target + position] = value
+          pIndex[target + position] = Int64(source + indexOf(Int(offset)))
+        }
+      }
+    }
+    return [out, indices]
+  }
+
+  /// Maps a row-major offset in a plane of `shape` to the offset storage_order asks for.
+  private static func storageIndex(_ shape: [Int], columnMajor: Bool) -> (Int) -> Int {
+    guard columnMajor else { return { $0 } }
+    let rowStrides = HostTensor.strides(of: shape)
+    let columnStrides = shape.indices.map { shape[..<$0].reduce(1, *) }
+    return { offset in
+      var rest = offset, index = 0
+      for axis in shape.indices {
+        index += rest / rowStrides[axis] * columnStrides[axis]
+        rest %= rowStrides[axis]
+      }
+      return index
+    }
+  }
+
+  /// AveragePool (`power` nil) or LpPool (the p-norm of each window), in float32.
+  private static func windowedFloatPool(_ invocation: KernelInvocation, power: Float?) throws -> [HostTensor?] {
+    let x = try invocation.input(0)
+    let geometry = try poolGeometry(invocation, x)
+    let floatX = try FloatTensors.toFloat(x, invocation)
+    defer { withExtendedLifetime(floatX) {} }
+    let px = floatX.elements(as: Float.self)
+    let out = try HostTensor(zeros: .float, shape: Array(x.shape.prefix(2)) + geometry.output)
+    let py = out.mutableElements(as: Float.self)
+    let (positions, plane) = (geometry.outputCount, geometry.inputCount)
+    let table = try geometry.tapOffsets()
+    defer { withExtendedLifetime(table) {} }
+    let offsets = table.elements(as: Int64.self)
+    var counts = [Int](repeating: 0, count: positions)
+    for (index, offset) in offsets.enumerated() where offset >= 0 { counts[index % positions] += 1 }
+    if power == nil, invocation.int("count_include_pad", default: 0) != 0 { counts = paddedCounts(geometry) }
+    for slice in 0..<x.shape[0] * x.shape[1] {
+      let (source, target) = (slice * plane, slice * positions)
+      for (index, offset) in offsets.enumerated() where offset >= 0 {
+        let value = px[source + Int(offset)]
+        py[target + index % positions] += power.map { pow(abs(value), $0) } ?? value
+      }
+      for position in 0..<positions {
+        let sum = py[target + position]
+        py[target + position] = power.map { pow(sum, 1 / $0) } ?? sum / Float(max(counts[position], 1))
+      }
+    }
+    return [try FloatTensors.restore(out, to: x.dataType)]
+  }
+
+  /// For each output position, how many window taps fall inside the padded input.
+  private static func paddedCounts(_ geometry: WindowGeometry) -> [Int] {
+    let perAxis = geometry.output.indices.map { axis in
+      (0..<geometry.output[axis]).map { index in
+        (0..<geometry.kernel[axis]).filter { tap in
+          let coord = index * geometry.strides[axis] + tap * geometry.dilations[axis] - geometry.padsBegin[axis]
+          return coord >= -geometry.padsBegin[axis] && coord < geometry.input[axis] + geometry.padsEnd[axis]
+        }.count
+      }
+    }
+    var counts = [Int](repeating: 1, count: geometry.outputCount)
+    var index = [Int](repeating: 0, count: geometry.output.count)
+    for position in counts.indices {
+      for axis in index.indices { counts[position] *= perAxis[axis][index[axis]] }
+      WindowGeometry.advance(&index, within: geometry.output)
+    }
+    return counts
+  }
+
+  private static func poolGeometry(_ invocation: KernelInvocation, _ x: HostTensor) throws -> WindowGeometry {
+    guard x.rank >= 3 else { throw invocation.failure("X must have rank at least 3, got \(x.shape)") }
+    guard let kernel = invocation.ints("kernel_shape") else { throw invocation.failure("needs kernel_shape") }
+    return try WindowGeometry(
+      invocation, input: Array(x.shape.dropFirst(2)), kernel: kernel,
+      ceilMode: invocation.int("ceil_mode", default: 0) != 0)
+  }
+
+  private static func globalMaxPoolKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
+    let x = try invocation.input(0)
+    guard let type = x.dataType.numericType else { throw invocation.failure("does not support \(x.dataType.name)") }
+    return [try globalMax(x, invocation, type)]
+  }
+
+  private static func globalMax<T: NumericElement>(
+    _ x: HostTensor, _ invocation: KernelInvocation, _ type: T.Type
+  ) throws -> HostTensor {
+    let (out, plane) = try globalOutput(x, invocation, x.dataType)
+    let px = x.elements(as: T.self), py = out.mutableElements(as: T.self)
+    for slice in py.indices {
+      let start = slice * plane
+      py[slice] = px[start..<start + plane].max() ?? T.zero
+    }
+    return out
+  }
+
+  private static func globalAveragePoolKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
+    let x = try invocation.input(0)
+    let floatX = try FloatTensors.toFloat(x, invocation)
+    defer { withExtendedLifetime(floatX) {} }
+    let px = floatX.elements(as: Float.self)
+    let (out, plane) = try globalOutput(x, invocation, .float)
+    let py = out.mutableElements(as: Float.self)
+    for slice in py.indices {
+      let start = slice * plane
+      py[slice] = px[start..<start + plane].reduce(0, +) / Float(max(plane, 1))
+    }
+    return [try FloatTensors.restore(out, to: x.dataType)]
+  }
+
+  /// The [N, C, 1, ...] output of a global pool and the size of each reduced plane.
+  private static func globalOutput(
+    _ x: HostTensor, _ invocation: KernelInvocation, _ dataType: DataType
+  ) throws -> (HostTensor, Int) {
+    guard x.rank >= 3 else { throw invocation.failure("X must have rank at least 3, got \(x.shape)") }
+    let shape = Array(x.shape.prefix(2)) + [Int](repeating: 1, count: x.rank - 2)
+    return (try HostTensor(zeros: dataType, shape: shape), x.shape.dropFirst(2).reduce(1, *))
+  }
+}
