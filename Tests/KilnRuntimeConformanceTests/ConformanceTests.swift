@@ -32,19 +32,22 @@ import Testing
         .filter { FileManager.default.fileExists(atPath: $0.folder + "/model.onnx") }
     }
     let started = ContinuousClock.now
-    let outcomes = runAll(cases)
+    let (outcomes, times) = runAll(cases)
     print(Self.summary(cases, outcomes))
-    print("conformance: \(cases.count) cases in \(ContinuousClock.now - started)")
+    let slowest = zip(cases, times).sorted { $0.1 > $1.1 }.prefix(5).map { "\($0.0.key) \($0.1)" }
+    print("conformance: \(cases.count) cases in \(ContinuousClock.now - started); slowest: \(slowest.joined(separator: ", "))")
     try check(cases, outcomes)
   }
 
-  /// Runs the cases on all cores; each case is independent.
-  private func runAll(_ cases: [ConformanceCase]) -> [Outcome] {
+  /// Runs the cases on all cores (each case is independent), timing each.
+  private func runAll(_ cases: [ConformanceCase]) -> ([Outcome], [Duration]) {
     let results = OutcomeStore(count: cases.count)
     DispatchQueue.concurrentPerform(iterations: cases.count) { index in
-      results.set(index, cases[index].run())
+      let start = ContinuousClock.now
+      let outcome = cases[index].run()
+      results.set(index, outcome, ContinuousClock.now - start)
     }
-    return results.outcomes
+    return results.results
   }
 
   /// Compares the outcomes with the list of expected failures, or rewrites the list.
@@ -127,22 +130,27 @@ enum Outcome: Sendable {
   }
 }
 
-/// The outcomes of a concurrent run, by case index.
+/// The outcomes and times of a concurrent run, by case index.
 private final class OutcomeStore: @unchecked Sendable {
   private let lock = NSLock()
-  private var stored: [Outcome]
+  private var outcomes: [Outcome]
+  private var times: [Duration]
 
-  init(count: Int) { stored = Array(repeating: .failed("not run"), count: count) }
+  init(count: Int) {
+    outcomes = Array(repeating: .failed("not run"), count: count)
+    times = Array(repeating: .zero, count: count)
+  }
 
-  func set(_ index: Int, _ outcome: Outcome) {
+  func set(_ index: Int, _ outcome: Outcome, _ time: Duration) {
     lock.lock()
-    stored[index] = outcome
+    outcomes[index] = outcome
+    times[index] = time
     lock.unlock()
   }
 
-  var outcomes: [Outcome] {
+  var results: ([Outcome], [Duration]) {
     lock.lock()
     defer { lock.unlock() }
-    return stored
+    return (outcomes, times)
   }
 }

@@ -27,7 +27,7 @@ private func expectBadInput(_ data: Data, saying text: String, sourceLocation: S
     _ = try NPYFile.decode(data, file: "in.npy")
   } throws: { error in
     guard let error = error as? KilnError else { return false }
-    return error.kind == .badInput && error.file == "in.npy" && error.message.contains(text)
+    return error.kind == .badInput && error.file == "in.npy" && error.description.contains(text)
   }
 }
 

@@ -106,6 +106,15 @@ struct RunCommandTests {
     }
   }
 
+  @Test("kiln run --help documents every option")
+  func help() throws {
+    let run = try kiln("run", "--help")
+    #expect(run.status == 0, "\(run)")
+    for option in ["--input", "--random", "--seed", "--shape", "--threads", "--repeat", "--output-dir", "--json"] {
+      #expect(run.stdout.contains(option), "\(option) missing: \(run)")
+    }
+  }
+
   @Test("bad inputs are refused with exit 2")
   func badInputs() throws {
     try withTemporaryFolder { folder in
