@@ -68,7 +68,7 @@ public enum NPYFile {
     let fields = try NPYHeader(text: header)
     guard !fields.fortranOrder else {
       throw KilnError.badInput(
-        ".npy file is in Fortran order", hint: "save a C-order array (numpy.ascontiguousarray)")
+        ".npy file is in Fortran order", hint: "save a C-order array, e.g. with numpy.ascontiguousarray")
     }
     guard let dataType = descriptors.first(where: { $0.0 == fields.descr })?.1 else {
       throw KilnError.badInput(

@@ -124,7 +124,13 @@ struct RunCommandTests {
       let good = try writeNPY(folder.file("g.npy"), shape: [1, 3], [Float(1), 2, 3])
       let broken = folder.file("broken.npy")
       try Data(try fileBytes(good).prefix(100)).write(to: URL(fileURLWithPath: broken))
+      let emptyPB = folder.file("empty.pb")
+      let modelPB = folder.file("model.pb")
+      try Data().write(to: URL(fileURLWithPath: emptyPB))
+      try fileBytes(model).write(to: URL(fileURLWithPath: modelPB))
       let cases: [([String], [String])] = [
+        (["--input", "X=\(emptyPB)"], [emptyPB, "empty"]),
+        (["--input", "X=\(modelPB)"], [modelPB, "not"]),
         ([], ["'X'", "--random"]),
         (["--input", "X=\(ints)"], ["'X'", "int32"]),
         (["--input", "X=\(wide)"], ["'X'", "[1, 4]"]),
