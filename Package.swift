@@ -44,7 +44,7 @@ let package = Package(
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ]
     ),
-    .target(name: "Kiln", dependencies: ["KilnIR", "KilnONNX"]),
+    .target(name: "Kiln", dependencies: ["KilnIR", "KilnONNX", "KilnRuntime"]),
     .executableTarget(
       name: "kiln",
       dependencies: [
@@ -64,6 +64,11 @@ let package = Package(
     ),
     .testTarget(name: "KilnIRTests", dependencies: ["KilnIR", "KilnTestSupport"]),
     .testTarget(name: "KilnRuntimeTests", dependencies: ["KilnRuntime", "KilnIR", "KilnTestSupport"]),
+    .testTarget(
+      name: "KilnRuntimeConformanceTests",
+      dependencies: ["KilnRuntime", "KilnONNX", "KilnIR"],
+      exclude: ["expected-failures.txt"]
+    ),
     .testTarget(name: "CONNXTests", dependencies: ["CONNX"]),
     .testTarget(
       name: "KilnONNXTests",
