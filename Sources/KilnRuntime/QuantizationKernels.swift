@@ -1,0 +1,221 @@
+// Linear quantization: QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear, integer matmuls.
+
+import KilnIR
+
+extension KernelFamily {
+  /// QuantizeLinear and DequantizeLinear (per-tensor, or per-axis with a 1-D scale from opset
+  /// 13; 8- and 16-bit integers; round half to even and saturate), DynamicQuantizeLinear (uint8),
+  /// MatMulInteger and QLinearMatMul (zero points and scales per tensor, per row of A or per
+  /// column of B; batch dims broadcast).
+  static let quantization = KernelFamily { registry in
+    registry.register("QuantizeLinear", quantizeKernel)
+    registry.register("DequantizeLinear", dequantizeKernel)
+    registry.register("DynamicQuantizeLinear", dynamicQuantizeKernel)
+    registry.register("MatMulInteger", matMulIntegerKernel)
+    registry.register("QLinearMatMul", qLinearMatMulKernel)
+  }
+
+  private static let quantizedTypes: [DataType] = [.uint8, .int8, .uint16, .int16]
+
+  private static func quantizeKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
+    let data = try invocation.input(0)
+    let zeroPoint = invocation.optionalInput(2)
+    let outputType = try zeroPoint?.dataType ?? outputDataType(invocation)
+    guard quantizedTypes.contains(outputType) else {
+      throw invocation.failure("cannot quantize to \(outputType.name)")
+    }
+    let parameters = try QuantizationParameters(
+      data: data, scale: try invocation.input(1), zeroPoint: zeroPoint, invocation)
+    let values = try data.widenedToDouble().enumerated().map { index, value in
+      let (scale, zero) = parameters[index]
+      return Double(Float(value) / Float(scale)).rounded(.toNearestOrEven) + zero
+    }
+    return [try HostTensor.narrowing(values, to: outputType, shape: data.shape)]
+  }
+
+  private static func outputDataType(_ invocation: KernelInvocation) throws -> DataType {
+    let code = invocation.int("output_dtype", default: 0)
+    guard code != 0 else { return .uint8 }
+    guard let raw = Int32(exactly: code) else {
+      throw invocation.failure("output_dtype \(code) is not a known type")
+    }
+    return DataType(rawValue: raw)
+  }
+
+  private static func dequantizeKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
+    let data = try invocation.input(0)
+    let scale = try invocation.input(1)
+    let parameters = try QuantizationParameters(
+      data: data, scale: scale, zeroPoint: invocation.optionalInput(2), invocation)
+    let values = try data.widenedToDouble().enumerated().map { index, value in
+      let (scale, zero) = parameters[index]
+      return Double(Float(value - zero) * Float(scale))
+    }
+    return [try HostTensor.narrowing(values, to: scale.dataType, shape: data.shape)]
+  }
+
+  private static func dynamicQuantizeKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
+    let data = try invocation.input(0)
+    let values = try data.widenedToDouble().map { Float($0) }
+    let low = min(0, values.min() ?? 0), high = max(0, values.max() ?? 0)
+    let scale = (high - low) / 255
+    let zero = scale == 0 ? 0 : (0 - low / scale).rounded(.toNearestOrEven).clamped(0, 255)
+    let quantized = values.map { value in
+      scale == 0 ? Double(zero) : Double((value / scale).rounded(.toNearestOrEven) + zero)
+    }
+    return [
+      try HostTensor.narrowing(quantized, to: .uint8, shape: data.shape),
+      try HostTensor(scalar: scale),
+      try HostTensor(scalar: UInt8(zero)),
+    ]
+  }
+
+  private static func matMulIntegerKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
+    let product = try IntegerProduct(
+      a: try invocation.input(0), b: try invocation.input(1),
+      aZero: invocation.optionalInput(2), bZero: invocation.optionalInput(3), invocation)
+    return [try HostTensor.narrowing(product.values, to: .int32, shape: product.shape)]
+  }
+
+  private static func qLinearMatMulKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
+    let product = try IntegerProduct(
+      a: try invocation.input(0), b: try invocation.input(3),
+      aZero: try invocation.input(2), bZero: try invocation.input(5), invocation)
+    let aScale = try product.rowValues(try invocation.input(1), invocation)
+    let bScale = try product.columnValues(try invocation.input(4), invocation)
+    let yScale = try invocation.input(6).widenedToDouble()
+    let yZeroPoint = try invocation.input(7)
+    guard yScale.count == 1, let outScale = yScale.first.map(Float.init),
+      let outZero = try yZeroPoint.widenedToDouble().first, yZeroPoint.elementCount == 1
+    else { throw invocation.failure("y_scale and y_zero_point must be single values") }
+    let values = product.values.enumerated().map { index, sum in
+      let (row, column) = product.position(index)
+      let multiplier = Float(aScale[row]) * Float(bScale[column]) / outScale
+      return Double((Float(sum) * multiplier).rounded(.toNearestOrEven)) + outZero
+    }
+    return [try HostTensor.narrowing(values, to: yZeroPoint.dataType, shape: product.shape)]
+  }
+}
+
+extension Float {
+  fileprivate func clamped(_ low: Float, _ high: Float) -> Float { Swift.min(Swift.max(self, low), high) }
+}
+
+/// The scale and zero point that apply to each element: one pair for the whole tensor, or
+/// one per index along `axis` when the scale is 1-D with more than one element.
+private struct QuantizationParameters {
+  let scales: [Double]
+  let zeros: [Double]
+  let inner: Int
+
+  init(data: HostTensor, scale: HostTensor, zeroPoint: HostTensor?, _ invocation: KernelInvocation) throws {
+    scales = try scale.widenedToDouble()
+    zeros = try zeroPoint?.widenedToDouble() ?? [0]
+    guard invocation.int("block_size", default: 0) == 0 else {
+      throw invocation.failure("blocked quantization is not supported")
+    }
+    if scales.count == 1 && scale.rank <= 1 {
+      inner = 0
+      guard zeros.count == 1 else { throw invocation.failure("zero point must match the scale's shape") }
+      return
+    }
+    let axis = try normalizedAxis(invocation.int("axis", default: 1), rank: data.rank, invocation)
+    guard scale.rank == 1, scales.count == data.shape[axis], zeros.count == scales.count || zeroPoint == nil
+    else { throw invocation.failure("scale and zero point must be 1-D of the axis length \(data.shape[axis])") }
+    inner = Lanes(shape: data.shape, axis: axis).inner
+  }
+
+  subscript(index: Int) -> (scale: Double, zero: Double) {
+    guard inner > 0 else { return (scales[0], zeros[0]) }
+    let channel = (index / inner) % scales.count
+    return (scales[channel], zeros.count == 1 ? zeros[0] : zeros[channel])
+  }
+}
+
+/// The integer matrix product of A and B less their zero points (per tensor, per row of A, per
+/// column of B), with numpy matmul's 1-D promotion and batch broadcasting. Sums are exact in
+/// Double for any 8- or 16-bit inputs of sane size.
+private struct IntegerProduct {
+  let values: [Double]
+  let shape: [Int]
+  let rows: Int
+  let columns: Int
+
+  init(a: HostTensor, b: HostTensor, aZero: HostTensor?, bZero: HostTensor?, _ invocation: KernelInvocation) throws {
+    guard a.rank >= 1, b.rank >= 1 else { throw invocation.failure("matmul inputs must have rank 1 or more") }
+    let aShape = a.rank == 1 ? [1] + a.shape : a.shape
+    let bShape = b.rank == 1 ? b.shape + [1] : b.shape
+    let (m, k) = (aShape[aShape.count - 2], aShape[aShape.count - 1])
+    let (kB, n) = (bShape[bShape.count - 2], bShape[bShape.count - 1])
+    guard k == kB else { throw invocation.failure("inner dimensions \(k) and \(kB) differ") }
+    let batch = try Self.broadcast(Array(aShape.dropLast(2)), Array(bShape.dropLast(2)), invocation)
+    rows = m
+    columns = n
+    let aValues = try a.widenedToDouble(), bValues = try b.widenedToDouble()
+    let aZeros = try aZero.map { try Self.perIndex($0, count: m, invocation) } ?? [Double](repeating: 0, count: m)
+    let bZeros = try bZero.map { try Self.perIndex($0, count: n, invocation) } ?? [Double](repeating: 0, count: n)
+    let aOffsets = Self.batchOffsets(batch, Array(aShape.dropLast(2)), matrixSize: m * k)
+    let bOffsets = Self.batchOffsets(batch, Array(bShape.dropLast(2)), matrixSize: k * n)
+    var result = [Double](repeating: 0, count: try HostTensor.elementCount(of: batch + [m, n]))
+    for (index, (aBase, bBase)) in zip(aOffsets, bOffsets).enumerated() {
+      for row in 0..<m {
+        for column in 0..<n {
+          var sum = 0.0
+          for inner in 0..<k {
+            sum += (aValues[aBase + row * k + inner] - aZeros[row]) * (bValues[bBase + inner * n + column] - bZeros[column])
+          }
+          result[(index * m + row) * n + column] = sum
+        }
+      }
+    }
+    values = result
+    shape = batch + (a.rank == 1 ? [] : [m]) + (b.rank == 1 ? [] : [n])
+  }
+
+  /// The (row, column) of output element `index`.
+  func position(_ index: Int) -> (Int, Int) { ((index / columns) % rows, index % columns) }
+
+  func rowValues(_ tensor: HostTensor, _ invocation: KernelInvocation) throws -> [Double] {
+    try Self.perIndex(tensor, count: rows, invocation)
+  }
+
+  func columnValues(_ tensor: HostTensor, _ invocation: KernelInvocation) throws -> [Double] {
+    try Self.perIndex(tensor, count: columns, invocation)
+  }
+
+  /// A single value repeated `count` times, or exactly `count` values.
+  private static func perIndex(_ tensor: HostTensor, count: Int, _ invocation: KernelInvocation) throws -> [Double] {
+    let values = try tensor.widenedToDouble()
+    if values.count == 1 { return [Double](repeating: values[0], count: count) }
+    guard values.count == count, tensor.rank <= 1 else {
+      throw invocation.failure("a zero point or scale has \(values.count) values where 1 or \(count) fit")
+    }
+    return values
+  }
+
+  private static func broadcast(_ a: [Int], _ b: [Int], _ invocation: KernelInvocation) throws -> [Int] {
+    let rank = max(a.count, b.count)
+    let left = [Int](repeating: 1, count: rank - a.count) + a
+    let right = [Int](repeating: 1, count: rank - b.count) + b
+    return try zip(left, right).map { x, y in
+      guard x == y || x == 1 || y == 1 else { throw invocation.failure("batch dims \(a) and \(b) do not broadcast") }
+      return x == 1 ? y : x
+    }
+  }
+
+  /// For each batch position of `batch`, the offset of the matching matrix of an operand whose
+  /// batch dims are `own` (broadcast: size-1 dims repeat).
+  private static func batchOffsets(_ batch: [Int], _ own: [Int], matrixSize: Int) -> [Int] {
+    let padded = [Int](repeating: 1, count: batch.count - own.count) + own
+    let strides = HostTensor.strides(of: padded).enumerated().map { padded[$0] == 1 ? 0 : $1 }
+    let total = batch.reduce(1, *)
+    return (0..<total).map { flat in
+      var remainder = flat, offset = 0
+      for axis in batch.indices.reversed() {
+        offset += (remainder % batch[axis]) * strides[axis]
+        remainder /= batch[axis]
+      }
+      return offset * matrixSize
+    }
+  }
+}
