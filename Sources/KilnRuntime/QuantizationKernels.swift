@@ -45,6 +45,9 @@ extension KernelFamily {
   private static func dequantizeKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
     let data = try invocation.input(0)
     let scale = try invocation.input(1)
+    guard [.float, .double, .float16].contains(scale.dataType) else {
+      throw invocation.failure("scale must be floating point, not \(scale.dataType.name)")
+    }
     let parameters = try QuantizationParameters(
       data: data, scale: scale, zeroPoint: invocation.optionalInput(2), invocation)
     let values = try data.widenedToDouble().enumerated().map { index, value in

@@ -23,7 +23,7 @@ extension KernelFamily {
     let keepDims = invocation.int("keepdims", default: 1) != 0
     var axes: [Int]
     if invocation.opset >= axesInputOpset {
-      axes = try invocation.optionalInput(1).map { try $0.widenedToDouble().map { Int($0) } } ?? []
+      axes = try invocation.optionalInput(1).map { try $0.integers(invocation) } ?? []
       if axes.isEmpty, invocation.int("noop_with_empty_axes", default: 0) != 0 { return [data] }
     } else {
       axes = invocation.ints("axes") ?? []
@@ -170,6 +170,17 @@ extension HostTensor {
     case .uint64: return elements(as: UInt64.self).map { Double($0) }
     case .bool: return elements(as: Bool.self).map { $0 ? 1 : 0 }
     default: throw KilnError.badInput("element type \(dataType.name) is not supported here")
+    }
+  }
+
+  /// The elements as Ints, for index-like inputs (axes, k); values too large to be an index
+  /// or not whole are an error.
+  func integers(_ invocation: KernelInvocation) throws -> [Int] {
+    try widenedToDouble().map { value in
+      guard value.magnitude < 1e15, value == value.rounded() else {
+        throw invocation.failure("\(value) is not a usable integer here")
+      }
+      return Int(value)
     }
   }
 

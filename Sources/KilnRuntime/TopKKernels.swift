@@ -26,7 +26,9 @@ extension KernelFamily {
     lanes.forEach { indices in
       let order = indices.indices.sorted { first, second in
         let a = values[indices[first]], b = values[indices[second]]
-        if a == b { return first < second }
+        if a == b || (a.isNaN && b.isNaN) { return first < second }
+        // NaN orders above every number, as in numpy.
+        if a.isNaN || b.isNaN { return a.isNaN == largest }
         return largest ? a > b : a < b
       }
       for position in 0..<k { chosen[chosenLanes.index(outerIndex, position, innerIndex)] = order[position] }
@@ -41,11 +43,9 @@ extension KernelFamily {
 
   private static func topKCount(_ invocation: KernelInvocation) throws -> Int {
     guard invocation.opset >= 10 else { return invocation.int("k", default: -1) }
-    let values = try invocation.input(1).widenedToDouble()
-    guard values.count == 1, let k = values.first, k.magnitude < 1e15 else {
-      throw invocation.failure("k must hold a single integer")
-    }
-    return Int(k)
+    let values = try invocation.input(1).integers(invocation)
+    guard values.count == 1, let k = values.first else { throw invocation.failure("k must hold a single integer") }
+    return k
   }
 
   /// The elements of `data` at `positions` along each lane, copied bytewise so any type works.
@@ -68,11 +68,11 @@ extension KernelFamily {
 
   private static func cumSumKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
     let data = try invocation.input(0)
-    let axisValues = try invocation.input(1).widenedToDouble()
-    guard axisValues.count == 1, let rawAxis = axisValues.first, rawAxis.magnitude < 1e9 else {
+    let axisValues = try invocation.input(1).integers(invocation)
+    guard axisValues.count == 1, let rawAxis = axisValues.first else {
       throw invocation.failure("axis must hold a single integer")
     }
-    let axis = try normalizedAxis(Int(rawAxis), rank: data.rank, invocation)
+    let axis = try normalizedAxis(rawAxis, rank: data.rank, invocation)
     let exclusive = invocation.int("exclusive", default: 0) != 0
     let reverse = invocation.int("reverse", default: 0) != 0
     let sums = Lanes(shape: data.shape, axis: axis).map(try data.widenedToDouble()) { lane in

@@ -63,6 +63,9 @@ private let matrix = try! HostTensor(shape: [2, 3], values: [Float(1), 2, 3, 4, 
   #expect(throws: KilnError.self) {
     try runKernel("ReduceSum", opset: 11, [matrix], attributes: [Attribute("axes", .ints([2]))])
   }
+  #expect(throws: KilnError.self) {
+    try runKernel("ReduceSum", opset: 13, [matrix, try HostTensor(shape: [1], values: [Int64.max])])
+  }
 }
 
 @Test func argMaxAndArgMinPickFirstOrLastTie() throws {
