@@ -6,13 +6,16 @@ extension KernelFamily {
   /// QuantizeLinear and DequantizeLinear (per-tensor, or per-axis with a 1-D scale from opset
   /// 13; 8- and 16-bit integers; round half to even and saturate), DynamicQuantizeLinear (uint8),
   /// MatMulInteger and QLinearMatMul (zero points and scales per tensor, per row of A or per
-  /// column of B; batch dims broadcast).
+  /// column of B; batch dims broadcast), ConvInteger and QLinearConv (N-d, grouped, pads,
+  /// strides, dilations, auto_pad; weight zero point and scale per tensor or per channel).
   static let quantization = KernelFamily { registry in
     registry.register("QuantizeLinear", quantizeKernel)
     registry.register("DequantizeLinear", dequantizeKernel)
     registry.register("DynamicQuantizeLinear", dynamicQuantizeKernel)
     registry.register("MatMulInteger", matMulIntegerKernel)
     registry.register("QLinearMatMul", qLinearMatMulKernel)
+    registry.register("ConvInteger", convIntegerKernel)
+    registry.register("QLinearConv", qLinearConvKernel)
   }
 
   private static let quantizedTypes: [DataType] = [.uint8, .int8, .uint16, .int16]
@@ -220,5 +223,158 @@ private struct IntegerProduct {
       }
       return offset * matrixSize
     }
+  }
+}
+
+extension KernelFamily {
+  fileprivate static func convIntegerKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
+    let convolution = try IntegerConvolution(
+      x: try invocation.input(0), w: try invocation.input(1),
+      xZero: invocation.optionalInput(2), wZero: invocation.optionalInput(3), bias: nil, invocation)
+    return [try HostTensor.narrowing(convolution.values, to: .int32, shape: convolution.shape)]
+  }
+
+  fileprivate static func qLinearConvKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
+    let convolution = try IntegerConvolution(
+      x: try invocation.input(0), w: try invocation.input(3),
+      xZero: try invocation.input(2), wZero: try invocation.input(5), bias: invocation.optionalInput(8), invocation)
+    let xScale = try invocation.input(1).widenedToDouble()
+    let wScale = try IntegerConvolution.perChannel(try invocation.input(4), count: convolution.channels, invocation)
+    let yScale = try invocation.input(6).widenedToDouble()
+    let yZeroPoint = try invocation.input(7)
+    guard xScale.count == 1, yScale.count == 1, yZeroPoint.elementCount == 1,
+      let outZero = try yZeroPoint.widenedToDouble().first
+    else { throw invocation.failure("x_scale, y_scale and y_zero_point must be single values") }
+    let values = convolution.values.enumerated().map { index, sum in
+      let multiplier = Float(xScale[0]) * Float(wScale[convolution.channel(of: index)]) / Float(yScale[0])
+      return Double((Float(sum) * multiplier).rounded(.toNearestOrEven)) + outZero
+    }
+    return [try HostTensor.narrowing(values, to: yZeroPoint.dataType, shape: convolution.shape)]
+  }
+}
+
+/// An N-d grouped convolution of integer tensors less their zero points (x per tensor, w per
+/// tensor or per output channel), with pads, strides, dilations and auto_pad, plus an optional
+/// per-channel bias.
+private struct IntegerConvolution {
+  let values: [Double]
+  let shape: [Int]
+  let channels: Int
+  private let spatialCount: Int
+
+  init(x: HostTensor, w: HostTensor, xZero: HostTensor?, wZero: HostTensor?, bias: HostTensor?, _ invocation: KernelInvocation) throws {
+    let rank = x.rank - 2
+    guard rank >= 1, w.rank == x.rank else { throw invocation.failure("x and w must have the same rank, 3 or more") }
+    let group = invocation.int("group", default: 1)
+    let (batch, inChannels, outChannels) = (x.shape[0], x.shape[1], w.shape[0])
+    guard group >= 1, inChannels == w.shape[1] * group, outChannels % group == 0 else {
+      throw invocation.failure("channels \(inChannels) and weights \(w.shape) do not fit group \(group)")
+    }
+    let kernel = Array(w.shape[2...])
+    let geometry = try ConvolutionGeometry(input: Array(x.shape[2...]), kernel: kernel, invocation)
+    channels = outChannels
+    spatialCount = geometry.output.reduce(1, *)
+    shape = [batch, outChannels] + geometry.output
+    let xZeroValue = try xZero.map { try Self.perChannel($0, count: 1, invocation)[0] } ?? 0
+    let wZeros = try wZero.map { try Self.perChannel($0, count: outChannels, invocation) } ?? [Double](repeating: 0, count: outChannels)
+    let biases = try bias.map { try Self.perChannel($0, count: outChannels, invocation) } ?? [Double](repeating: 0, count: outChannels)
+    let xValues = try x.widenedToDouble(), wValues = try w.widenedToDouble()
+    let groupIn = inChannels / group, groupOut = outChannels / group
+    let inputSize = x.shape[2...].reduce(1, *), kernelSize = kernel.reduce(1, *)
+    var result = [Double](repeating: 0, count: try HostTensor.elementCount(of: shape))
+    for n in 0..<batch {
+      for m in 0..<outChannels {
+        let firstChannel = (m / groupOut) * groupIn
+        for position in 0..<spatialCount {
+          var sum = biases[m]
+          for (inputOffset, kernelOffset) in geometry.taps(position) {
+            for c in 0..<groupIn {
+              let xv = xValues[(n * inChannels + firstChannel + c) * inputSize + inputOffset] - xZeroValue
+              sum += xv * (wValues[(m * groupIn + c) * kernelSize + kernelOffset] - wZeros[m])
+            }
+          }
+          result[(n * outChannels + m) * spatialCount + position] = sum
+        }
+      }
+    }
+    values = result
+  }
+
+  /// The output channel of output element `index`.
+  func channel(of index: Int) -> Int { (index / spatialCount) % channels }
+
+  /// One value repeated `count` times, or exactly `count` values.
+  static func perChannel(_ tensor: HostTensor, count: Int, _ invocation: KernelInvocation) throws -> [Double] {
+    let values = try tensor.widenedToDouble()
+    if values.count == 1 { return [Double](repeating: values[0], count: count) }
+    guard values.count == count else {
+      throw invocation.failure("a zero point, scale or bias has \(values.count) values where 1 or \(count) fit")
+    }
+    return values
+  }
+}
+
+/// Where a convolution window sits: output size per spatial axis and, for each output
+/// position, the (input offset, kernel offset) pairs that fall inside the padded input.
+private struct ConvolutionGeometry {
+  let input: [Int]
+  let kernel: [Int]
+  let output: [Int]
+  let strides: [Int]
+  let dilations: [Int]
+  let padBegin: [Int]
+
+  init(input: [Int], kernel: [Int], _ invocation: KernelInvocation) throws {
+    let rank = input.count
+    self.input = input
+    self.kernel = kernel
+    strides = invocation.ints("strides") ?? [Int](repeating: 1, count: rank)
+    dilations = invocation.ints("dilations") ?? [Int](repeating: 1, count: rank)
+    var pads = invocation.ints("pads") ?? [Int](repeating: 0, count: 2 * rank)
+    guard strides.count == rank, dilations.count == rank, pads.count == 2 * rank,
+      strides.allSatisfy({ $0 >= 1 }), dilations.allSatisfy({ $0 >= 1 }), pads.allSatisfy({ $0 >= 0 && $0 < 1 << 20 }),
+      kernel.allSatisfy({ $0 >= 1 })
+    else { throw invocation.failure("strides, dilations, pads or kernel do not fit rank \(rank)") }
+    let autoPad = invocation.string("auto_pad", default: "NOTSET")
+    if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
+      for axis in 0..<rank {
+        let out = (input[axis] + strides[axis] - 1) / strides[axis]
+        let total = max(0, (out - 1) * strides[axis] + (kernel[axis] - 1) * dilations[axis] + 1 - input[axis])
+        pads[axis] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2
+        pads[axis + rank] = total - pads[axis]
+      }
+    } else if autoPad == "VALID" {
+      pads = [Int](repeating: 0, count: 2 * rank)
+    }
+    padBegin = Array(pads[..<rank])
+    output = try (0..<rank).map { [strides, dilations] axis in
+      let span = input[axis] + pads[axis] + pads[axis + rank] - dilations[axis] * (kernel[axis] - 1) - 1
+      guard span >= 0 else { throw invocation.failure("the kernel is larger than the padded input") }
+      return span / strides[axis] + 1
+    }
+  }
+
+  /// The (input offset, kernel offset) pairs for output position `position` (row-major).
+  func taps(_ position: Int) -> [(Int, Int)] {
+    var origin = [Int](repeating: 0, count: input.count)
+    var remainder = position
+    for axis in input.indices.reversed() {
+      origin[axis] = (remainder % output[axis]) * strides[axis] - padBegin[axis]
+      remainder /= output[axis]
+    }
+    var taps: [(Int, Int)] = []
+    let kernelCount = kernel.reduce(1, *)
+    for kernelOffset in 0..<kernelCount {
+      var rest = kernelOffset, inputOffset = 0, stride = 1, inside = true
+      for axis in input.indices.reversed() {
+        let coordinate = origin[axis] + (rest % kernel[axis]) * dilations[axis]
+        rest /= kernel[axis]
+        if coordinate < 0 || coordinate >= input[axis] { inside = false; break }
+        inputOffset += coordinate * stride
+        stride *= input[axis]
+      }
+      if inside { taps.append((inputOffset, kernelOffset)) }
+    }
+    return taps
   }
 }

@@ -53,3 +53,28 @@ import Testing
     "QLinearMatMul", opset: 10, [a, one, zero, b, try HostTensor(scalar: Float(0.5)), zero, try HostTensor(scalar: Float(2)), try HostTensor(scalar: UInt8(1))])
   #expect(result[0]?.scalars(as: UInt8.self) == [7])
 }
+
+@Test func convIntegerSlidesTheWindowLessZeroPoints() throws {
+  let x = try HostTensor(shape: [1, 1, 3, 3], values: (1...9).map { UInt8($0) })
+  let w = try HostTensor(shape: [1, 1, 2, 2], values: [UInt8](repeating: 1, count: 4))
+  let result = try runKernel("ConvInteger", opset: 10, [x, w, try HostTensor(scalar: UInt8(1))])
+  #expect(result[0]?.shape == [1, 1, 2, 2])
+  #expect(result[0]?.scalars(as: Int32.self) == [8, 12, 20, 24])
+  let padded = try runKernel(
+    "ConvInteger", opset: 10, [x, w], attributes: [Attribute("pads", .ints([1, 1, 0, 0])), Attribute("strides", .ints([2, 2]))])
+  #expect(padded[0]?.scalars(as: Int32.self) == [1, 5, 11, 28])
+  #expect(throws: KilnError.self) {
+    try runKernel("ConvInteger", opset: 10, [x, try HostTensor(shape: [1, 4], values: [UInt8](repeating: 1, count: 4))])
+  }
+}
+
+@Test func qLinearConvRescalesIntoTheOutputType() throws {
+  let x = try HostTensor(shape: [1, 1, 1, 2], values: [UInt8(2), 4])
+  let w = try HostTensor(shape: [1, 1, 1, 1], values: [UInt8(3)])
+  let zero = try HostTensor(scalar: UInt8(0))
+  let result = try runKernel(
+    "QLinearConv", opset: 10,
+    [x, try HostTensor(scalar: Float(1)), zero, w, try HostTensor(scalar: Float(0.5)), zero,
+     try HostTensor(scalar: Float(2)), try HostTensor(scalar: UInt8(1))])
+  #expect(result[0]?.scalars(as: UInt8.self) == [3, 4])
+}
