@@ -65,7 +65,9 @@ extension KernelFamily {
     let values = try data.widenedToDouble().map { Float($0) }
     let low = min(0, values.min() ?? 0), high = max(0, values.max() ?? 0)
     let scale = (high - low) / 255
-    let zero = scale == 0 ? 0 : (0 - low / scale).rounded(.toNearestOrEven).clamped(0, 255)
+    let rawZero = (0 - low / scale).rounded(.toNearestOrEven)
+    // A constant input (scale 0) or a NaN in it leaves no meaningful zero point: use 0.
+    let zero = rawZero.isNaN || scale == 0 ? 0 : rawZero.clamped(0, 255)
     let quantized = values.map { value in
       scale == 0 ? Double(zero) : Double((value / scale).rounded(.toNearestOrEven) + zero)
     }
@@ -87,24 +89,45 @@ extension KernelFamily {
     let product = try IntegerProduct(
       a: try invocation.input(0), b: try invocation.input(3),
       aZero: try invocation.input(2), bZero: try invocation.input(5), invocation)
-    let aScale = try product.rowValues(try invocation.input(1), invocation)
-    let bScale = try product.columnValues(try invocation.input(4), invocation)
-    let yScale = try invocation.input(6).widenedToDouble()
-    let yZeroPoint = try invocation.input(7)
+    let aScale = try parameterValues(try invocation.input(1), count: product.rows, invocation)
+    let bScale = try parameterValues(try invocation.input(4), count: product.columns, invocation)
+    return [try requantize(product.values, shape: product.shape, invocation, outputAt: (6, 7)) { index in
+      let (row, column) = product.position(index)
+      return Float(aScale[row]) * Float(bScale[column])
+    }]
+  }
+
+  /// Integer sums scaled by `inputScale(index) / y_scale`, rounded half to even, offset by
+  /// y_zero_point and saturated to its type; y_scale and y_zero_point are inputs `outputAt`.
+  fileprivate static func requantize(
+    _ sums: [Double], shape: [Int], _ invocation: KernelInvocation, outputAt: (scale: Int, zero: Int),
+    inputScale: (Int) -> Float
+  ) throws -> HostTensor {
+    let yScale = try invocation.input(outputAt.scale).widenedToDouble()
+    let yZeroPoint = try invocation.input(outputAt.zero)
     guard yScale.count == 1, let outScale = yScale.first.map(Float.init),
       let outZero = try yZeroPoint.widenedToDouble().first, yZeroPoint.elementCount == 1
     else { throw invocation.failure("y_scale and y_zero_point must be single values") }
-    let values = product.values.enumerated().map { index, sum in
-      let (row, column) = product.position(index)
-      let multiplier = Float(aScale[row]) * Float(bScale[column]) / outScale
-      return Double((Float(sum) * multiplier).rounded(.toNearestOrEven)) + outZero
+    let values = sums.enumerated().map { index, sum in
+      Double((Float(sum) * (inputScale(index) / outScale)).rounded(.toNearestOrEven)) + outZero
     }
-    return [try HostTensor.narrowing(values, to: yZeroPoint.dataType, shape: product.shape)]
+    return try HostTensor.narrowing(values, to: yZeroPoint.dataType, shape: shape)
   }
 }
 
 extension Float {
   fileprivate func clamped(_ low: Float, _ high: Float) -> Float { Swift.min(Swift.max(self, low), high) }
+}
+
+/// A zero point, scale or bias given once or once per row, column or channel: its value
+/// repeated `count` times, or its `count` values.
+private func parameterValues(_ tensor: HostTensor, count: Int, _ invocation: KernelInvocation) throws -> [Double] {
+  let values = try tensor.widenedToDouble()
+  if values.count == 1 { return [Double](repeating: values[0], count: count) }
+  guard values.count == count, tensor.rank <= 1 else {
+    throw invocation.failure("a zero point, scale or bias has \(values.count) values where 1 or \(count) fit")
+  }
+  return values
 }
 
 /// The scale and zero point that apply to each element: one pair for the whole tensor, or
@@ -158,8 +181,8 @@ private struct IntegerProduct {
     rows = m
     columns = n
     let aValues = try a.widenedToDouble(), bValues = try b.widenedToDouble()
-    let aZeros = try aZero.map { try Self.perIndex($0, count: m, invocation) } ?? [Double](repeating: 0, count: m)
-    let bZeros = try bZero.map { try Self.perIndex($0, count: n, invocation) } ?? [Double](repeating: 0, count: n)
+    let aZeros = try aZero.map { try parameterValues($0, count: m, invocation) } ?? [Double](repeating: 0, count: m)
+    let bZeros = try bZero.map { try parameterValues($0, count: n, invocation) } ?? [Double](repeating: 0, count: n)
     let aOffsets = Self.batchOffsets(batch, Array(aShape.dropLast(2)), matrixSize: m * k)
     let bOffsets = Self.batchOffsets(batch, Array(bShape.dropLast(2)), matrixSize: k * n)
     var result = [Double](repeating: 0, count: try HostTensor.elementCount(of: batch + [m, n]))
@@ -181,23 +204,6 @@ private struct IntegerProduct {
   /// The (row, column) of output element `index`.
   func position(_ index: Int) -> (Int, Int) { ((index / columns) % rows, index % columns) }
 
-  func rowValues(_ tensor: HostTensor, _ invocation: KernelInvocation) throws -> [Double] {
-    try Self.perIndex(tensor, count: rows, invocation)
-  }
-
-  func columnValues(_ tensor: HostTensor, _ invocation: KernelInvocation) throws -> [Double] {
-    try Self.perIndex(tensor, count: columns, invocation)
-  }
-
-  /// A single value repeated `count` times, or exactly `count` values.
-  private static func perIndex(_ tensor: HostTensor, count: Int, _ invocation: KernelInvocation) throws -> [Double] {
-    let values = try tensor.widenedToDouble()
-    if values.count == 1 { return [Double](repeating: values[0], count: count) }
-    guard values.count == count, tensor.rank <= 1 else {
-      throw invocation.failure("a zero point or scale has \(values.count) values where 1 or \(count) fit")
-    }
-    return values
-  }
 
   private static func broadcast(_ a: [Int], _ b: [Int], _ invocation: KernelInvocation) throws -> [Int] {
     let rank = max(a.count, b.count)
@@ -238,18 +244,11 @@ extension KernelFamily {
     let convolution = try IntegerConvolution(
       x: try invocation.input(0), w: try invocation.input(3),
       xZero: try invocation.input(2), wZero: try invocation.input(5), bias: invocation.optionalInput(8), invocation)
-    let xScale = try invocation.input(1).widenedToDouble()
-    let wScale = try IntegerConvolution.perChannel(try invocation.input(4), count: convolution.channels, invocation)
-    let yScale = try invocation.input(6).widenedToDouble()
-    let yZeroPoint = try invocation.input(7)
-    guard xScale.count == 1, yScale.count == 1, yZeroPoint.elementCount == 1,
-      let outZero = try yZeroPoint.widenedToDouble().first
-    else { throw invocation.failure("x_scale, y_scale and y_zero_point must be single values") }
-    let values = convolution.values.enumerated().map { index, sum in
-      let multiplier = Float(xScale[0]) * Float(wScale[convolution.channel(of: index)]) / Float(yScale[0])
-      return Double((Float(sum) * multiplier).rounded(.toNearestOrEven)) + outZero
-    }
-    return [try HostTensor.narrowing(values, to: yZeroPoint.dataType, shape: convolution.shape)]
+    let xScale = try parameterValues(try invocation.input(1), count: 1, invocation)[0]
+    let wScale = try parameterValues(try invocation.input(4), count: convolution.channels, invocation)
+    return [try requantize(convolution.values, shape: convolution.shape, invocation, outputAt: (6, 7)) { index in
+      Float(xScale) * Float(wScale[convolution.channel(of: index)])
+    }]
   }
 }
 
@@ -267,7 +266,7 @@ private struct IntegerConvolution {
     guard rank >= 1, w.rank == x.rank else { throw invocation.failure("x and w must have the same rank, 3 or more") }
     let group = invocation.int("group", default: 1)
     let (batch, inChannels, outChannels) = (x.shape[0], x.shape[1], w.shape[0])
-    guard group >= 1, inChannels == w.shape[1] * group, outChannels % group == 0 else {
+    guard group >= 1, group <= max(inChannels, 1), inChannels == w.shape[1] * group, outChannels % group == 0 else {
       throw invocation.failure("channels \(inChannels) and weights \(w.shape) do not fit group \(group)")
     }
     let kernel = Array(w.shape[2...])
@@ -275,9 +274,9 @@ private struct IntegerConvolution {
     channels = outChannels
     spatialCount = geometry.output.reduce(1, *)
     shape = [batch, outChannels] + geometry.output
-    let xZeroValue = try xZero.map { try Self.perChannel($0, count: 1, invocation)[0] } ?? 0
-    let wZeros = try wZero.map { try Self.perChannel($0, count: outChannels, invocation) } ?? [Double](repeating: 0, count: outChannels)
-    let biases = try bias.map { try Self.perChannel($0, count: outChannels, invocation) } ?? [Double](repeating: 0, count: outChannels)
+    let xZeroValue = try xZero.map { try parameterValues($0, count: 1, invocation)[0] } ?? 0
+    let wZeros = try wZero.map { try parameterValues($0, count: outChannels, invocation) } ?? [Double](repeating: 0, count: outChannels)
+    let biases = try bias.map { try parameterValues($0, count: outChannels, invocation) } ?? [Double](repeating: 0, count: outChannels)
     let xValues = try x.widenedToDouble(), wValues = try w.widenedToDouble()
     let groupIn = inChannels / group, groupOut = outChannels / group
     let inputSize = x.shape[2...].reduce(1, *), kernelSize = kernel.reduce(1, *)
@@ -303,15 +302,6 @@ private struct IntegerConvolution {
   /// The output channel of output element `index`.
   func channel(of index: Int) -> Int { (index / spatialCount) % channels }
 
-  /// One value repeated `count` times, or exactly `count` values.
-  static func perChannel(_ tensor: HostTensor, count: Int, _ invocation: KernelInvocation) throws -> [Double] {
-    let values = try tensor.widenedToDouble()
-    if values.count == 1 { return [Double](repeating: values[0], count: count) }
-    guard values.count == count else {
-      throw invocation.failure("a zero point, scale or bias has \(values.count) values where 1 or \(count) fit")
-    }
-    return values
-  }
 }
 
 /// Where a convolution window sits: output size per spatial axis and, for each output
@@ -332,8 +322,8 @@ private struct ConvolutionGeometry {
     dilations = invocation.ints("dilations") ?? [Int](repeating: 1, count: rank)
     var pads = invocation.ints("pads") ?? [Int](repeating: 0, count: 2 * rank)
     guard strides.count == rank, dilations.count == rank, pads.count == 2 * rank,
-      strides.allSatisfy({ $0 >= 1 }), dilations.allSatisfy({ $0 >= 1 }), pads.allSatisfy({ $0 >= 0 && $0 < 1 << 20 }),
-      kernel.allSatisfy({ $0 >= 1 })
+      (strides + dilations + kernel).allSatisfy({ $0 >= 1 && $0 < 1 << 20 }),
+      pads.allSatisfy({ $0 >= 0 && $0 < 1 << 20 })
     else { throw invocation.failure("strides, dilations, pads or kernel do not fit rank \(rank)") }
     let autoPad = invocation.string("auto_pad", default: "NOTSET")
     if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {

@@ -78,3 +78,18 @@ import Testing
      try HostTensor(scalar: Float(2)), try HostTensor(scalar: UInt8(1))])
   #expect(result[0]?.scalars(as: UInt8.self) == [3, 4])
 }
+
+@Test func hostileQuantizationInputsAreErrorsNotCrashes() throws {
+  let nan = try runKernel("DynamicQuantizeLinear", opset: 11, [try HostTensor(shape: [2], values: [Float.nan, 1])])
+  #expect(nan[2]?.elementCount == 1)
+  let x = try HostTensor(shape: [1, 1, 2, 2], values: [UInt8](repeating: 1, count: 4))
+  #expect(throws: KilnError.self) {
+    try runKernel("ConvInteger", opset: 10, [x, x], attributes: [Attribute("group", .int(Int64.max))])
+  }
+  #expect(throws: KilnError.self) {
+    try runKernel("ConvInteger", opset: 10, [x, x], attributes: [Attribute("dilations", .ints([Int64.max, 1]))])
+  }
+  #expect(throws: KilnError.self) {
+    try runKernel("QuantizeLinear", opset: 21, [try HostTensor(scalar: Float(1)), try HostTensor(scalar: Float(1))], attributes: [Attribute("output_dtype", .int(Int64.max))])
+  }
+}
