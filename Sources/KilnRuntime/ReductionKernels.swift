@@ -21,15 +21,14 @@ extension KernelFamily {
   ) throws -> [HostTensor?] {
     let data = try invocation.input(0)
     let keepDims = invocation.int("keepdims", default: 1) != 0
-    var axes: [Int]
-    if invocation.opset >= axesInputOpset {
-      axes = try invocation.optionalInput(1).map { try $0.integers(invocation) } ?? []
-      if axes.isEmpty, invocation.int("noop_with_empty_axes", default: 0) != 0 { return [data] }
-    } else {
-      axes = invocation.ints("axes") ?? []
-    }
+    let axes = invocation.opset >= axesInputOpset
+      ? try invocation.optionalInput(1).map { try $0.integers(invocation) } ?? []
+      : invocation.ints("axes") ?? []
+    // Empty axes mean all axes, unless noop_with_empty_axes: then each element is its own
+    // group, so ReduceL1 still takes |x| and ReduceSumSquare x², as onnxruntime does.
+    let noop = invocation.int("noop_with_empty_axes", default: 0) != 0
     let walker = try ReductionWalker(
-      shape: data.shape, axes: axes.isEmpty ? Array(data.shape.indices) : axes, invocation: invocation)
+      shape: data.shape, axes: axes.isEmpty && !noop ? Array(data.shape.indices) : axes, invocation: invocation)
     let values = try data.widenedToDouble()
     let reduced = reduction.apply(values, walker)
     let shape = keepDims ? walker.keptShape : walker.droppedShape

@@ -36,6 +36,9 @@ private let matrix = try! HostTensor(shape: [2, 3], values: [Float(1), 2, 3, 4, 
     "ReduceMax", opset: 18, [matrix, try HostTensor(shape: [0], values: [Int64]())],
     attributes: [Attribute("noop_with_empty_axes", .int(1))])
   #expect(noop[0]?.scalars(as: Float.self) == [1, 2, 3, 4, 5, 6])
+  let squares = try runKernel(
+    "ReduceSumSquare", opset: 18, [matrix], attributes: [Attribute("noop_with_empty_axes", .int(1))])
+  #expect(squares[0]?.scalars(as: Float.self) == [1, 4, 9, 16, 25, 36])
 }
 
 @Test func eachReductionComputesItsValue() throws {
