@@ -266,7 +266,8 @@ private struct IntegerConvolution {
     guard rank >= 1, w.rank == x.rank else { throw invocation.failure("x and w must have the same rank, 3 or more") }
     let group = invocation.int("group", default: 1)
     let (batch, inChannels, outChannels) = (x.shape[0], x.shape[1], w.shape[0])
-    guard group >= 1, group <= max(inChannels, 1), inChannels == w.shape[1] * group, outChannels % group == 0 else {
+    let (groupedChannels, overflow) = w.shape[1].multipliedReportingOverflow(by: group)
+    guard group >= 1, !overflow, inChannels == groupedChannels, outChannels % group == 0 else {
       throw invocation.failure("channels \(inChannels) and weights \(w.shape) do not fit group \(group)")
     }
     let kernel = Array(w.shape[2...])

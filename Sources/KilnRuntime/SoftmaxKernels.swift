@@ -81,11 +81,11 @@ struct Lanes {
     (outerIndex * length + position) * inner + innerIndex
   }
 
-  /// Calls `body` with the flat indices of each lane.
-  func forEach(_ body: ([Int]) throws -> Void) rethrows {
+  /// Calls `body` with each lane's outer and inner index and its elements' flat indices.
+  func forEach(_ body: (Int, Int, [Int]) throws -> Void) rethrows {
     for outerIndex in 0..<outer {
       for innerIndex in 0..<inner {
-        try body((0..<length).map { index(outerIndex, $0, innerIndex) })
+        try body(outerIndex, innerIndex, (0..<length).map { index(outerIndex, $0, innerIndex) })
       }
     }
   }
@@ -93,7 +93,7 @@ struct Lanes {
   /// `values` with each lane replaced by `transform` of it (same length).
   func map(_ values: [Double], _ transform: ([Double]) -> [Double]) -> [Double] {
     var result = values
-    forEach { indices in
+    forEach { _, _, indices in
       for (target, value) in zip(indices, transform(indices.map { values[$0] })) { result[target] = value }
     }
     return result

@@ -22,23 +22,25 @@ extension KernelFamily {
     let chosenLanes = Lanes(outer: lanes.outer, length: k, inner: lanes.inner)
     let values = try data.widenedToDouble()
     var chosen = [Int](repeating: 0, count: chosenLanes.outer * k * lanes.inner)
-    var outerIndex = 0, innerIndex = 0
-    lanes.forEach { indices in
-      let order = indices.indices.sorted { first, second in
-        let a = values[indices[first]], b = values[indices[second]]
-        if a == b || (a.isNaN && b.isNaN) { return first < second }
-        // NaN orders above every number, as in numpy.
-        if a.isNaN || b.isNaN { return a.isNaN == largest }
-        return largest ? a > b : a < b
-      }
+    lanes.forEach { outerIndex, innerIndex, indices in
+      let order = rankedPositions(indices.map { values[$0] }, largest: largest)
       for position in 0..<k { chosen[chosenLanes.index(outerIndex, position, innerIndex)] = order[position] }
-      innerIndex += 1
-      if innerIndex == lanes.inner { innerIndex = 0; outerIndex += 1 }
     }
     var shape = data.shape
     shape[axis] = k
     let picked = try gatherAlongAxis(data, positions: chosen, lanes: lanes, chosenLanes: chosenLanes, shape: shape)
     return [picked, try HostTensor(shape: shape, values: chosen.map { Int64($0) })]
+  }
+
+  /// Positions of `lane` from largest (or smallest) value on; ties keep the smaller position
+  /// first, and NaN orders above every number, as in numpy.
+  private static func rankedPositions(_ lane: [Double], largest: Bool) -> [Int] {
+    lane.indices.sorted { first, second in
+      let a = lane[first], b = lane[second]
+      if a == b || (a.isNaN && b.isNaN) { return first < second }
+      if a.isNaN || b.isNaN { return a.isNaN == largest }
+      return largest ? a > b : a < b
+    }
   }
 
   private static func topKCount(_ invocation: KernelInvocation) throws -> Int {
