@@ -77,7 +77,9 @@ extension KernelFamily {
     _ slices: [HostTensor], emptyType: ValueType?, _ invocation: KernelInvocation
   ) throws -> HostTensor {
     guard let first = slices.first else {
-      return try HostTensor(zeros: emptyType?.tensor?.dataType ?? .float, shape: [0])
+      // No iteration ran: the body's declared slice shape, when static, gives the rest.
+      let sliceShape = emptyType?.tensor?.shape?.staticSizes?.map { Int($0) } ?? []
+      return try HostTensor(zeros: emptyType?.tensor?.dataType ?? .float, shape: [0] + sliceShape)
     }
     guard slices.allSatisfy({ $0.shape == first.shape && $0.dataType == first.dataType }) else {
       throw invocation.failure("scan outputs differ in shape or type between iterations")

@@ -64,6 +64,7 @@ private func ifModel() -> Model {
   #expect(outputs["scanned"]?.scalars(as: Int64.self) == [0, 1, 2])
   let none = try executor.run(["M": try HostTensor(scalar: Int64(0)), "start": try HostTensor(scalar: Int64(9))])
   #expect(none["final"]?.scalars(as: Int64.self) == [9])
+  #expect(none["scanned"]?.shape == [0])
   #expect(throws: KilnError.self) {
     try executor.run(["M": try HostTensor(shape: [2], values: [Int64(1), 2]), "start": try HostTensor(scalar: Int64(9))])
   }
