@@ -134,8 +134,8 @@ struct Reduction: Sendable {
   private static let logSumExp = Reduction { values, walker in
     let peaks = walker.fold(values, initial: -.infinity) { Swift.max($0, $1) }.map { $0.isFinite ? $0 : 0 }
     var sums = [Double](repeating: 0, count: walker.outputCount)
-    for (value, target) in zip(values, walker.outputIndex) { sums[target] += Foundation.exp(value - peaks[target]) }
-    return zip(sums, peaks).map { Foundation.log($0) + $1 }
+    for (value, target) in zip(values, walker.outputIndex) { sums[target] += exp(value - peaks[target]) }
+    return zip(sums, peaks).map { log($0) + $1 }
   }
 
   static let all: [(String, Reduction)] = [
@@ -146,30 +146,19 @@ struct Reduction: Sendable {
     ("ReduceProd", simple(1, *)),
     ("ReduceL1", simple(0) { $0 + Swift.abs($1) }),
     ("ReduceL2", simple(0, { $0 + $1 * $1 }) { value, _ in value.squareRoot() }),
-    ("ReduceLogSum", simple(0, +) { value, _ in Foundation.log(value) }),
+    ("ReduceLogSum", simple(0, +) { value, _ in log(value) }),
     ("ReduceLogSumExp", logSumExp),
     ("ReduceSumSquare", simple(0) { $0 + $1 * $1 }),
   ]
 }
 
 extension HostTensor {
-  /// The elements widened to Double (numeric types and Bool).
+  /// The elements widened to Double (numeric types and Bool), or an error for other types.
   func widenedToDouble() throws -> [Double] {
-    switch dataType {
-    case .float: return elements(as: Float.self).map { Double($0) }
-    case .double: return Array(elements(as: Double.self))
-    case .float16: return elements(as: Float16.self).map { Double($0) }
-    case .int8: return elements(as: Int8.self).map { Double($0) }
-    case .uint8: return elements(as: UInt8.self).map { Double($0) }
-    case .int16: return elements(as: Int16.self).map { Double($0) }
-    case .uint16: return elements(as: UInt16.self).map { Double($0) }
-    case .int32: return elements(as: Int32.self).map { Double($0) }
-    case .uint32: return elements(as: UInt32.self).map { Double($0) }
-    case .int64: return elements(as: Int64.self).map { Double($0) }
-    case .uint64: return elements(as: UInt64.self).map { Double($0) }
-    case .bool: return elements(as: Bool.self).map { $0 ? 1 : 0 }
-    default: throw KilnError.badInput("element type \(dataType.name) is not supported here")
+    guard let values = doubleValues() else {
+      throw KilnError.badInput("element type \(dataType.name) is not supported here")
     }
+    return values
   }
 
   /// The elements as Ints, for index-like inputs (axes, k); values too large to be an index

@@ -37,14 +37,14 @@ extension KernelFamily {
   }
 
   private static func softmaxLane(_ lane: [Double]) -> [Double] {
-    let exps = shifted(lane).map { Foundation.exp($0) }
+    let exps = shifted(lane).map { exp($0) }
     let total = exps.reduce(0, +)
     return exps.map { $0 / total }
   }
 
   private static func logSoftmaxLane(_ lane: [Double]) -> [Double] {
     let shift = shifted(lane)
-    let logTotal = Foundation.log(shift.reduce(0) { $0 + Foundation.exp($1) })
+    let logTotal = log(shift.reduce(0) { $0 + exp($1) })
     return shift.map { $0 - logTotal }
   }
 
