@@ -47,5 +47,6 @@ struct KernelFamily: Sendable {
     .identityAndConstants,
     .elementwise, .arithmetic, .comparisonAndLogic, .castAndExpand,
     .matrixMultiplication, .convolution, .normalization, .pooling,
+    .reductions, .softmax, .topKAndCumSum, .controlFlow, .quantization,
   ]
 }
