@@ -101,8 +101,18 @@ struct RunCommandTests {
   @Test("a model with ops the runtime lacks is refused, naming every one")
   func unsupportedOps() throws {
     try withTemporaryFolder { folder in
-      let model = try writeSmallModel(folder.file("m.onnx"))
-      expectCleanFailure(try kiln("run", model, "--random", "--shape", "X=1x3"), naming: ["MatMul", "Relu"])
+      let unsupported = smallModel()
+      for (node, domain) in zip(unsupported.graph.nodes, ["com.example", "org.example"]) {
+        node.domain = domain
+      }
+      unsupported.opsetImports += [
+        OpsetImport(domain: "com.example", version: 1), OpsetImport(domain: "org.example", version: 1),
+      ]
+      let model = folder.file("m.onnx")
+      try ONNXModelWriter.write(unsupported, to: model)
+      expectCleanFailure(
+        try kiln("run", model, "--random", "--shape", "X=1x3"),
+        naming: ["com.example::MatMul", "org.example::Relu"])
     }
   }
 
