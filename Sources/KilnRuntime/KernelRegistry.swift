@@ -45,6 +45,6 @@ struct KernelFamily: Sendable {
   /// Every family the runtime ships. Add a family here when adding its file.
   static let all: [KernelFamily] = [
     .identityAndConstants,
-    .shapes, .layout, .indexing, .padding,
+    .shapes, .layout, .indexing, .padding, .resize,
   ]
 }
