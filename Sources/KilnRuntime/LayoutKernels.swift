@@ -127,7 +127,7 @@ extension KernelFamily {
         start: starts[position], end: ends[position], step: steps[position], dim: data.shape[axis]
       ).map { $0 }
     }
-    return [try data.remapped(coordinates: coordinates)]
+    return [try data.remapped(shape: coordinates.map(\.count)) { coordinates[$0][$1] }]
   }
 
   private static func sliceArguments(
@@ -172,25 +172,37 @@ extension KernelFamily {
       shape.append(product)
     }
     _ = try HostTensor.elementCount(of: shape)
-    let coordinates = zip(data.shape, shape).map { dim, size in (0..<size).map { Optional($0 % dim) } }
-    return [try data.remapped(coordinates: coordinates)]
+    return [try data.remapped(shape: shape) { axis, position in position % data.shape[axis] }]
   }
 }
 
 extension HostTensor {
-  /// A tensor whose coordinate along each axis `a` is taken from `coordinates[a]` of this one
-  /// (nil: the fill value).
-  func remapped(coordinates: [[Int?]], fill: HostTensor? = nil) throws -> HostTensor {
+  /// A tensor of `shape` whose coordinate `position` along each axis comes from coordinate
+  /// `coordinate(axis, position)` of this one (nil: the fill value). The output is allocated
+  /// (so its size checked) before any coordinate is asked for.
+  func remapped(
+    shape: [Int], fill: HostTensor? = nil, coordinate: (_ axis: Int, _ position: Int) throws -> Int?
+  ) throws -> HostTensor {
+    let output = try HostTensor(zeros: dataType, shape: shape)
+    guard output.elementCount > 0 else { return output }
     let strides = self.strides
-    let offsets = coordinates.enumerated().map { axis, list in list.map { $0.map { $0 * strides[axis] } } }
-    return try remapped(shape: coordinates.map(\.count), offsets: offsets, fill: fill)
+    let offsets = try shape.indices.map { axis in
+      try (0..<shape[axis]).map { try coordinate(axis, $0).map { $0 * strides[axis] } }
+    }
+    return try remap(into: output, offsets: offsets, fill: fill)
   }
 
   /// A tensor of `shape` whose element at an index is this tensor's element at the sum over
-  /// axes of `offsets[axis][coordinate]`, or `fill` (else zero) where any of them is nil.
-  /// Offsets that could leave this tensor are refused before anything is read.
-  func remapped(shape: [Int], offsets: [[Int?]], fill: HostTensor? = nil) throws -> HostTensor {
-    let output = try HostTensor(zeros: dataType, shape: shape)
+  /// axes of `offsets[axis][coordinate]`.
+  func remapped(shape: [Int], offsets: [[Int?]]) throws -> HostTensor {
+    try remap(into: HostTensor(zeros: dataType, shape: shape), offsets: offsets, fill: nil)
+  }
+
+  /// Fills `output` with this tensor's element at the sum over axes of
+  /// `offsets[axis][coordinate]`, or `fill` (else zero) where any of them is nil. Offsets that
+  /// could leave this tensor are refused before anything is read.
+  private func remap(into output: HostTensor, offsets: [[Int?]], fill: HostTensor?) throws -> HostTensor {
+    let shape = output.shape
     let size = try elementSize()
     guard output.elementCount > 0 else { return output }
     guard offsets.count == shape.count, zip(offsets, shape).allSatisfy({ $0.count == $1 }),
@@ -201,8 +213,15 @@ extension HostTensor {
     let source = buffer.pointer
     let target = output.buffer.pointer
     let hasElements = elementCount > 0
+    let inner = offsets.last ?? [0]
+    let contiguous = inner.enumerated().allSatisfy { column, offset in
+      offset.map { $0 == (inner.first.flatMap { $0 } ?? -1) + column } ?? false
+    }
     return try output.forEachRow(offsets: offsets) { position, base in
-      let inner = offsets.last ?? [0]
+      if contiguous, hasElements, let base, let first = inner.first.flatMap({ $0 }) {
+        (target + position * size).copyMemory(from: source + (base + first) * size, byteCount: inner.count * size)
+        return
+      }
       for (column, offset) in inner.enumerated() {
         let destination = target + (position + column) * size
         if hasElements, let base, let offset {

@@ -17,7 +17,7 @@ extension KernelFamily {
       throw invocation.failure("unknown mode '\(mode)'")
     }
     let (begins, ends) = try padAmounts(invocation, rank: data.rank)
-    var coordinates: [[Int?]] = []
+    var shape: [Int] = []
     for axis in 0..<data.rank {
       let dim = data.shape[axis]
       let size = begins[axis] + dim + ends[axis]
@@ -25,11 +25,12 @@ extension KernelFamily {
       guard mode == "constant" || dim > 0 || size == 0 else {
         throw invocation.failure("cannot \(mode)-pad the empty axis \(axis)")
       }
-      coordinates.append((0..<size).map { padSource($0 - begins[axis], dim: dim, mode: mode) })
+      shape.append(size)
     }
-    _ = try HostTensor.elementCount(of: coordinates.map(\.count))
     let fill = try padValue(invocation, dataType: data.dataType)
-    return [try data.remapped(coordinates: coordinates, fill: fill)]
+    return [try data.remapped(shape: shape, fill: fill) { axis, position in
+      padSource(position - begins[axis], dim: data.shape[axis], mode: mode)
+    }]
   }
 
   /// Pads before and after each axis, from the attribute or the pads (and axes) inputs.

@@ -17,21 +17,24 @@ extension KernelFamily {
     let data = try invocation.input(0)
     let settings = try ResizeSettings(invocation, rank: data.rank)
     let (shape, scales) = try resizeTarget(invocation, data: data, settings: settings)
-    let taps = try (0..<data.rank).map { axis in
-      try (0..<shape[axis]).map { try settings.taps(output: $0, axis: axis, inLength: data.shape[axis], outLength: shape[axis], scale: scales[axis]) }
+    func taps(_ axis: Int, _ position: Int) throws -> [ResizeTap]? {
+      try settings.taps(
+        output: position, axis: axis, inLength: data.shape[axis], outLength: shape[axis], scale: scales[axis])
     }
     if settings.mode == "nearest" {
       let fill = try HostTensor(zeros: data.dataType, shape: [])
       if data.dataType.numericType != nil { try fill.store([settings.extrapolation], invocation: invocation) }
-      return [try data.remapped(coordinates: taps.map { $0.map { $0?.first?.index } }, fill: fill)]
+      return [try data.remapped(shape: shape, fill: fill) { try taps($0, $1)?.first?.index }]
     }
+    let output = try HostTensor(zeros: data.dataType, shape: shape)
+    guard output.elementCount > 0 else { return [output] }
     var values = try invocation.doubleValues(of: data)
     var current = data.shape
     for axis in 0..<data.rank where shape[axis] != current[axis] || scales[axis] != 1 {
-      values = interpolate(values, shape: current, axis: axis, taps: taps[axis], fill: settings.extrapolation)
+      let axisTaps = try (0..<shape[axis]).map { try taps(axis, $0) }
+      values = interpolate(values, shape: current, axis: axis, taps: axisTaps, fill: settings.extrapolation)
       current[axis] = shape[axis]
     }
-    let output = try HostTensor(zeros: data.dataType, shape: shape)
     try output.store(values, invocation: invocation)
     return [output]
   }

@@ -55,3 +55,10 @@ import Testing
   #expect(grid.shape == [2, 4] && grid.scalars(as: Float.self) == [0, 1, 0, 1, 0, 1, 0, 1])
   #expect(failsAsBadInput("Tile", [try iota([2]), try int64s([-1])]))
 }
+
+@Test func hugeOutputsAreRefusedOrEmptyWithoutBuildingIndexTables() throws {
+  let empty = try runDataMovementOp("Tile", [try iota([0, 2]), try int64s([1, 1 << 50])])[0]
+  #expect(empty.shape == [0, 1 << 51])
+  #expect(failsAsBadInput("Tile", [try iota([1, 2]), try int64s([1 << 40, 1 << 20])]))
+  #expect(failsAsBadInput("Pad", [try iota([2]), try int64s([1 << 60, 0])]))
+}
