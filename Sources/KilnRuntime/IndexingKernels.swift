@@ -174,12 +174,20 @@ private enum Reduction: String {
 
   private func combine<T: NumericElement>(_ old: T, _ new: T) -> T {
     switch self {
-    case .none: new
-    case .add: HostTensor.element(HostTensor.double(old) + HostTensor.double(new))
-    case .mul: HostTensor.element(HostTensor.double(old) * HostTensor.double(new))
-    case .max: Swift.max(old, new)
-    case .min: Swift.min(old, new)
+    case .none: return new
+    case .max: return Swift.max(old, new)
+    case .min: return Swift.min(old, new)
+    case .add, .mul:
+      if let integer = old as? any FixedWidthInteger, let result = wrapping(integer, new) as? T { return result }
+      let (a, b) = (HostTensor.double(old), HostTensor.double(new))
+      return HostTensor.element(self == .add ? a + b : a * b)
     }
+  }
+
+  /// Integer add or multiply, wrapping on overflow as two's-complement hardware does.
+  private func wrapping<I: FixedWidthInteger>(_ old: I, _ new: Any) -> I? {
+    guard let new = new as? I else { return nil }
+    return self == .add ? old &+ new : old &* new
   }
 }
 

@@ -54,7 +54,8 @@ extension KernelFamily {
   }
 
   private static func invocationAxis(_ invocation: KernelInvocation) -> Int? {
-    guard case .int(let value)? = invocation.node.attribute("axis") else { return nil }
+    // Concat-1 made the axis optional, defaulting to 1.
+    guard case .int(let value)? = invocation.node.attribute("axis") else { return invocation.opset < 4 ? 1 : nil }
     return Int(value)
   }
 

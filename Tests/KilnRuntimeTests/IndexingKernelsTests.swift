@@ -53,3 +53,13 @@ import Testing
   #expect(multiplied.scalars(as: Float.self) == [0, 1, 10])
   #expect(failsAsBadInput("ScatterElements", [data, try HostTensor(shape: [1, 1], values: [Int64(3)]), try HostTensor(shape: [1, 1], values: [Float(1)])], attributes: [Attribute("axis", .int(1))]))
 }
+
+@Test func integerScatterReductionsAreExact() throws {
+  let big = Int64(1) << 60
+  let data = try HostTensor(shape: [1], values: [big])
+  let out = try runDataMovementOp("ScatterND", [data, try HostTensor(shape: [1, 1], values: [Int64(0)]), try HostTensor(shape: [1], values: [Int64(1)])], attributes: [Attribute("reduction", .string(Data("add".utf8)))])[0]
+  #expect(out.scalars(as: Int64.self) == [big + 1])
+  let flags = try HostTensor(shape: [2], values: [false, false])
+  let set = try runDataMovementOp("ScatterElements", [flags, try HostTensor(shape: [1], values: [Int64(1)]), try HostTensor(shape: [1], values: [true])])[0]
+  #expect(set.scalars(as: Bool.self) == [false, true])
+}
