@@ -30,7 +30,8 @@ extension KernelFamily {
     for block in 0..<outer {
       for (slot, position) in positions.enumerated() {
         (output.buffer.pointer + (block * positions.count + slot) * inner).copyMemory(
-          from: data.buffer.pointer + (block * data.shape[axis] + position) * inner, byteCount: inner)
+          from: data.buffer.pointer + (block * data.shape[axis] + position) * inner,
+          byteCount: inner)
       }
     }
     return [output]
@@ -40,7 +41,8 @@ extension KernelFamily {
     let data = try invocation.input(0)
     let indices = try invocation.input(1)
     let axis = try invocation.axis(invocation.int("axis", default: 0), rank: data.rank)
-    let sources = try invocation.elementOffsets(indices, into: data, axis: axis, extent: indices.shape)
+    let sources = try invocation.elementOffsets(
+      indices, into: data, axis: axis, extent: indices.shape)
     let output = try HostTensor(zeros: data.dataType, shape: indices.shape)
     let size = try data.elementSize()
     for (position, source) in sources.enumerated() {
@@ -50,7 +52,8 @@ extension KernelFamily {
     return [output]
   }
 
-  private static func scatterElementsKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
+  private static func scatterElementsKernel(_ invocation: KernelInvocation) throws -> [HostTensor?]
+  {
     let data = try invocation.input(0)
     let indices = try invocation.input(1)
     let updates = try invocation.input(2)
@@ -58,7 +61,8 @@ extension KernelFamily {
     guard updates.shape == indices.shape, updates.dataType == data.dataType else {
       throw invocation.failure("updates must match the indices' shape and the data's type")
     }
-    let targets = try invocation.elementOffsets(indices, into: data, axis: axis, extent: indices.shape)
+    let targets = try invocation.elementOffsets(
+      indices, into: data, axis: axis, extent: indices.shape)
     let output = try data.copy()
     let reduction = try Reduction(invocation)
     for (position, target) in targets.enumerated() {
@@ -108,11 +112,14 @@ private struct NDPlan {
   let sliceCount: Int
   let offsets: [Int]
 
-  init(_ invocation: KernelInvocation, data: HostTensor, indices: HostTensor, batchDims: Int) throws {
+  init(_ invocation: KernelInvocation, data: HostTensor, indices: HostTensor, batchDims: Int) throws
+  {
     guard let depth = indices.shape.last, indices.rank >= 1, batchDims >= 0,
       batchDims < indices.rank, batchDims + depth <= data.rank,
       Array(indices.shape[..<batchDims]) == Array(data.shape[..<batchDims])
-    else { throw invocation.failure("indices of shape \(indices.shape) do not fit data \(data.shape)") }
+    else {
+      throw invocation.failure("indices of shape \(indices.shape) do not fit data \(data.shape)")
+    }
     let values = try invocation.intValues(of: indices)
     let strides = data.strides
     let batchSize = data.shape[batchDims...].reduce(1, *)
@@ -124,7 +131,9 @@ private struct NDPlan {
         let dim = data.shape[batchDims + level]
         let raw = values[tuple * depth + level]
         let index = raw < 0 ? raw + dim : raw
-        guard index >= 0, index < dim else { throw invocation.failure("index \(raw) is out of range for \(dim)") }
+        guard index >= 0, index < dim else {
+          throw invocation.failure("index \(raw) is out of range for \(dim)")
+        }
         offset += index * strides[batchDims + level]
       }
       offsets.append(offset)
@@ -148,7 +157,10 @@ private enum Reduction: String {
   }
 
   /// Combines `count` elements of `source` from `sourceStart` into `target` from `targetStart`.
-  func apply(from source: HostTensor, at sourceStart: Int, to target: HostTensor, at targetStart: Int, count: Int) throws {
+  func apply(
+    from source: HostTensor, at sourceStart: Int, to target: HostTensor, at targetStart: Int,
+    count: Int
+  ) throws {
     guard self != .none else {
       let size = try source.elementSize()
       (target.buffer.pointer + targetStart * size).copyMemory(
@@ -167,9 +179,10 @@ private enum Reduction: String {
         }
       }
     }
-    try target.dataType.accept(Combiner(
-      reduction: self, source: source, target: target,
-      sourceStart: sourceStart, targetStart: targetStart, count: count))
+    try target.dataType.accept(
+      Combiner(
+        reduction: self, source: source, target: target,
+        sourceStart: sourceStart, targetStart: targetStart, count: count))
   }
 
   private func combine<T: NumericElement>(_ old: T, _ new: T) -> T {
@@ -178,7 +191,9 @@ private enum Reduction: String {
     case .max: return Swift.max(old, new)
     case .min: return Swift.min(old, new)
     case .add, .mul:
-      if let integer = old as? any FixedWidthInteger, let result = wrapping(integer, new) as? T { return result }
+      if let integer = old as? any FixedWidthInteger, let result = wrapping(integer, new) as? T {
+        return result
+      }
       let (a, b) = (HostTensor.double(old), HostTensor.double(new))
       return HostTensor.element(self == .add ? a + b : a * b)
     }
@@ -196,7 +211,9 @@ extension KernelInvocation {
   func checkedIndices(_ indices: HostTensor, dim: Int) throws -> [Int] {
     try intValues(of: indices).map { raw in
       let index = raw < 0 ? raw + dim : raw
-      guard index >= 0, index < dim else { throw failure("index \(raw) is out of range for \(dim)") }
+      guard index >= 0, index < dim else {
+        throw failure("index \(raw) is out of range for \(dim)")
+      }
       return index
     }
   }
@@ -204,9 +221,13 @@ extension KernelInvocation {
   /// For GatherElements/ScatterElements: the element offset in `data` addressed by each
   /// position of `indices` (same rank, no larger than `data` off `axis`), its coordinate
   /// along `axis` replaced by the index there.
-  func elementOffsets(_ indices: HostTensor, into data: HostTensor, axis: Int, extent: [Int]) throws -> [Int] {
+  func elementOffsets(_ indices: HostTensor, into data: HostTensor, axis: Int, extent: [Int]) throws
+    -> [Int]
+  {
     guard indices.rank == data.rank,
-      zip(indices.shape, data.shape).enumerated().allSatisfy({ $0.offset == axis || $0.element.0 <= $0.element.1 })
+      zip(indices.shape, data.shape).enumerated().allSatisfy({
+        $0.offset == axis || $0.element.0 <= $0.element.1
+      })
     else { throw failure("indices of shape \(indices.shape) do not fit data \(data.shape)") }
     let values = try checkedIndices(indices, dim: data.shape[axis])
     let strides = data.strides

@@ -55,7 +55,9 @@ extension KernelFamily {
 
   private static func invocationAxis(_ invocation: KernelInvocation) -> Int? {
     // Concat-1 made the axis optional, defaulting to 1.
-    guard case .int(let value)? = invocation.node.attribute("axis") else { return invocation.opset < 4 ? 1 : nil }
+    guard case .int(let value)? = invocation.node.attribute("axis") else {
+      return invocation.opset < 4 ? 1 : nil
+    }
     return Int(value)
   }
 
@@ -75,19 +77,25 @@ extension KernelFamily {
   }
 
   private static func splitLengths(_ invocation: KernelInvocation, dim: Int) throws -> [Int] {
-    let given = invocation.opset < 13
-      ? invocation.ints("split") : try invocation.optionalInput(1).map { try invocation.intValues(of: $0) }
+    let given =
+      invocation.opset < 13
+      ? invocation.ints("split")
+      : try invocation.optionalInput(1).map { try invocation.intValues(of: $0) }
     if let given {
       guard given.allSatisfy({ $0 >= 0 }), given.reduce(0, +) == dim else {
         throw invocation.failure("split \(given) does not add up to \(dim)")
       }
       return given
     }
-    let parts = invocation.opset >= 18
-      ? invocation.int("num_outputs", default: invocation.node.outputs.count) : invocation.node.outputs.count
+    let parts =
+      invocation.opset >= 18
+      ? invocation.int("num_outputs", default: invocation.node.outputs.count)
+      : invocation.node.outputs.count
     guard parts > 0 else { throw invocation.failure("needs at least one output") }
     if invocation.opset < 18 {
-      guard dim % parts == 0 else { throw invocation.failure("cannot split \(dim) evenly into \(parts)") }
+      guard dim % parts == 0 else {
+        throw invocation.failure("cannot split \(dim) evenly into \(parts)")
+      }
       return Array(repeating: dim / parts, count: parts)
     }
     let chunk = (dim + parts - 1) / parts
@@ -110,14 +118,16 @@ extension KernelFamily {
     else { return }
     for block in 0..<outer {
       (target.buffer.pointer + block * targetRow + offset * inner).copyMemory(
-        from: source.buffer.pointer + block * sourceRow + range.lowerBound * inner, byteCount: bytes)
+        from: source.buffer.pointer + block * sourceRow + range.lowerBound * inner, byteCount: bytes
+      )
     }
   }
 
   private static func sliceKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
     let data = try invocation.input(0)
     let (starts, ends, axesList, steps) = try sliceArguments(invocation, rank: data.rank)
-    guard starts.count == ends.count, axesList.count == starts.count, steps.count == starts.count else {
+    guard starts.count == ends.count, axesList.count == starts.count, steps.count == starts.count
+    else {
       throw invocation.failure("starts, ends, axes and steps differ in length")
     }
     let axes = try invocation.uniqueAxes(axesList, rank: data.rank)
@@ -143,8 +153,11 @@ extension KernelFamily {
     }
     let starts = try invocation.intValues(of: invocation.input(1))
     let ends = try invocation.intValues(of: invocation.input(2))
-    let axes = try invocation.optionalInput(3).map { try invocation.intValues(of: $0) } ?? Array(0..<starts.count)
-    let steps = try invocation.optionalInput(4).map { try invocation.intValues(of: $0) }
+    let axes =
+      try invocation.optionalInput(3).map { try invocation.intValues(of: $0) }
+      ?? Array(0..<starts.count)
+    let steps =
+      try invocation.optionalInput(4).map { try invocation.intValues(of: $0) }
       ?? Array(repeating: 1, count: starts.count)
     return (starts, ends, axes, steps)
   }
@@ -202,7 +215,9 @@ extension HostTensor {
   /// Fills `output` with this tensor's element at the sum over axes of
   /// `offsets[axis][coordinate]`, or `fill` (else zero) where any of them is nil. Offsets that
   /// could leave this tensor are refused before anything is read.
-  private func remap(into output: HostTensor, offsets: [[Int?]], fill: HostTensor?) throws -> HostTensor {
+  private func remap(into output: HostTensor, offsets: [[Int?]], fill: HostTensor?) throws
+    -> HostTensor
+  {
     let shape = output.shape
     let size = try elementSize()
     guard output.elementCount > 0 else { return output }
@@ -220,7 +235,8 @@ extension HostTensor {
     }
     return try output.forEachRow(offsets: offsets) { position, base in
       if contiguous, hasElements, let base, let first = inner.first.flatMap({ $0 }) {
-        (target + position * size).copyMemory(from: source + (base + first) * size, byteCount: inner.count * size)
+        (target + position * size).copyMemory(
+          from: source + (base + first) * size, byteCount: inner.count * size)
         return
       }
       for (column, offset) in inner.enumerated() {

@@ -28,18 +28,24 @@ extension KernelFamily {
       shape.append(size)
     }
     let fill = try padValue(invocation, dataType: data.dataType)
-    return [try data.remapped(shape: shape, fill: fill) { axis, position in
-      padSource(position - begins[axis], dim: data.shape[axis], mode: mode)
-    }]
+    return [
+      try data.remapped(shape: shape, fill: fill) { axis, position in
+        padSource(position - begins[axis], dim: data.shape[axis], mode: mode)
+      }
+    ]
   }
 
   /// Pads before and after each axis, from the attribute or the pads (and axes) inputs.
-  private static func padAmounts(_ invocation: KernelInvocation, rank: Int) throws -> ([Int], [Int]) {
-    let pads = invocation.opset < 11
-      ? (invocation.ints("pads") ?? invocation.ints("paddings")) : try invocation.intValues(of: invocation.input(1))
+  private static func padAmounts(_ invocation: KernelInvocation, rank: Int) throws -> ([Int], [Int])
+  {
+    let pads =
+      invocation.opset < 11
+      ? (invocation.ints("pads") ?? invocation.ints("paddings"))
+      : try invocation.intValues(of: invocation.input(1))
     guard let pads else { throw invocation.failure("needs pads") }
     let axesInput = invocation.opset >= 18 ? invocation.optionalInput(3) : nil
-    let axes = try axesInput.map { try invocation.uniqueAxes(try invocation.intValues(of: $0), rank: rank) }
+    let axes =
+      try axesInput.map { try invocation.uniqueAxes(try invocation.intValues(of: $0), rank: rank) }
       ?? Array(0..<rank)
     guard pads.count == 2 * axes.count else {
       throw invocation.failure("pads has \(pads.count) values for \(axes.count) axes")
@@ -50,7 +56,8 @@ extension KernelFamily {
       begins[axis] = pads[position]
       ends[axis] = pads[position + axes.count]
     }
-    guard begins.allSatisfy({ abs($0) < Int.max / 4 }), ends.allSatisfy({ abs($0) < Int.max / 4 }) else {
+    guard begins.allSatisfy({ abs($0) < Int.max / 4 }), ends.allSatisfy({ abs($0) < Int.max / 4 })
+    else {
       throw invocation.failure("pads are too large")
     }
     return (begins, ends)
@@ -72,14 +79,18 @@ extension KernelFamily {
   }
 
   /// The constant to pad with, of the data's type (zero when not given).
-  private static func padValue(_ invocation: KernelInvocation, dataType: DataType) throws -> HostTensor {
+  private static func padValue(_ invocation: KernelInvocation, dataType: DataType) throws
+    -> HostTensor
+  {
     let zero = try HostTensor(zeros: dataType, shape: [])
     if invocation.opset < 11 {
       try zero.store([Double(invocation.float("value", default: 0))], invocation: invocation)
       return zero
     }
     guard let value = invocation.optionalInput(2), value.elementCount > 0 else { return zero }
-    guard value.dataType == dataType else { throw invocation.failure("constant_value type differs from the data's") }
+    guard value.dataType == dataType else {
+      throw invocation.failure("constant_value type differs from the data's")
+    }
     return value
   }
 }

@@ -19,11 +19,14 @@ extension KernelFamily {
     let (shape, scales) = try resizeTarget(invocation, data: data, settings: settings)
     func taps(_ axis: Int, _ position: Int) throws -> [ResizeTap]? {
       try settings.taps(
-        output: position, axis: axis, inLength: data.shape[axis], outLength: shape[axis], scale: scales[axis])
+        output: position, axis: axis, inLength: data.shape[axis], outLength: shape[axis],
+        scale: scales[axis])
     }
     if settings.mode == "nearest" {
       let fill = try HostTensor(zeros: data.dataType, shape: [])
-      if data.dataType.numericType != nil { try fill.store([settings.extrapolation], invocation: invocation) }
+      if data.dataType.numericType != nil {
+        try fill.store([settings.extrapolation], invocation: invocation)
+      }
       return [try data.remapped(shape: shape, fill: fill) { try taps($0, $1)?.first?.index }]
     }
     let output = try HostTensor(zeros: data.dataType, shape: shape)
@@ -32,7 +35,8 @@ extension KernelFamily {
     var current = data.shape
     for axis in 0..<data.rank where shape[axis] != current[axis] || scales[axis] != 1 {
       let axisTaps = try (0..<shape[axis]).map { try taps(axis, $0) }
-      values = interpolate(values, shape: current, axis: axis, taps: axisTaps, fill: settings.extrapolation)
+      values = interpolate(
+        values, shape: current, axis: axis, taps: axisTaps, fill: settings.extrapolation)
       current[axis] = shape[axis]
     }
     try output.store(values, invocation: invocation)
@@ -44,20 +48,29 @@ extension KernelFamily {
     _ invocation: KernelInvocation, data: HostTensor, settings: ResizeSettings
   ) throws -> ([Int], [Double]) {
     let rank = data.rank
-    let axes = try invocation.ints("axes").map { try invocation.uniqueAxes($0, rank: rank) } ?? Array(0..<rank)
+    let axes =
+      try invocation.ints("axes").map { try invocation.uniqueAxes($0, rank: rank) }
+      ?? Array(0..<rank)
     var scales = [Double](repeating: 1, count: rank)
     var shape = data.shape
-    if let sizesInput = invocation.opset >= 11 ? invocation.optionalInput(3) : nil, sizesInput.elementCount > 0 {
+    if let sizesInput = invocation.opset >= 11 ? invocation.optionalInput(3) : nil,
+      sizesInput.elementCount > 0
+    {
       let sizes = try invocation.intValues(of: sizesInput)
-      guard sizes.count == axes.count, sizes.allSatisfy({ $0 >= 0 }) else { throw invocation.failure("sizes \(sizes) do not fit the axes") }
+      guard sizes.count == axes.count, sizes.allSatisfy({ $0 >= 0 }) else {
+        throw invocation.failure("sizes \(sizes) do not fit the axes")
+      }
       for (position, axis) in axes.enumerated() {
         shape[axis] = sizes[position]
-        scales[axis] = data.shape[axis] == 0 ? 1 : Double(sizes[position]) / Double(data.shape[axis])
+        scales[axis] =
+          data.shape[axis] == 0 ? 1 : Double(sizes[position]) / Double(data.shape[axis])
       }
       let policy = invocation.string("keep_aspect_ratio_policy", default: "stretch")
       if policy != "stretch" {
         let chosen = axes.map { scales[$0] }
-        guard let scale = policy == "not_larger" ? chosen.min() : chosen.max() else { return (shape, scales) }
+        guard let scale = policy == "not_larger" ? chosen.min() : chosen.max() else {
+          return (shape, scales)
+        }
         for axis in axes {
           scales[axis] = scale
           shape[axis] = Int(scale * Double(data.shape[axis]) + 0.5)
@@ -79,16 +92,22 @@ extension KernelFamily {
 
   private static func resizeScales(_ invocation: KernelInvocation) throws -> [Double] {
     if invocation.node.opType == "Upsample" && invocation.opset < 9 {
-      guard case .floats(let scales)? = invocation.node.attribute("scales") else { throw invocation.failure("needs scales") }
+      guard case .floats(let scales)? = invocation.node.attribute("scales") else {
+        throw invocation.failure("needs scales")
+      }
       return scales.map { Double($0) }
     }
     let index = invocation.opset >= 11 ? 2 : 1
-    guard let scales = invocation.optionalInput(index) else { throw invocation.failure("needs scales or sizes") }
+    guard let scales = invocation.optionalInput(index) else {
+      throw invocation.failure("needs scales or sizes")
+    }
     return try invocation.doubleValues(of: scales)
   }
 
   /// One separable pass: resamples `axis` of `values` (of `shape`) through `taps`.
-  private static func interpolate(_ values: [Double], shape: [Int], axis: Int, taps: [[ResizeTap]?], fill: Double) -> [Double] {
+  private static func interpolate(
+    _ values: [Double], shape: [Int], axis: Int, taps: [[ResizeTap]?], fill: Double
+  ) -> [Double] {
     let outer = shape[..<axis].reduce(1, *)
     let inner = shape[(axis + 1)...].reduce(1, *)
     let length = shape[axis]
@@ -102,7 +121,9 @@ extension KernelFamily {
         }
         for tap in list where tap.weight != 0 {
           let source = (block * length + tap.index) * inner
-          for offset in 0..<inner { output[target + offset] += tap.weight * values[source + offset] }
+          for offset in 0..<inner {
+            output[target + offset] += tap.weight * values[source + offset]
+          }
         }
       }
     }
@@ -131,22 +152,39 @@ private struct ResizeSettings {
     let legacy = invocation.opset < 11
     let mode = invocation.string("mode", default: "nearest")
     self.mode = mode == "bilinear" ? "linear" : mode
-    guard ["nearest", "linear", "cubic"].contains(self.mode) else { throw invocation.failure("unknown mode '\(mode)'") }
-    transform = legacy ? "asymmetric" : invocation.string("coordinate_transformation_mode", default: "half_pixel")
-    nearestMode = legacy ? "floor" : invocation.string("nearest_mode", default: "round_prefer_floor")
-    guard ["half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_crop_and_resize"].contains(transform),
+    guard ["nearest", "linear", "cubic"].contains(self.mode) else {
+      throw invocation.failure("unknown mode '\(mode)'")
+    }
+    transform =
+      legacy
+      ? "asymmetric" : invocation.string("coordinate_transformation_mode", default: "half_pixel")
+    nearestMode =
+      legacy ? "floor" : invocation.string("nearest_mode", default: "round_prefer_floor")
+    guard
+      [
+        "half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric",
+        "tf_crop_and_resize",
+      ].contains(transform),
       ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"].contains(nearestMode)
     else { throw invocation.failure("unknown coordinate_transformation_mode or nearest_mode") }
-    guard invocation.int("antialias", default: 0) == 0 else { throw invocation.failure("antialias is not supported") }
+    guard invocation.int("antialias", default: 0) == 0 else {
+      throw invocation.failure("antialias is not supported")
+    }
     cubicA = Double(invocation.float("cubic_coeff_a", default: -0.75))
     excludeOutside = invocation.int("exclude_outside", default: 0) != 0
     extrapolation = Double(invocation.float("extrapolation_value", default: 0))
     self.rank = rank
     var roi = [Double](repeating: 0, count: rank) + [Double](repeating: 1, count: rank)
-    if transform == "tf_crop_and_resize", let given = invocation.optionalInput(1), given.elementCount > 0 {
+    if transform == "tf_crop_and_resize", let given = invocation.optionalInput(1),
+      given.elementCount > 0
+    {
       let values = try invocation.doubleValues(of: given)
-      let axes = try invocation.ints("axes").map { try invocation.uniqueAxes($0, rank: rank) } ?? Array(0..<rank)
-      guard values.count == 2 * axes.count else { throw invocation.failure("roi has \(values.count) values") }
+      let axes =
+        try invocation.ints("axes").map { try invocation.uniqueAxes($0, rank: rank) }
+        ?? Array(0..<rank)
+      guard values.count == 2 * axes.count else {
+        throw invocation.failure("roi has \(values.count) values")
+      }
       for (position, axis) in axes.enumerated() {
         roi[axis] = values[position]
         roi[rank + axis] = values[axes.count + position]
@@ -156,7 +194,9 @@ private struct ResizeSettings {
   }
 
   /// The source coordinate of output coordinate `x` along `axis`.
-  func sourceCoordinate(_ x: Double, axis: Int, inLength: Int, outLength: Int, scale: Double) -> Double {
+  func sourceCoordinate(_ x: Double, axis: Int, inLength: Int, outLength: Int, scale: Double)
+    -> Double
+  {
     // As ONNX specifies, the resized length here is scale × input, not the rounded output length.
     let (input, output) = (Double(inLength), scale * Double(inLength))
     switch transform {
@@ -169,15 +209,19 @@ private struct ResizeSettings {
     case "tf_crop_and_resize":
       let (start, end) = (roi[axis], roi[rank + axis])
       return output > 1
-        ? start * (input - 1) + x * (end - start) * (input - 1) / (output - 1) : 0.5 * (start + end) * (input - 1)
+        ? start * (input - 1) + x * (end - start) * (input - 1) / (output - 1)
+        : 0.5 * (start + end) * (input - 1)
     default: return (x + 0.5) / scale - 0.5
     }
   }
 
   /// The taps for output coordinate `output` along `axis`, or nil for the extrapolation value.
-  func taps(output: Int, axis: Int, inLength: Int, outLength: Int, scale: Double) throws -> [ResizeTap]? {
+  func taps(output: Int, axis: Int, inLength: Int, outLength: Int, scale: Double) throws
+    -> [ResizeTap]?
+  {
     guard inLength > 0 else { throw KilnError.badInput("cannot resize an empty axis \(axis)") }
-    let x = sourceCoordinate(Double(output), axis: axis, inLength: inLength, outLength: outLength, scale: scale)
+    let x = sourceCoordinate(
+      Double(output), axis: axis, inLength: inLength, outLength: outLength, scale: scale)
     guard x.isFinite else { throw KilnError.badInput("resize coordinates are not finite") }
     if transform == "tf_crop_and_resize" && (x < 0 || x > Double(inLength - 1)) { return nil }
     let base = x.rounded(.down)
@@ -186,11 +230,16 @@ private struct ResizeSettings {
     func clamped(_ index: Int) -> Int { min(max(index, 0), inLength - 1) }
     switch mode {
     case "nearest":
-      let up = ratio > 0 && (nearestMode == "ceil" || (nearestMode == "round_prefer_floor" && ratio > 0.5)
-        || (nearestMode == "round_prefer_ceil" && ratio >= 0.5))
+      let up =
+        ratio > 0
+        && (nearestMode == "ceil" || (nearestMode == "round_prefer_floor" && ratio > 0.5)
+          || (nearestMode == "round_prefer_ceil" && ratio >= 0.5))
       return [ResizeTap(index: clamped(floorIndex + (up ? 1 : 0)), weight: 1)]
     case "linear":
-      return [ResizeTap(index: clamped(floorIndex), weight: 1 - ratio), ResizeTap(index: clamped(floorIndex + 1), weight: ratio)]
+      return [
+        ResizeTap(index: clamped(floorIndex), weight: 1 - ratio),
+        ResizeTap(index: clamped(floorIndex + 1), weight: ratio),
+      ]
     default:
       return cubicTaps(floorIndex: floorIndex, ratio: ratio, inLength: inLength)
     }
@@ -203,7 +252,9 @@ private struct ResizeSettings {
     var weights = [far(t + 1), near(t), near(1 - t), far(2 - t)]
     let indices = (-1...2).map { floorIndex + $0 }
     if excludeOutside {
-      for (slot, index) in indices.enumerated() where index < 0 || index >= inLength { weights[slot] = 0 }
+      for (slot, index) in indices.enumerated() where index < 0 || index >= inLength {
+        weights[slot] = 0
+      }
       let total = weights.reduce(0, +)
       if total != 0 { weights = weights.map { $0 / total } }
     }

@@ -21,7 +21,9 @@ extension KernelFamily {
     let data = try invocation.input(0)
     let requested: [Int]
     if invocation.opset < 5 {
-      guard let shape = invocation.ints("shape") else { throw invocation.failure("needs a shape attribute") }
+      guard let shape = invocation.ints("shape") else {
+        throw invocation.failure("needs a shape attribute")
+      }
       requested = shape
     } else {
       requested = try invocation.intValues(of: invocation.input(1))
@@ -33,7 +35,8 @@ extension KernelFamily {
 
   private static func flattenKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
     let data = try invocation.input(0)
-    let axis = try invocation.axis(invocation.int("axis", default: 1), rank: data.rank, inclusive: true)
+    let axis = try invocation.axis(
+      invocation.int("axis", default: 1), rank: data.rank, inclusive: true)
     let outer = try HostTensor.elementCount(of: Array(data.shape[..<axis]))
     let inner = try HostTensor.elementCount(of: Array(data.shape[axis...]))
     return [try invocation.reshape(data, to: [outer, inner])]
@@ -74,7 +77,8 @@ extension KernelFamily {
     return [try HostTensor(shape: [dims.count], values: dims)]
   }
 
-  private static func constantOfShapeKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
+  private static func constantOfShapeKernel(_ invocation: KernelInvocation) throws -> [HostTensor?]
+  {
     let shape = try invocation.intValues(of: invocation.input(0))
     var value = try HostTensor(scalar: Float(0))
     if case .tensor(let tensor)? = invocation.node.attribute("value") {
@@ -154,7 +158,9 @@ extension KernelInvocation {
     var inferred: Int?
     for (axis, dim) in requested.enumerated() {
       if dim == 0 && !allowZero {
-        guard axis < shape.count else { throw failure("dimension \(axis) of 0 has nothing to copy") }
+        guard axis < shape.count else {
+          throw failure("dimension \(axis) of 0 has nothing to copy")
+        }
         resolved[axis] = shape[axis]
       } else if dim == -1 {
         guard inferred == nil else { throw failure("shape \(requested) has more than one -1") }
@@ -208,7 +214,7 @@ extension HostTensor {
     struct Writer: NumericVisitor {
       let tensor: HostTensor
       let values: [Double]
-      func visit<T: NumericElement>(_ type: T.Type) throws -> Void {
+      func visit<T: NumericElement>(_ type: T.Type) throws {
         let target = tensor.mutableElements(as: T.self)
         for (index, value) in values.enumerated() { target[index] = HostTensor.element(value) }
       }
