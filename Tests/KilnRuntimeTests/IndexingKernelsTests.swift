@@ -7,13 +7,15 @@ import Testing
 @testable import KilnRuntime
 
 @Test func gatherPicksSlicesWithNegativeIndices() throws {
-  let rows = try runDataMovementOp("Gather", [try iota([3, 2]), try int64s([2, -3])])[0]
+  let rows = try runDataMovementOp(
+    "Gather", [try countingTensor([3, 2]), try int64Tensor([2, -3])])[0]
   #expect(rows.shape == [2, 2] && rows.scalars(as: Float.self) == [4, 5, 0, 1])
   let columns = try runDataMovementOp(
-    "Gather", [try iota([2, 3]), try HostTensor(shape: [1, 2], values: [Int32(2), 0])],
+    "Gather",
+    [try countingTensor([2, 3]), try HostTensor(shape: [1, 2], values: [Int32(2), 0])],
     attributes: [Attribute("axis", .int(1))])[0]
   #expect(columns.shape == [2, 1, 2] && columns.scalars(as: Float.self) == [2, 0, 5, 3])
-  #expect(failsAsBadInput("Gather", [try iota([3]), try int64s([3])]))
+  #expect(dataMovementFails("Gather", [try countingTensor([3]), try int64Tensor([3])]))
 }
 
 @Test func gatherElementsIndexesAlongTheAxis() throws {
@@ -23,12 +25,12 @@ import Testing
     "GatherElements", [data, indices], attributes: [Attribute("axis", .int(1))])[0]
   #expect(out.scalars(as: Float.self) == [1, 1, 4, 3])
   #expect(
-    failsAsBadInput(
+    dataMovementFails(
       "GatherElements", [data, try HostTensor(shape: [2, 2], values: [Int64(0), 0, 2, 0])]))
 }
 
 @Test func gatherNDHonoursBatchDims() throws {
-  let data = try iota([2, 2])
+  let data = try countingTensor([2, 2])
   let pairs = try runDataMovementOp(
     "GatherND", [data, try HostTensor(shape: [2, 2], values: [Int64(0), 0, 1, 1])])[0]
   #expect(pairs.scalars(as: Float.self) == [0, 3])
@@ -36,15 +38,16 @@ import Testing
     "GatherND", [data, try HostTensor(shape: [2, 1], values: [Int64(1), 0])])[0]
   #expect(rows.shape == [2, 2] && rows.scalars(as: Float.self) == [2, 3, 0, 1])
   let batched = try runDataMovementOp(
-    "GatherND", [try iota([2, 2, 2]), try HostTensor(shape: [2, 1], values: [Int64(1), 0])],
+    "GatherND",
+    [try countingTensor([2, 2, 2]), try HostTensor(shape: [2, 1], values: [Int64(1), 0])],
     attributes: [Attribute("batch_dims", .int(1))])[0]
   #expect(batched.shape == [2, 2] && batched.scalars(as: Float.self) == [2, 3, 4, 5])
   #expect(
-    failsAsBadInput("GatherND", [data, try HostTensor(shape: [1, 2], values: [Int64(0), 5])]))
+    dataMovementFails("GatherND", [data, try HostTensor(shape: [1, 2], values: [Int64(0), 5])]))
 }
 
 @Test func scatterNDWritesOrReduces() throws {
-  let data = try iota([4])
+  let data = try countingTensor([4])
   let indices = try HostTensor(shape: [2, 1], values: [Int64(1), 3])
   let updates = try HostTensor(shape: [2], values: [Float(10), 20])
   #expect(
@@ -57,7 +60,7 @@ import Testing
   #expect(added.scalars(as: Float.self) == [0, 11, 2, 23])
   #expect(data.scalars(as: Float.self) == [0, 1, 2, 3])
   #expect(
-    failsAsBadInput(
+    dataMovementFails(
       "ScatterND", [data, try HostTensor(shape: [2, 1], values: [Int64(1), 4]), updates]))
 }
 
@@ -69,11 +72,11 @@ import Testing
     "ScatterElements", [data, indices, updates], attributes: [Attribute("axis", .int(1))])[0]
   #expect(out.scalars(as: Float.self) == [6, 0, 5])
   let multiplied = try runDataMovementOp(
-    "ScatterElements", [try iota([1, 3]), indices, updates],
+    "ScatterElements", [try countingTensor([1, 3]), indices, updates],
     attributes: [Attribute("axis", .int(1)), Attribute("reduction", .string(Data("mul".utf8)))])[0]
   #expect(multiplied.scalars(as: Float.self) == [0, 1, 10])
   #expect(
-    failsAsBadInput(
+    dataMovementFails(
       "ScatterElements",
       [
         data, try HostTensor(shape: [1, 1], values: [Int64(3)]),

@@ -8,7 +8,7 @@ import Testing
 
 private func pad(_ mode: String, _ pads: [Int], data: HostTensor? = nil) throws -> [Float] {
   try runDataMovementOp(
-    "Pad", [try data ?? iota([3]), try int64s(pads)],
+    "Pad", [try data ?? countingTensor([3]), try int64Tensor(pads)],
     attributes: [Attribute("mode", .string(Data(mode.utf8)))])[0].scalars(as: Float.self)
 }
 
@@ -23,15 +23,18 @@ private func pad(_ mode: String, _ pads: [Int], data: HostTensor? = nil) throws 
 @Test func padTakesValueAndAxesAsInputsOrAttributes() throws {
   let valued = try runDataMovementOp(
     "Pad",
-    [try iota([1, 2]), try int64s([0, 1]), try HostTensor(scalar: Float(9)), try int64s([1])])[0]
+    [
+      try countingTensor([1, 2]), try int64Tensor([0, 1]), try HostTensor(scalar: Float(9)),
+      try int64Tensor([1]),
+    ])[0]
   #expect(valued.shape == [1, 3] && valued.scalars(as: Float.self) == [0, 1, 9])
   let old = try runDataMovementOp(
-    "Pad", opset: 2, [try iota([2])],
+    "Pad", opset: 2, [try countingTensor([2])],
     attributes: [Attribute("pads", .ints([1, 0])), Attribute("value", .float(7))])[0]
   #expect(old.scalars(as: Float.self) == [7, 0, 1])
-  #expect(failsAsBadInput("Pad", [try iota([2]), try int64s([-3, 0])]))
+  #expect(dataMovementFails("Pad", [try countingTensor([2]), try int64Tensor([-3, 0])]))
   #expect(
-    failsAsBadInput(
-      "Pad", [try iota([0]), try int64s([1, 0])],
+    dataMovementFails(
+      "Pad", [try countingTensor([0]), try int64Tensor([1, 0])],
       attributes: [Attribute("mode", .string(Data("edge".utf8)))]))
 }

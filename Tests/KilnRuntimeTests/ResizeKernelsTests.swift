@@ -16,18 +16,19 @@ private func text(_ name: String, _ value: String) -> Attribute {
   let out = try runDataMovementOp("Resize", [data, nil, scales])[0]
   #expect(out.shape == [1, 4] && out.scalars(as: Int64.self) == [1, 1, 2, 2])
   let upsampled = try runDataMovementOp(
-    "Upsample", opset: 7, [try iota([2])], attributes: [Attribute("scales", .floats([2]))])[0]
+    "Upsample", opset: 7, [try countingTensor([2])], attributes: [Attribute("scales", .floats([2]))]
+  )[0]
   #expect(upsampled.scalars(as: Float.self) == [0, 0, 1, 1])
 }
 
 @Test func resizeLinearFollowsTheCoordinateTransform() throws {
   let data = try HostTensor(shape: [2], values: [Float(0), 4])
-  let sizes = try int64s([4])
+  let sizes = try int64Tensor([4])
   let half = try runDataMovementOp(
     "Resize", [data, nil, nil, sizes], attributes: [text("mode", "linear")])[0]
   #expect(half.scalars(as: Float.self) == [0, 1, 3, 4])
   let corners = try runDataMovementOp(
-    "Resize", [data, nil, nil, try int64s([3])],
+    "Resize", [data, nil, nil, try int64Tensor([3])],
     attributes: [text("mode", "linear"), text("coordinate_transformation_mode", "align_corners")])[
       0]
   #expect(corners.scalars(as: Float.self) == [0, 2, 4])
@@ -38,10 +39,11 @@ private func text(_ name: String, _ value: String) -> Attribute {
 }
 
 @Test func resizeRefusesBadArguments() throws {
-  let data = try iota([2])
-  #expect(failsAsBadInput("Resize", [data, nil, try HostTensor(shape: [1], values: [Float(-1)])]))
-  #expect(failsAsBadInput("Resize", [data, nil, nil, try int64s([2, 2])]))
+  let data = try countingTensor([2])
   #expect(
-    failsAsBadInput(
-      "Resize", [data, nil, nil, try int64s([3])], attributes: [text("mode", "area")]))
+    dataMovementFails("Resize", [data, nil, try HostTensor(shape: [1], values: [Float(-1)])]))
+  #expect(dataMovementFails("Resize", [data, nil, nil, try int64Tensor([2, 2])]))
+  #expect(
+    dataMovementFails(
+      "Resize", [data, nil, nil, try int64Tensor([3])], attributes: [text("mode", "area")]))
 }

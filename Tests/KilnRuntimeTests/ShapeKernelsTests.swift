@@ -21,17 +21,17 @@ func runDataMovementOp(
 }
 
 /// A float tensor counting up from 0.
-func iota(_ shape: [Int]) throws -> HostTensor {
+func countingTensor(_ shape: [Int]) throws -> HostTensor {
   try HostTensor(shape: shape, values: (0..<shape.reduce(1, *)).map { Float($0) })
 }
 
 /// A 1-D int64 tensor.
-func int64s(_ values: [Int]) throws -> HostTensor {
+func int64Tensor(_ values: [Int]) throws -> HostTensor {
   try HostTensor(shape: [values.count], values: values.map { Int64($0) })
 }
 
 /// Whether running `op` fails with a bad-input error rather than crashing or succeeding.
-func failsAsBadInput(
+func dataMovementFails(
   _ op: String, opset: Int64 = 19, _ inputs: [HostTensor?], attributes: [Attribute] = [],
   outputs: Int = 1
 ) -> Bool {
@@ -46,75 +46,91 @@ func failsAsBadInput(
 }
 
 @Test func reshapeCopiesZeroAndInfersMinusOne() throws {
-  let out = try runDataMovementOp("Reshape", [try iota([2, 3, 4]), try int64s([0, -1, 2])])[0]
+  let out = try runDataMovementOp(
+    "Reshape", [try countingTensor([2, 3, 4]), try int64Tensor([0, -1, 2])])[0]
   #expect(out.shape == [2, 6, 2])
   #expect(out.scalars(as: Float.self) == (0..<24).map { Float($0) })
   let zero = try runDataMovementOp(
-    "Reshape", [try iota([0, 3]), try int64s([3, 0])], attributes: [Attribute("allowzero", .int(1))]
+    "Reshape", [try countingTensor([0, 3]), try int64Tensor([3, 0])],
+    attributes: [Attribute("allowzero", .int(1))]
   )[0]
   #expect(zero.shape == [3, 0])
   let old = try runDataMovementOp(
-    "Reshape", opset: 4, [try iota([6])], attributes: [Attribute("shape", .ints([3, 2]))])[0]
+    "Reshape", opset: 4, [try countingTensor([6])], attributes: [Attribute("shape", .ints([3, 2]))])[
+      0]
   #expect(old.shape == [3, 2])
-  #expect(failsAsBadInput("Reshape", [try iota([6]), try int64s([4, -1])]))
-  #expect(failsAsBadInput("Reshape", [try iota([6]), try int64s([-1, -1])]))
+  #expect(dataMovementFails("Reshape", [try countingTensor([6]), try int64Tensor([4, -1])]))
+  #expect(dataMovementFails("Reshape", [try countingTensor([6]), try int64Tensor([-1, -1])]))
 }
 
 @Test func flattenSplitsAtTheAxis() throws {
   #expect(
     try runDataMovementOp(
-      "Flatten", [try iota([2, 3, 4])], attributes: [Attribute("axis", .int(-1))])[0].shape == [
+      "Flatten", [try countingTensor([2, 3, 4])], attributes: [Attribute("axis", .int(-1))])[0]
+      .shape == [
         6, 4,
       ])
   #expect(
     try runDataMovementOp(
-      "Flatten", [try iota([2, 3, 4])], attributes: [Attribute("axis", .int(0))])[0].shape == [
+      "Flatten", [try countingTensor([2, 3, 4])], attributes: [Attribute("axis", .int(0))])[0].shape
+      == [
         1, 24,
       ])
-  #expect(failsAsBadInput("Flatten", [try iota([2, 3])], attributes: [Attribute("axis", .int(3))]))
+  #expect(
+    dataMovementFails(
+      "Flatten", [try countingTensor([2, 3])], attributes: [Attribute("axis", .int(3))]))
 }
 
 @Test func squeezeAndUnsqueezeTakeAxesAsAttributeOrInput() throws {
-  #expect(try runDataMovementOp("Squeeze", [try iota([1, 3, 1])])[0].shape == [3])
+  #expect(try runDataMovementOp("Squeeze", [try countingTensor([1, 3, 1])])[0].shape == [3])
   #expect(
-    try runDataMovementOp("Squeeze", [try iota([1, 3, 1]), try int64s([-1])])[0].shape == [1, 3])
+    try runDataMovementOp("Squeeze", [try countingTensor([1, 3, 1]), try int64Tensor([-1])])[0]
+      .shape == [1, 3])
   #expect(
     try runDataMovementOp(
-      "Squeeze", opset: 11, [try iota([1, 3, 1])], attributes: [Attribute("axes", .ints([0]))])[0]
+      "Squeeze", opset: 11, [try countingTensor([1, 3, 1])],
+      attributes: [Attribute("axes", .ints([0]))])[0]
       .shape == [3, 1])
   #expect(
-    try runDataMovementOp("Unsqueeze", [try iota([3, 4]), try int64s([0, -1])])[0].shape == [
-      1, 3, 4, 1,
-    ])
+    try runDataMovementOp("Unsqueeze", [try countingTensor([3, 4]), try int64Tensor([0, -1])])[0]
+      .shape == [
+        1, 3, 4, 1,
+      ])
   #expect(
     try runDataMovementOp(
-      "Unsqueeze", opset: 11, [try iota([3])], attributes: [Attribute("axes", .ints([1]))])[0].shape
+      "Unsqueeze", opset: 11, [try countingTensor([3])], attributes: [Attribute("axes", .ints([1]))]
+    )[0].shape
       == [3, 1])
-  #expect(failsAsBadInput("Squeeze", [try iota([2, 3]), try int64s([0])]))
-  #expect(failsAsBadInput("Unsqueeze", [try iota([3]), try int64s([0, 0])]))
+  #expect(dataMovementFails("Squeeze", [try countingTensor([2, 3]), try int64Tensor([0])]))
+  #expect(dataMovementFails("Unsqueeze", [try countingTensor([3]), try int64Tensor([0, 0])]))
 }
 
 @Test func shapeAndSizeReportInt64() throws {
   #expect(
-    try runDataMovementOp("Shape", [try iota([2, 3, 4])])[0].scalars(as: Int64.self) == [2, 3, 4])
+    try runDataMovementOp("Shape", [try countingTensor([2, 3, 4])])[0].scalars(as: Int64.self) == [
+      2, 3, 4,
+    ])
   let sliced = try runDataMovementOp(
-    "Shape", [try iota([2, 3, 4])],
+    "Shape", [try countingTensor([2, 3, 4])],
     attributes: [Attribute("start", .int(-2)), Attribute("end", .int(10))])[0]
   #expect(sliced.scalars(as: Int64.self) == [3, 4])
-  #expect(try runDataMovementOp("Size", [try iota([2, 3, 4])])[0].scalars(as: Int64.self) == [24])
-  #expect(failsAsBadInput("Size", []))
+  #expect(
+    try runDataMovementOp("Size", [try countingTensor([2, 3, 4])])[0].scalars(as: Int64.self) == [
+      24
+    ])
+  #expect(dataMovementFails("Size", []))
 }
 
 @Test func constantOfShapeFillsWithTheValue() throws {
-  let plain = try runDataMovementOp("ConstantOfShape", [try int64s([2, 2])])[0]
+  let plain = try runDataMovementOp("ConstantOfShape", [try int64Tensor([2, 2])])[0]
   #expect(plain.dataType == .float && plain.scalars(as: Float.self) == [0, 0, 0, 0])
   var bytes = Data()
   withUnsafeBytes(of: Int32(7)) { bytes.append(contentsOf: $0) }
   let value = Tensor(dataType: .int32, dims: [1], bytes: bytes)
   let sevens = try runDataMovementOp(
-    "ConstantOfShape", [try int64s([3])], attributes: [Attribute("value", .tensor(value))])[0]
+    "ConstantOfShape", [try int64Tensor([3])], attributes: [Attribute("value", .tensor(value))])[0]
   #expect(sevens.scalars(as: Int32.self) == [7, 7, 7])
-  #expect(failsAsBadInput("ConstantOfShape", [try int64s([-1])]))
+  #expect(dataMovementFails("ConstantOfShape", [try int64Tensor([-1])]))
 }
 
 @Test func rangeCountsInFloatsAndInts() throws {
@@ -140,7 +156,7 @@ func failsAsBadInput(
     ])[0]
   #expect(empty.shape == [0])
   #expect(
-    failsAsBadInput(
+    dataMovementFails(
       "Range",
       [
         try HostTensor(scalar: Int32(0)), try HostTensor(scalar: Int32(1)),
