@@ -6,7 +6,7 @@ import KilnIR
 extension KernelFamily {
   /// Resize and Upsample. Nearest copies elements by size (any type); linear and cubic
   /// interpolate numeric tensors one axis at a time in Double. Scales or sizes (with axes and
-  /// keep_aspect_ratio_policy at 18), every coordinate_transformation_mode, nearest_mode,
+  /// keep_aspect_ratio_policy at 18), every coordinate_transformation_mode (tf_half_pixel_for_nn too), nearest_mode,
   /// cubic_coeff_a, exclude_outside and extrapolation_value; antialias is not supported.
   static let resize = KernelFamily { registry in
     registry.register("Resize", resizeKernel)
@@ -163,6 +163,7 @@ private struct ResizeSettings {
     guard
       [
         "half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric",
+        "tf_half_pixel_for_nn",
         "tf_crop_and_resize",
       ].contains(transform),
       ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"].contains(nearestMode)
@@ -201,6 +202,7 @@ private struct ResizeSettings {
     let (input, output) = (Double(inLength), scale * Double(inLength))
     switch transform {
     case "asymmetric": return x / scale
+    case "tf_half_pixel_for_nn": return (x + 0.5) / scale
     case "align_corners": return output == 1 ? 0 : x * (input - 1) / (output - 1)
     case "pytorch_half_pixel": return output > 1 ? (x + 0.5) / scale - 0.5 : 0
     case "half_pixel_symmetric":
