@@ -6,8 +6,9 @@ import KilnIR
 extension KernelFamily {
   /// Resize and Upsample. Nearest copies elements by size (any type); linear and cubic
   /// interpolate numeric tensors one axis at a time in Double. Scales or sizes (with axes and
-  /// keep_aspect_ratio_policy at 18), every coordinate_transformation_mode (tf_half_pixel_for_nn too), nearest_mode,
-  /// cubic_coeff_a, exclude_outside and extrapolation_value; antialias is not supported.
+  /// keep_aspect_ratio_policy at 18), every coordinate_transformation_mode (tf_half_pixel_for_nn
+  /// too), nearest_mode, cubic_coeff_a, exclude_outside and extrapolation_value; antialias is not
+  /// supported.
   static let resize = KernelFamily { registry in
     registry.register("Resize", resizeKernel)
     registry.register("Upsample", resizeKernel)
