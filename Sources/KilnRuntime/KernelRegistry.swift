@@ -48,5 +48,6 @@ struct KernelFamily: Sendable {
     .elementwise, .arithmetic, .comparisonAndLogic, .castAndExpand,
     .matrixMultiplication, .convolution, .normalization, .pooling,
     .reductions, .softmax, .topKAndCumSum, .controlFlow, .quantization,
+    .shapes, .layout, .indexing, .padding, .resize,
   ]
 }
