@@ -7,15 +7,31 @@ extension KernelFamily {
   /// (fmod attribute), PRelu, BitShift, and the variadic Min, Max, Sum, Mean. Integers wrap on
   /// overflow, and integer division or remainder by zero gives 0. Float16 is computed in Float.
   static let arithmetic = KernelFamily { registry in
-    for op in ["Add", "Sub", "Mul", "Div", "Mod", "PRelu", "BitShift"] {
+    for op in ["Add", "Sub", "Mul", "Div", "Mod", "BitShift"] {
       registry.register(op) { invocation in
         [try binaryArithmetic(try invocation.input(0), try invocation.input(1), invocation)]
       }
+    }
+    registry.register("PRelu") { invocation in
+      let x = try invocation.input(0)
+      let slope = try legacyChannelSlope(try invocation.input(1), for: x, invocation)
+      return [try binaryArithmetic(x, slope, invocation)]
     }
     registry.register("Pow", powKernel)
     for op in ["Min", "Max", "Sum", "Mean"] {
       registry.register(op, variadicKernel)
     }
+  }
+
+  /// Before opset 7, PRelu's slope of shape [C] applies per channel (axis 1) rather than
+  /// broadcasting from the right, as PyTorch's exports of that era expect.
+  private static func legacyChannelSlope(
+    _ slope: HostTensor, for x: HostTensor, _ invocation: KernelInvocation
+  ) throws -> HostTensor {
+    guard invocation.opset < 7, slope.rank == 1, x.rank > 2, slope.shape[0] == x.shape[1] else {
+      return slope
+    }
+    return try slope.reshaped([slope.shape[0]] + [Int](repeating: 1, count: x.rank - 2))
   }
 
   /// `a op b` for the invocation's op; both must have the same element type.

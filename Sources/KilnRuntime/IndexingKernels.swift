@@ -64,7 +64,7 @@ extension KernelFamily {
     let targets = try invocation.elementOffsets(
       indices, into: data, axis: axis, extent: indices.shape)
     let output = try data.copy()
-    let reduction = try Reduction(invocation)
+    let reduction = try ScatterReduction(invocation)
     for (position, target) in targets.enumerated() {
       try reduction.apply(from: updates, at: position, to: output, at: target, count: 1)
     }
@@ -96,7 +96,7 @@ extension KernelFamily {
       throw invocation.failure("updates have shape \(updates.shape), expected \(expected)")
     }
     let output = try data.copy()
-    let reduction = try Reduction(invocation)
+    let reduction = try ScatterReduction(invocation)
     for (slot, offset) in plan.offsets.enumerated() {
       try reduction.apply(
         from: updates, at: slot * plan.sliceCount, to: output, at: offset, count: plan.sliceCount)
@@ -145,12 +145,12 @@ private struct NDPlan {
 }
 
 /// How a scatter combines an update with the element already there.
-private enum Reduction: String {
+private enum ScatterReduction: String {
   case none, add, mul, max, min
 
   init(_ invocation: KernelInvocation) throws {
     let name = invocation.string("reduction", default: "none")
-    guard let reduction = Reduction(rawValue: name) else {
+    guard let reduction = ScatterReduction(rawValue: name) else {
       throw invocation.failure("unknown reduction '\(name)'")
     }
     self = reduction
@@ -168,7 +168,7 @@ private enum Reduction: String {
       return
     }
     struct Combiner: NumericVisitor {
-      let reduction: Reduction, source: HostTensor, target: HostTensor
+      let reduction: ScatterReduction, source: HostTensor, target: HostTensor
       let sourceStart: Int, targetStart: Int, count: Int
       func visit<T: NumericElement>(_ type: T.Type) throws {
         let from = source.elements(as: T.self)

@@ -139,3 +139,14 @@ import Testing
     #expect(threaded.scalars(as: Float.self) == single.scalars(as: Float.self), "\(op)")
   }
 }
+
+@Test func preluBeforeOpset7AppliesAOneDimensionalSlopePerChannel() throws {
+  let x = try HostTensor(shape: [1, 2, 2], values: [Float(-1), -2, -3, 4])
+  let slope = try HostTensor(shape: [2], values: [Float(10), 100])
+  let node = Node(opType: "PRelu")
+  let kernel = try #require(KernelRegistry.standard.kernel(for: node))
+  let legacy = try kernel(KernelInvocation(node: node, opset: 6, inputs: [x, slope]))
+  let current = try kernel(KernelInvocation(node: node, opset: 9, inputs: [x, slope]))
+  #expect(legacy.first??.scalars(as: Float.self) == [-10, -20, -300, 4])
+  #expect(current.first??.scalars(as: Float.self) == [-10, -200, -30, 4])
+}
