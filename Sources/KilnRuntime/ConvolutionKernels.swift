@@ -275,9 +275,9 @@ struct WindowGeometry {
           offset += coord * inputStrides[axis]
         }
         if inside { body(position, tap, offset) }
-        Self.advance(&outIndex, within: output)
+        HostTensor.advance(&outIndex, within: output)
       }
-      Self.advance(&tapIndex, within: kernel)
+      HostTensor.advance(&tapIndex, within: kernel)
     }
   }
 
@@ -289,16 +289,5 @@ struct WindowGeometry {
     offsets.update(repeating: -1)
     forEachTap { position, tap, offset in offsets[tap * outputCount + position] = Int64(offset) }
     return table
-  }
-
-  /// Steps a row-major multi-index by one.
-  static func advance(_ index: inout [Int], within shape: [Int]) {
-    var axis = shape.count - 1
-    while axis >= 0 {
-      index[axis] += 1
-      if index[axis] < shape[axis] { return }
-      index[axis] = 0
-      axis -= 1
-    }
   }
 }

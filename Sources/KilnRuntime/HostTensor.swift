@@ -89,6 +89,17 @@ public struct HostTensor: @unchecked Sendable {
     return strides
   }
 
+  /// Steps a row-major multi-index by one.
+  static func advance(_ index: inout [Int], within shape: [Int]) {
+    var axis = shape.count - 1
+    while axis >= 0 {
+      index[axis] += 1
+      if index[axis] < shape[axis] { return }
+      index[axis] = 0
+      axis -= 1
+    }
+  }
+
   /// The element count of `shape`, checking for negative dims and overflow.
   public static func elementCount(of shape: [Int]) throws -> Int {
     var count = 1

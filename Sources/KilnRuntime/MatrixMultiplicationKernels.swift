@@ -122,13 +122,7 @@ enum LinearAlgebra {
       var offset = 0
       for axis in target.indices where padded[axis] != 1 { offset += index[axis] * sourceStrides[axis] }
       map[flat] = offset
-      var axis = target.count - 1
-      while axis >= 0 {
-        index[axis] += 1
-        if index[axis] < target[axis] { break }
-        index[axis] = 0
-        axis -= 1
-      }
+      HostTensor.advance(&index, within: target)
     }
     return map
   }

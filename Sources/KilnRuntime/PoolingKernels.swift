@@ -112,7 +112,7 @@ extension KernelFamily {
     var index = [Int](repeating: 0, count: geometry.output.count)
     for position in counts.indices {
       for axis in index.indices { counts[position] *= perAxis[axis][index[axis]] }
-      WindowGeometry.advance(&index, within: geometry.output)
+      HostTensor.advance(&index, within: geometry.output)
     }
     return counts
   }

@@ -270,24 +270,29 @@ private struct IntegerConvolution {
     guard group >= 1, !overflow, inChannels == groupedChannels, outChannels % group == 0 else {
       throw invocation.failure("channels \(inChannels) and weights \(w.shape) do not fit group \(group)")
     }
-    let kernel = Array(w.shape[2...])
-    let geometry = try ConvolutionGeometry(input: Array(x.shape[2...]), kernel: kernel, invocation)
+    let geometry = try WindowGeometry(invocation, input: Array(x.shape[2...]), kernel: Array(w.shape[2...]))
     channels = outChannels
-    spatialCount = geometry.output.reduce(1, *)
+    spatialCount = geometry.outputCount
     shape = [batch, outChannels] + geometry.output
     let xZeroValue = try xZero.map { try parameterValues($0, count: 1, invocation)[0] } ?? 0
     let wZeros = try wZero.map { try parameterValues($0, count: outChannels, invocation) } ?? [Double](repeating: 0, count: outChannels)
     let biases = try bias.map { try parameterValues($0, count: outChannels, invocation) } ?? [Double](repeating: 0, count: outChannels)
     let xValues = try x.widenedToDouble(), wValues = try w.widenedToDouble()
     let groupIn = inChannels / group, groupOut = outChannels / group
-    let inputSize = x.shape[2...].reduce(1, *), kernelSize = kernel.reduce(1, *)
+    let (inputSize, kernelSize) = (geometry.inputCount, geometry.kernelCount)
+    let table = try geometry.tapOffsets()
+    defer { withExtendedLifetime(table) {} }
+    let offsets = table.elements(as: Int64.self)
     var result = [Double](repeating: 0, count: try HostTensor.elementCount(of: shape))
     for n in 0..<batch {
       for m in 0..<outChannels {
         let firstChannel = (m / groupOut) * groupIn
         for position in 0..<spatialCount {
           var sum = biases[m]
-          for (inputOffset, kernelOffset) in geometry.taps(position) {
+          for kernelOffset in 0..<kernelSize {
+            let offset = offsets[kernelOffset * spatialCount + position]
+            guard offset >= 0 else { continue }
+            let inputOffset = Int(offset)
             for c in 0..<groupIn {
               let xv = xValues[(n * inChannels + firstChannel + c) * inputSize + inputOffset] - xZeroValue
               sum += xv * (wValues[(m * groupIn + c) * kernelSize + kernelOffset] - wZeros[m])
@@ -303,69 +308,4 @@ private struct IntegerConvolution {
   /// The output channel of output element `index`.
   func channel(of index: Int) -> Int { (index / spatialCount) % channels }
 
-}
-
-/// Where a convolution window sits: output size per spatial axis and, for each output
-/// position, the (input offset, kernel offset) pairs that fall inside the padded input.
-private struct ConvolutionGeometry {
-  let input: [Int]
-  let kernel: [Int]
-  let output: [Int]
-  let strides: [Int]
-  let dilations: [Int]
-  let padBegin: [Int]
-
-  init(input: [Int], kernel: [Int], _ invocation: KernelInvocation) throws {
-    let rank = input.count
-    self.input = input
-    self.kernel = kernel
-    strides = invocation.ints("strides") ?? [Int](repeating: 1, count: rank)
-    dilations = invocation.ints("dilations") ?? [Int](repeating: 1, count: rank)
-    var pads = invocation.ints("pads") ?? [Int](repeating: 0, count: 2 * rank)
-    guard strides.count == rank, dilations.count == rank, pads.count == 2 * rank,
-      (strides + dilations + kernel).allSatisfy({ $0 >= 1 && $0 < 1 << 20 }),
-      pads.allSatisfy({ $0 >= 0 && $0 < 1 << 20 })
-    else { throw invocation.failure("strides, dilations, pads or kernel do not fit rank \(rank)") }
-    let autoPad = invocation.string("auto_pad", default: "NOTSET")
-    if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
-      for axis in 0..<rank {
-        let out = (input[axis] + strides[axis] - 1) / strides[axis]
-        let total = max(0, (out - 1) * strides[axis] + (kernel[axis] - 1) * dilations[axis] + 1 - input[axis])
-        pads[axis] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2
-        pads[axis + rank] = total - pads[axis]
-      }
-    } else if autoPad == "VALID" {
-      pads = [Int](repeating: 0, count: 2 * rank)
-    }
-    padBegin = Array(pads[..<rank])
-    output = try (0..<rank).map { [strides, dilations] axis in
-      let span = input[axis] + pads[axis] + pads[axis + rank] - dilations[axis] * (kernel[axis] - 1) - 1
-      guard span >= 0 else { throw invocation.failure("the kernel is larger than the padded input") }
-      return span / strides[axis] + 1
-    }
-  }
-
-  /// The (input offset, kernel offset) pairs for output position `position` (row-major).
-  func taps(_ position: Int) -> [(Int, Int)] {
-    var origin = [Int](repeating: 0, count: input.count)
-    var remainder = position
-    for axis in input.indices.reversed() {
-      origin[axis] = (remainder % output[axis]) * strides[axis] - padBegin[axis]
-      remainder /= output[axis]
-    }
-    var taps: [(Int, Int)] = []
-    let kernelCount = kernel.reduce(1, *)
-    for kernelOffset in 0..<kernelCount {
-      var rest = kernelOffset, inputOffset = 0, stride = 1, inside = true
-      for axis in input.indices.reversed() {
-        let coordinate = origin[axis] + (rest % kernel[axis]) * dilations[axis]
-        rest /= kernel[axis]
-        if coordinate < 0 || coordinate >= input[axis] { inside = false; break }
-        inputOffset += coordinate * stride
-        stride *= input[axis]
-      }
-      if inside { taps.append((inputOffset, kernelOffset)) }
-    }
-    return taps
-  }
 }
