@@ -40,6 +40,10 @@ extension KernelFamily {
           try LinearAlgebra.sgemm(m: mg, n: positions, k: cg, a: wg, b: xg, c: yg)
           continue
         }
+        if cg == 1 && mg == 1 {
+          depthwise(x: xg, w: wg, y: yg, taps: taps, positions: positions, offsets: offsets)
+          continue
+        }
         let colBuffer = col.mutableElements(as: Float.self)
         for channel in 0..<cg {
           let source = xg + channel * plane, rowBase = channel * offsets.count
@@ -97,6 +101,22 @@ extension KernelFamily {
   }
 
   /// X and W as float32, checked for matching rank ≥ 3 and the kernel_shape attribute.
+  /// One channel of a depthwise convolution (one input and one output channel per group):
+  /// accumulates each tap straight from the input, where im2col and a 1-row GEMM per channel
+  /// would mostly move memory.
+  private static func depthwise(
+    x: UnsafePointer<Float>, w: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+    taps: Int, positions: Int, offsets: UnsafeBufferPointer<Int64>
+  ) {
+    for tap in 0..<taps {
+      let weight = w[tap], row = tap * positions
+      for position in 0..<positions {
+        let offset = offsets[row + position]
+        if offset >= 0 { y[position] += weight * x[Int(offset)] }
+      }
+    }
+  }
+
   private static func convOperands(_ invocation: KernelInvocation) throws -> (HostTensor, HostTensor) {
     let x = try invocation.input(0), w = try invocation.input(1)
     guard x.dataType == w.dataType else { throw invocation.failure("X and W have different element types") }
