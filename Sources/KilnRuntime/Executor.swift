@@ -1,5 +1,6 @@
 // Running a whole model: checking it can run, binding inputs, returning outputs.
 
+import CBLAS
 import KilnIR
 
 /// Options for `Executor`.
@@ -25,6 +26,9 @@ final class ExecutionContext {
   init(model: Model, options: ExecutionOptions) {
     registry = options.registry
     threads = max(1, options.threads)
+    // OpenBLAS otherwise starts a thread per core and spins them (sched_yield) between the
+    // many small GEMMs of a CNN; that cost more than the GEMMs themselves at batch 1.
+    openblas_set_num_threads(Int32(threads))
     opsets = Dictionary(
       model.opsetImports.map { ($0.domain == "ai.onnx" ? "" : $0.domain, $0.version) },
       uniquingKeysWith: { first, _ in first })
