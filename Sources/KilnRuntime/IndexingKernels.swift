@@ -237,13 +237,7 @@ extension KernelInvocation {
       for dimension in coordinate.indices {
         offset += (dimension == axis ? value : coordinate[dimension]) * strides[dimension]
       }
-      var dimension = coordinate.count - 1
-      while dimension >= 0 {
-        coordinate[dimension] += 1
-        if coordinate[dimension] < extent[dimension] { break }
-        coordinate[dimension] = 0
-        dimension -= 1
-      }
+      HostTensor.advance(&coordinate, within: extent)
       return offset
     }
   }

@@ -59,6 +59,15 @@ public struct KernelInvocation {
     node.string(name) ?? defaultValue
   }
 
+  /// `axis` made non-negative; `inclusive` allows `rank` itself (Flatten, Concat-like bounds).
+  public func axis(_ axis: Int, rank: Int, inclusive: Bool = false) throws -> Int {
+    let upper = inclusive ? rank : rank - 1
+    guard axis >= -rank, axis <= upper else {
+      throw failure("axis \(axis) is out of range for rank \(rank)")
+    }
+    return axis < 0 ? axis + rank : axis
+  }
+
   /// An error that names this node and op.
   public func failure(_ message: String) -> KilnError {
     KilnError.badInput(message, node: node.name, op: node.opType)

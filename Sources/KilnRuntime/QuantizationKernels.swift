@@ -148,7 +148,7 @@ private struct QuantizationParameters {
       guard zeros.count == 1 else { throw invocation.failure("zero point must match the scale's shape") }
       return
     }
-    let axis = try normalizedAxis(invocation.int("axis", default: 1), rank: data.rank, invocation)
+    let axis = try invocation.axis(invocation.int("axis", default: 1), rank: data.rank)
     guard scale.rank == 1, scales.count == data.shape[axis], zeros.count == scales.count || zeroPoint == nil
     else { throw invocation.failure("scale and zero point must be 1-D of the axis length \(data.shape[axis])") }
     inner = Lanes(shape: data.shape, axis: axis).inner

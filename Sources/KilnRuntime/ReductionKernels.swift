@@ -37,7 +37,7 @@ extension KernelFamily {
 
   private static func argKernel(_ invocation: KernelInvocation, pickLarger: Bool) throws -> [HostTensor?] {
     let data = try invocation.input(0)
-    let axis = try normalizedAxis(invocation.int("axis", default: 0), rank: data.rank, invocation)
+    let axis = try invocation.axis(invocation.int("axis", default: 0), rank: data.rank)
     guard data.shape[axis] > 0 else { throw invocation.failure("cannot take an arg over an empty axis") }
     let keepDims = invocation.int("keepdims", default: 1) != 0
     let preferLast = invocation.int("select_last_index", default: 0) != 0
@@ -59,14 +59,6 @@ extension KernelFamily {
   }
 }
 
-/// An axis in `-rank..<rank` made non-negative, or an error naming the node.
-func normalizedAxis(_ axis: Int, rank: Int, _ invocation: KernelInvocation) throws -> Int {
-  guard axis >= -rank, axis < rank else {
-    throw invocation.failure("axis \(axis) is out of range for rank \(rank)")
-  }
-  return axis < 0 ? axis + rank : axis
-}
-
 /// For a tensor of `shape` reduced over `axes`: the reduced shapes and, for each input element
 /// in row-major order, the flat index of the output element it reduces into.
 struct ReductionWalker {
@@ -80,7 +72,7 @@ struct ReductionWalker {
   var outputCount: Int { keptShape.reduce(1, *) }
 
   init(shape: [Int], axes: [Int], invocation: KernelInvocation) throws {
-    let reduced = Set(try axes.map { try normalizedAxis($0, rank: shape.count, invocation) })
+    let reduced = Set(try axes.map { try invocation.axis($0, rank: shape.count) })
     keptShape = shape.indices.map { reduced.contains($0) ? 1 : shape[$0] }
     droppedShape = shape.indices.filter { !reduced.contains($0) }.map { shape[$0] }
     inputStrides = HostTensor.strides(of: shape)

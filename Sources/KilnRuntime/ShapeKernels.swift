@@ -119,24 +119,12 @@ extension KernelInvocation {
     }
   }
 
-  /// The values of a numeric tensor as Doubles.
+  /// The values of a numeric (not Boolean) tensor as Doubles.
   func doubleValues(of tensor: HostTensor) throws -> [Double] {
-    struct Reader: NumericVisitor {
-      let tensor: HostTensor
-      func visit<T: NumericElement>(_ type: T.Type) throws -> [Double] {
-        tensor.elements(as: T.self).map { HostTensor.double($0) }
-      }
+    guard tensor.dataType != .bool, let values = tensor.doubleValues() else {
+      throw failure("element type \(tensor.dataType.name) is not supported by the runtime here")
     }
-    return try tensor.dataType.accept(Reader(tensor: tensor))
-  }
-
-  /// `axis` made non-negative; `inclusive` allows `rank` itself (Flatten, Concat-like bounds).
-  func axis(_ axis: Int, rank: Int, inclusive: Bool = false) throws -> Int {
-    let upper = inclusive ? rank : rank - 1
-    guard axis >= -rank, axis <= upper else {
-      throw failure("axis \(axis) is out of range for rank \(rank)")
-    }
-    return axis < 0 ? axis + rank : axis
+    return values
   }
 
   /// Axes made non-negative, refusing repeats.

@@ -21,8 +21,7 @@ extension KernelFamily {
       throw invocation.failure("needs a floating-point input, not \(data.dataType.name)")
     }
     let coerced = invocation.opset < 13
-    let axis = try normalizedAxis(
-      invocation.int("axis", default: coerced ? 1 : -1), rank: data.rank, invocation)
+    let axis = try invocation.axis(invocation.int("axis", default: coerced ? 1 : -1), rank: data.rank)
     let lanes = coerced
       ? Lanes(outer: data.shape[..<axis].reduce(1, *), length: data.shape[axis...].reduce(1, *), inner: 1)
       : Lanes(shape: data.shape, axis: axis)

@@ -12,7 +12,7 @@ extension KernelFamily {
 
   private static func topKKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
     let data = try invocation.input(0)
-    let axis = try normalizedAxis(invocation.int("axis", default: -1), rank: data.rank, invocation)
+    let axis = try invocation.axis(invocation.int("axis", default: -1), rank: data.rank)
     let k = try topKCount(invocation)
     guard k >= 0, k <= data.shape[axis] else {
       throw invocation.failure("k \(k) is out of range for an axis of \(data.shape[axis])")
@@ -74,7 +74,7 @@ extension KernelFamily {
     guard axisValues.count == 1, let rawAxis = axisValues.first else {
       throw invocation.failure("axis must hold a single integer")
     }
-    let axis = try normalizedAxis(rawAxis, rank: data.rank, invocation)
+    let axis = try invocation.axis(rawAxis, rank: data.rank)
     let exclusive = invocation.int("exclusive", default: 0) != 0
     let reverse = invocation.int("reverse", default: 0) != 0
     let sums = Lanes(shape: data.shape, axis: axis).map(try data.widenedToDouble()) { lane in
