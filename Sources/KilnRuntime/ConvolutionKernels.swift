@@ -146,7 +146,7 @@ extension KernelFamily {
         for index in start..<start + plane { py[index] += value }
       }
     }
-    return try FloatTensors.restore(out, to: try invocation.input(0).dataType)
+    return try FloatTensors.restore(out, to: try invocation.input(0).dataType, invocation)
   }
 }
 

@@ -36,7 +36,7 @@ extension KernelFamily {
                   c: baseC + index * plan.m * plan.n)
       }
     }
-    return [try FloatTensors.restore(out, to: a.dataType)]
+    return [try FloatTensors.restore(out, to: a.dataType, invocation)]
   }
 
   private static func integerMatMul<T: FixedWidthInteger & TensorElement>(
@@ -88,7 +88,7 @@ extension KernelFamily {
       try LinearAlgebra.sgemm(
         m: m, n: n, k: k, a: pa, b: pb, c: base, transA: transA, transB: transB, alpha: alpha, beta: gemmBeta)
     }
-    return [try FloatTensors.restore(out, to: a.dataType)]
+    return [try FloatTensors.restore(out, to: a.dataType, invocation)]
   }
 }
 
@@ -171,34 +171,22 @@ struct MatMulPlan {
   }
 }
 
-/// Moving float16 and double tensors to float32 for computation, and back.
+/// Moving float16 and double tensors to float32 for computation, and back, through Cast.
 enum FloatTensors {
   /// `tensor` as float32: itself when it already is, else a converted copy. Pointers into a
   /// copy are only valid while the copy lives: callers extend its lifetime over their use.
   static func toFloat(_ tensor: HostTensor, _ invocation: KernelInvocation) throws -> HostTensor {
-    switch tensor.dataType {
-    case .float: return tensor
-    case .float16: return try convert(tensor.elements(as: Float16.self), tensor.shape) { Float($0) }
-    case .double: return try convert(tensor.elements(as: Double.self), tensor.shape) { Float($0) }
-    default: throw invocation.failure("does not support element type \(tensor.dataType.name)")
+    guard [.float, .float16, .double].contains(tensor.dataType) else {
+      throw invocation.failure("does not support element type \(tensor.dataType.name)")
     }
+    return try castTensor(tensor, to: .float, for: invocation)
   }
 
   /// A float32 `tensor` stored as `dataType` (float32, float16 or double).
-  static func restore(_ tensor: HostTensor, to dataType: DataType) throws -> HostTensor {
-    switch dataType {
-    case .float16: return try convert(tensor.elements(as: Float.self), tensor.shape) { Float16($0) }
-    case .double: return try convert(tensor.elements(as: Float.self), tensor.shape) { Double($0) }
-    default: return tensor
-    }
-  }
-
-  private static func convert<S, T: TensorElement>(
-    _ source: UnsafeBufferPointer<S>, _ shape: [Int], _ transform: (S) -> T
+  static func restore(
+    _ tensor: HostTensor, to dataType: DataType, _ invocation: KernelInvocation
   ) throws -> HostTensor {
-    let out = try HostTensor(zeros: T.dataType, shape: shape)
-    let target = out.mutableElements(as: T.self)
-    for index in source.indices { target[index] = transform(source[index]) }
-    return out
+    [.float16, .double].contains(dataType)
+      ? try castTensor(tensor, to: dataType, for: invocation) : tensor
   }
 }

@@ -33,7 +33,7 @@ extension KernelFamily {
     let momentum = invocation.float("momentum", default: 0.9)
     let running = try [(parameters[2], mean), (parameters[3], variance)].map { old, current in
       let blended = zip(old, current).map { $0 * momentum + $1 * (1 - momentum) }
-      return try FloatTensors.restore(try HostTensor(shape: [channels], values: blended), to: x.dataType)
+      return try FloatTensors.restore(try HostTensor(shape: [channels], values: blended), to: x.dataType, invocation)
     }
     return Array(([y] + running).prefix(invocation.node.outputs.count))
   }
@@ -119,7 +119,7 @@ extension KernelFamily {
         py[start + index] = (values[start + index] - mean) * invStd * scale[scaleMap[index]] + shift
       }
     }
-    let results = [try FloatTensors.restore(out, to: x.dataType), meanOut, invStdOut]
+    let results = [try FloatTensors.restore(out, to: x.dataType, invocation), meanOut, invStdOut]
     return Array(results.prefix(invocation.node.outputs.count))
   }
 
@@ -146,7 +146,7 @@ extension KernelFamily {
         for index in indices { py[index] = norm == 0 ? 0 : values[index] / norm }
       }
     }
-    return [try FloatTensors.restore(out, to: x.dataType)]
+    return [try FloatTensors.restore(out, to: x.dataType, invocation)]
   }
 
   /// Input `index`, a float [channels] vector.
@@ -191,6 +191,6 @@ extension KernelFamily {
         for index in start..<start + plane { py[index] = values[index] * gain + offset }
       }
     }
-    return try FloatTensors.restore(out, to: x.dataType)
+    return try FloatTensors.restore(out, to: x.dataType, invocation)
   }
 }

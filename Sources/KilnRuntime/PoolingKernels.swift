@@ -95,7 +95,7 @@ extension KernelFamily {
         py[target + position] = power.map { pow(sum, 1 / $0) } ?? sum / Float(max(counts[position], 1))
       }
     }
-    return [try FloatTensors.restore(out, to: x.dataType)]
+    return [try FloatTensors.restore(out, to: x.dataType, invocation)]
   }
 
   /// For each output position, how many window taps fall inside the padded input.
@@ -154,7 +154,7 @@ extension KernelFamily {
       let start = slice * plane
       py[slice] = px[start..<start + plane].reduce(0, +) / Float(max(plane, 1))
     }
-    return [try FloatTensors.restore(out, to: x.dataType)]
+    return [try FloatTensors.restore(out, to: x.dataType, invocation)]
   }
 
   /// The [N, C, 1, ...] output of a global pool and the size of each reduced plane.
