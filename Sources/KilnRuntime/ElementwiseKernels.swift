@@ -11,8 +11,10 @@ import KilnIR
 extension KernelFamily {
   /// Unary math and activations (Relu, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Clip, Elu,
   /// Selu, Celu, ThresholdedRelu, Softplus, Softsign, Mish, Gelu, Tanh, Erf, Exp, Log, Sqrt,
-  /// Reciprocal, Neg, Abs, Floor, Ceil, Round, Sign, trigonometric and hyperbolic functions).
-  /// Float16 is computed in Float; Neg, Abs, Sign, Relu and Clip also take integers.
+  /// Reciprocal, Neg, Abs, Floor, Ceil, Round, Sign, Shrink, trigonometric and hyperbolic
+  /// functions), and the tests IsNaN and IsInf (detect_positive, detect_negative) with a bool
+  /// result. Float16 is computed in Float; Neg, Abs, Sign, Relu, Clip and Shrink also take
+  /// integers.
   static let elementwise = KernelFamily { registry in
     for op in unaryOps {
       registry.register(op) { invocation in
@@ -26,13 +28,30 @@ extension KernelFamily {
         ]
       }
     }
+    registry.register("IsNaN") { try floatTest($0) { $0.isNaN } }
+    registry.register("IsInf") { invocation in
+      let positive = invocation.int("detect_positive", default: 1) != 0
+      let negative = invocation.int("detect_negative", default: 1) != 0
+      return try floatTest(invocation) { $0.isInfinite && ($0 > 0 ? positive : negative) }
+    }
+  }
+
+  /// A bool tensor holding `test` of each element of a floating-point input.
+  private static func floatTest(
+    _ invocation: KernelInvocation, _ test: (Double) -> Bool
+  ) throws -> [HostTensor?] {
+    let x = try invocation.input(0)
+    guard x.isFloatingPoint else {
+      throw invocation.failure("needs a floating-point input, not \(x.dataType.name)")
+    }
+    return [try HostTensor(shape: x.shape, values: try x.widenedToDouble().map(test))]
   }
 
   private static let unaryOps = [
     "Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Clip", "Elu", "Selu", "Celu",
     "ThresholdedRelu", "Softplus", "Softsign", "Mish", "Gelu", "Tanh", "Erf", "Exp", "Log",
     "Sqrt", "Reciprocal", "Neg", "Abs", "Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "Tan",
-    "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh",
+    "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Shrink",
   ]
 }
 
@@ -213,6 +232,9 @@ private struct UnaryVisitor: ArithmeticVisitor {
     case "Softsign": return { $0 / (1 + Swift.abs($0)) }
     case "Mish": return { $0 * T.apply(.tanh, softplus($0)) }
     case "Gelu": return try gelu(T.self)
+    case "Shrink":
+      let (lambda, bias): (T, T) = (attribute("lambd", 0.5), attribute("bias", 0))
+      return { $0 < -lambda ? $0 + bias : $0 > lambda ? $0 - bias : 0 }
     default: return nil
     }
   }
@@ -255,6 +277,13 @@ private struct UnaryVisitor: ArithmeticVisitor {
     case "Abs": return { $0 < 0 ? 0 &- $0 : $0 }
     case "Sign": return { $0 > 0 ? 1 : $0 < 0 ? 0 &- 1 : 0 }
     case "Relu": return { $0 < 0 ? 0 : $0 }
+    case "Shrink":
+      let lambda = Double(invocation.float("lambd", default: 0.5))
+      let bias = Double(invocation.float("bias", default: 0))
+      return { x in
+        let value = Double(x)
+        return value < -lambda ? HostTensor.element(value + bias) : value > lambda ? HostTensor.element(value - bias) : 0
+      }
     case "Clip":
       let (low, high) = try clipBounds(T.min, T.max) { _ in nil }
       return { Swift.min(Swift.max($0, low), high) }

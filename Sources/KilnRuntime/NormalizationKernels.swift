@@ -8,12 +8,30 @@ extension KernelFamily {
   /// running mean and variance), per-channel
   /// InstanceNormalization, and LayerNormalization (axis, epsilon, optional bias broadcast over
   /// the normalized dims, optional Mean and InvStdDev outputs), and LpNormalization (p 1 or 2
-  /// along an axis). Computed in float32.
+  /// along an axis). Computed in float32; MeanVarianceNormalization (over `axes`, default
+  /// [0, 2, 3]) in Double.
   static let normalization = KernelFamily { registry in
     registry.register("BatchNormalization", batchNormKernel)
     registry.register("InstanceNormalization", instanceNormKernel)
     registry.register("LayerNormalization", layerNormKernel)
     registry.register("LpNormalization", lpNormKernel)
+    registry.register("MeanVarianceNormalization", meanVarianceKernel)
+  }
+
+  /// (X − E[X]) / (√(E[X²] − E[X]²) + 1e-9), the moments taken over `axes`.
+  private static func meanVarianceKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
+    let x = try invocation.input(0)
+    guard x.isFloatingPoint else { throw invocation.failure("needs a floating-point input, not \(x.dataType.name)") }
+    let walker = try ReductionWalker(shape: x.shape, axes: invocation.ints("axes") ?? [0, 2, 3], invocation: invocation)
+    let values = try x.widenedToDouble()
+    let count = Double(walker.groupSize)
+    let means = walker.fold(values, initial: 0, +).map { $0 / count }
+    let squares = walker.fold(values.map { $0 * $0 }, initial: 0, +).map { $0 / count }
+    let normalized = zip(values, walker.outputIndex).map { value, group in
+      let variance = max(squares[group] - means[group] * means[group], 0)
+      return (value - means[group]) / (variance.squareRoot() + 1e-9)
+    }
+    return [try HostTensor.narrowing(normalized, to: x.dataType, shape: x.shape)]
   }
 
   private static func batchNormKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {

@@ -41,7 +41,8 @@ extension KernelFamily {
     return exps.map { $0 / total }
   }
 
-  private static func logSoftmaxLane(_ lane: [Double]) -> [Double] {
+  /// The log-softmax of one lane (SoftmaxCrossEntropyLoss uses it too).
+  static func logSoftmaxLane(_ lane: [Double]) -> [Double] {
     let shift = shifted(lane)
     let logTotal = log(shift.reduce(0) { $0 + exp($1) })
     return shift.map { $0 - logTotal }

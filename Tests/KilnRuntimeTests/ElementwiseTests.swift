@@ -132,3 +132,25 @@ func close(_ actual: [Float], _ expected: [Float], _ tolerance: Float = 1e-5) ->
       "Gelu", [try floats([1])], attributes: [Attribute("approximate", .string(Data("x".utf8)))])
   }
 }
+
+@Test func isNaNAndIsInfTestFloatsAndGiveBools() throws {
+  let x = try floats([1, .nan, .infinity, -.infinity])
+  #expect(try runKernel("IsNaN", [x]).scalars(as: Bool.self) == [false, true, false, false])
+  #expect(try runKernel("IsInf", [x]).scalars(as: Bool.self) == [false, false, true, true])
+  let positive = try runKernel("IsInf", [x], attributes: [Attribute("detect_negative", .int(0))])
+  #expect(positive.scalars(as: Bool.self) == [false, false, true, false])
+  let half = try HostTensor(shape: [2], values: [Float16.nan, -Float16.infinity])
+  #expect(try runKernel("IsInf", [half], attributes: [Attribute("detect_positive", .int(0))]).scalars(as: Bool.self) == [false, true])
+  #expect(throws: KilnError.self) { try runKernel("IsNaN", [try HostTensor(shape: [1], values: [Int32(1)])]) }
+}
+
+@Test func shrinkZeroesTheBandAndShiftsTheRest() throws {
+  let x = try floats([-2, -1, 0, 1, 2])
+  let soft = try runKernel("Shrink", [x], attributes: [Attribute("lambd", .float(1.5)), Attribute("bias", .float(1.5))])
+  #expect(soft.scalars(as: Float.self) == [-0.5, 0, 0, 0, 0.5])
+  let hard = try runKernel("Shrink", [x], attributes: [Attribute("lambd", .float(1.5))])
+  #expect(hard.scalars(as: Float.self) == [-2, 0, 0, 0, 2])
+  let ints = try HostTensor(shape: [3], values: [Int32(-3), 1, 5])
+  let shrunk = try runKernel("Shrink", [ints], attributes: [Attribute("lambd", .float(1)), Attribute("bias", .float(1))])
+  #expect(shrunk.scalars(as: Int32.self) == [-2, 0, 4])
+}

@@ -8,10 +8,10 @@ import Testing
 /// Runs the standard kernel for `op` on `inputs` and returns its outputs.
 func runLinearKernel(
   _ op: String, _ inputs: [HostTensor?], attributes: [String: AttributeValue] = [:],
-  outputs: Int = 1, opset: Int64 = 17
+  outputs: Int = 1, opset: Int64 = 17, domain: String = ""
 ) throws -> [HostTensor?] {
   let node = Node(
-    name: "n", opType: op, outputs: (0..<outputs).map { Value(name: "y\($0)") },
+    name: "n", opType: op, domain: domain, outputs: (0..<outputs).map { Value(name: "y\($0)") },
     attributes: attributes.sorted { $0.key < $1.key }.map { Attribute($0.key, $0.value) })
   guard let kernel = KernelRegistry.standard.kernel(for: node) else { throw KilnError.badInput("no \(op)") }
   return try kernel(KernelInvocation(node: node, opset: opset, inputs: inputs))

@@ -71,3 +71,13 @@ import Testing
   #expect(l1?.scalars(as: Float.self) == [0.75, 0.25, 0.8, 0.2])
   #expect(throws: KilnError.self) { try runLinearKernel("LpNormalization", [x], attributes: ["p": .int(3)]) }
 }
+
+@Test func meanVarianceNormalizationStandardizesOverTheAxes() throws {
+  // Channel 0 holds [0, 2], channel 1 [4, 8]: both become [-1, 1].
+  let x = try linearFloats([1, 2, 1, 2], [0, 2, 4, 8])
+  let y = try runLinearKernel("MeanVarianceNormalization", [x])[0]
+  #expect(close(y?.scalars(as: Float.self) ?? [], [-1, 1, -1, 1]))
+  let rows = try runLinearKernel("MeanVarianceNormalization", [try linearFloats([2, 2], [1, 3, 5, 5])], attributes: ["axes": .ints([1])])[0]
+  #expect(close(rows?.scalars(as: Float.self) ?? [], [-1, 1, 0, 0]))
+  #expect(throws: KilnError.self) { try runLinearKernel("MeanVarianceNormalization", [try linearFloats([2, 2], [1, 2, 3, 4])]) }
+}
