@@ -76,7 +76,8 @@ extension KernelFamily {
     var lu = matrix
     var result = 1.0
     for column in 0..<order {
-      let pivotRow = (column..<order).max { (lu[$0 * order + column]).magnitude < (lu[$1 * order + column]).magnitude } ?? column
+      let size = { (row: Int) in lu[row * order + column].magnitude }
+      let pivotRow = (column..<order).max { size($0) < size($1) } ?? column
       let pivot = lu[pivotRow * order + column]
       guard pivot != 0 else { return 0 }
       if pivotRow != column {

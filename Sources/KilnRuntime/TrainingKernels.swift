@@ -91,7 +91,8 @@ extension KernelFamily {
     let groupSize = 2 + states
     let operandCount = invocation.inputs.count - 2
     guard operandCount >= groupSize, operandCount % groupSize == 0 else {
-      throw invocation.failure("needs R, T and \(groupSize) tensors per optimized tensor, got \(invocation.inputs.count) inputs")
+      throw invocation.failure(
+        "needs R, T and \(groupSize) tensors per optimized tensor, got \(invocation.inputs.count) inputs")
     }
     let rate = try scalar(try invocation.input(0), invocation)
     let step = try invocation.intValues(of: try invocation.input(1))
@@ -121,7 +122,8 @@ extension KernelFamily {
   /// The value of a one-element floating-point tensor.
   private static func scalar(_ tensor: HostTensor, _ invocation: KernelInvocation) throws -> Double {
     guard tensor.isFloatingPoint, tensor.elementCount == 1 else {
-      throw invocation.failure("needs a floating-point scalar learning rate R, got \(tensor.dataType.name) \(tensor.shape)")
+      throw invocation.failure(
+        "needs a floating-point scalar learning rate R, got \(tensor.dataType.name) \(tensor.shape)")
     }
     return try tensor.widenedToDouble()[0]
   }
