@@ -48,12 +48,12 @@ extension KernelFamily {
     let output = try HostTensor(zeros: input.dataType, shape: shape)
     let transform = FourierTransform(length: length)
     let lines = Lines(shape: input.shape, axis: axis)
+    let outputLines = Lines(shape: shape, axis: axis)
     var result = [Double](repeating: 0, count: output.elementCount)
     for line in 0..<lines.count {
       var (re, im) = signal.line(line, lines: lines, count: length)
-      if inverse && onesided { completeHermitian(&re, &im, halfCount: min(available, length / 2 + 1)) }
+      if inverse && onesided { completeHermitian(&re, &im, halfCount: max(1, min(available, length / 2 + 1))) }
       if inverse { transform.inverse(&re, &im) } else { transform.forward(&re, &im) }
-      let outputLines = Lines(shape: shape, axis: axis)
       for bin in 0..<shape[axis] {
         let offset = outputLines.offset(line, position: bin) * shape[shape.count - 1]
         result[offset] = re[bin]
@@ -64,8 +64,9 @@ extension KernelFamily {
     return [output]
   }
 
-  /// Fills bins above `halfCount` − 1 with the conjugates of their mirrors, X[n − k] = X[k]*,
-  /// so that an inverse transform of the half spectrum of a real signal gives it back.
+  /// Fills bins from `halfCount` (at least 1) on with the conjugates of their mirrors,
+  /// X[n − k] = X[k]*, so that an inverse transform of the half spectrum of a real signal
+  /// gives it back.
   private static func completeHermitian(_ re: inout [Double], _ im: inout [Double], halfCount: Int) {
     let count = re.count
     for bin in halfCount..<max(halfCount, count) {
@@ -183,7 +184,7 @@ extension KernelFamily {
     let step = (mel(edges.1) - low) / Double(count)
     return (0..<count).map { index in
       let hertz = 700 * (pow(10, (Double(index) * step + low) / 2595) - 1)
-      let bin = (Double(dftLength + 1) * hertz / Double(sampleRate)).rounded(.down)
+      let bin = ((Double(dftLength) + 1) * hertz / Double(sampleRate)).rounded(.down)
       return bin.isFinite && bin.magnitude < 1e15 ? Int(bin) : -1
     }
   }

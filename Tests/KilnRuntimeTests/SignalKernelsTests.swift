@@ -70,6 +70,12 @@ private func realSignal(_ values: [Float]) throws -> HostTensor {
   #expect(throws: KilnError.self) {
     try kernelOutputs("DFT", opset: 17, [try HostTensor(shape: [1, 2, 3], values: [Float](repeating: 0, count: 6))])
   }
+  // An empty half spectrum with an explicit length is all zeros, read from nowhere.
+  let empty = try HostTensor(zeros: .float, shape: [1, 0, 2])
+  let zeros = try kernelOutputs(
+    "DFT", opset: 17, [empty, try HostTensor(scalar: Int64(4))],
+    attributes: [Attribute("inverse", .int(1)), Attribute("onesided", .int(1))])[0]
+  #expect(zeros?.scalars(as: Float.self) == [0, 0, 0, 0])
 }
 
 @Test func stftFramesWindowsAndKeepsTheOnesidedBins() throws {
@@ -115,4 +121,8 @@ private func realSignal(_ values: [Float]) throws -> HostTensor {
   var beyond = inputs
   beyond[4] = try HostTensor(scalar: Float(100_000))
   #expect(throws: KilnError.self) { try kernelOutputs("MelWeightMatrix", opset: 17, beyond) }
+  var huge = inputs
+  huge[0] = try HostTensor(scalar: Int64(0))
+  huge[1] = try HostTensor(scalar: Int64.max)
+  #expect(throws: KilnError.self) { try kernelOutputs("MelWeightMatrix", opset: 17, huge) }
 }
