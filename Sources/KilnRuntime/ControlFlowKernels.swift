@@ -4,23 +4,24 @@ import KilnIR
 
 extension KernelFamily {
   /// If (runs then_branch or else_branch) and Loop (trip count M and condition, both
-  /// optional; loop-carried values; scan outputs stacked along a new first axis). Tensors only.
+  /// optional; loop-carried values; scan outputs stacked along a new first axis). Branch
+  /// outputs and loop-carried values may be sequences or optionals; scan outputs are tensors.
   static let controlFlow = KernelFamily { registry in
-    registry.register("If", ifKernel)
-    registry.register("Loop", loopKernel)
+    registry.registerValues("If", ifKernel)
+    registry.registerValues("Loop", loopKernel)
   }
 
-  private static func ifKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
+  private static func ifKernel(_ invocation: KernelInvocation) throws -> [RuntimeValue?] {
     let condition = try truth(try invocation.input(0), invocation)
     let branch = try subgraph(condition ? "then_branch" : "else_branch", invocation)
-    return try presentOutputs(invocation.runSubgraph(branch, []), invocation)
+    return try presentOutputs(invocation.runValueSubgraph(branch, []), invocation)
   }
 
-  private static func loopKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
+  private static func loopKernel(_ invocation: KernelInvocation) throws -> [RuntimeValue?] {
     let body = try subgraph("body", invocation)
-    let tripLimit = try invocation.optionalInput(0).map { try scalarInt($0, invocation) }
-    var condition = try invocation.optionalInput(1).map { try truth($0, invocation) } ?? true
-    var carried = try (2..<max(2, invocation.inputs.count)).map { try invocation.input($0) }
+    let tripLimit = try invocation.optionalValue(0).map { try scalarInt(try tensor($0, invocation), invocation) }
+    var condition = try invocation.optionalValue(1).map { try truth(try tensor($0, invocation), invocation) } ?? true
+    var carried = try (2..<max(2, invocation.values.count)).map { try invocation.value($0) }
     let scanCount = body.outputs.count - 1 - carried.count
     guard body.inputs.count == 2 + carried.count, scanCount >= 0 else {
       throw invocation.failure("body signature does not match \(carried.count) loop-carried values")
@@ -28,17 +29,19 @@ extension KernelFamily {
     var scans = [[HostTensor]](repeating: [], count: scanCount)
     var iteration: Int64 = 0
     while condition, tripLimit.map({ iteration < $0 }) ?? true {
-      let feeds: [HostTensor?] = [try HostTensor(scalar: iteration), try HostTensor(scalar: condition)] + carried
-      let outputs = try presentOutputs(invocation.runSubgraph(body, feeds), invocation)
-      condition = try truth(outputs[0], invocation)
+      let counters: [RuntimeValue?] = [.tensor(try HostTensor(scalar: iteration)), .tensor(try HostTensor(scalar: condition))]
+      let outputs = try presentOutputs(invocation.runValueSubgraph(body, counters + carried), invocation)
+      condition = try truth(try tensor(outputs[0], invocation), invocation)
       carried = Array(outputs[1..<(1 + carried.count)])
-      for index in 0..<scanCount { scans[index].append(outputs[1 + carried.count + index]) }
+      for index in 0..<scanCount {
+        scans[index].append(try tensor(outputs[1 + carried.count + index], invocation))
+      }
       iteration += 1
     }
     let stacked = try scans.enumerated().map { index, slices in
       try stack(slices, emptyType: body.outputs[1 + carried.count + index].type, invocation)
     }
-    return carried + stacked
+    return carried + stacked.map(RuntimeValue.tensor)
   }
 
   private static func subgraph(_ name: String, _ invocation: KernelInvocation) throws -> Graph {
@@ -49,12 +52,19 @@ extension KernelFamily {
   }
 
   private static func presentOutputs(
-    _ outputs: [HostTensor?], _ invocation: KernelInvocation
-  ) throws -> [HostTensor] {
+    _ outputs: [RuntimeValue?], _ invocation: KernelInvocation
+  ) throws -> [RuntimeValue] {
     try outputs.map { output in
       guard let output else { throw invocation.failure("a subgraph output was not computed") }
       return output
     }
+  }
+
+  private static func tensor(_ value: RuntimeValue, _ invocation: KernelInvocation) throws -> HostTensor {
+    guard let tensor = value.tensor else {
+      throw invocation.failure("a trip count, condition or scan output is \(value.kindDescription), not a tensor")
+    }
+    return tensor
   }
 
   private static func truth(_ tensor: HostTensor, _ invocation: KernelInvocation) throws -> Bool {

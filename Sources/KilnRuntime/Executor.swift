@@ -73,22 +73,34 @@ public final class Executor {
   /// The graph inputs that must be fed (inputs that are not initializers).
   public var requiredInputs: [Value] { model.graph.inputs.filter { $0.constant == nil } }
 
-  /// Runs the model on `feeds` (by input name) and returns every graph output by name.
+  /// Runs the model on `feeds` (by input name) and returns every graph output by name. Every
+  /// input and output must be a tensor; `run(values:)` takes sequences and optionals too.
   public func run(_ feeds: [String: HostTensor]) throws -> [String: HostTensor] {
+    try run(values: feeds.mapValues(RuntimeValue.tensor)).mapValues { output in
+      guard let tensor = output.tensor else {
+        throw KilnError.badInput(
+          "a graph output is \(output.kindDescription), not a tensor", hint: "run it with run(values:)")
+      }
+      return tensor
+    }
+  }
+
+  /// Runs the model on `feeds` of any runtime values and returns every graph output by name.
+  public func run(values feeds: [String: RuntimeValue]) throws -> [String: RuntimeValue] {
     let inputs = try InputBinding(graph: model.graph).bind(feeds)
     let outputs = try GraphRun(graph: model.graph, context: context).run(inputs: inputs, parent: nil)
-    var result: [String: HostTensor] = [:]
-    for (value, tensor) in zip(model.graph.outputs, outputs) {
-      guard let tensor else {
+    var result: [String: RuntimeValue] = [:]
+    for (value, output) in zip(model.graph.outputs, outputs) {
+      guard let output else {
         throw KilnError.internalError("graph output '\(value.name)' was not computed")
       }
-      result[value.name] = tensor
+      result[value.name] = output
     }
     return result
   }
 
   /// Every op (sorted, unique) in `graph` or its subgraphs that has no kernel.
   public static func unsupportedOps(_ graph: Graph, registry: KernelRegistry) -> [String] {
-    Set(graph.allNodes().filter { registry.kernel(for: $0) == nil }.map(\.qualifiedOpType)).sorted()
+    Set(graph.allNodes().filter { registry.valueKernel(for: $0) == nil }.map(\.qualifiedOpType)).sorted()
   }
 }

@@ -5,12 +5,12 @@ import KilnIR
 /// The values computed so far while running a graph, with the enclosing graph's environment
 /// behind it so that subgraphs can read the values they capture.
 final class Environment {
-  private var values: [ObjectIdentifier: HostTensor] = [:]
+  private var values: [ObjectIdentifier: RuntimeValue] = [:]
   private let parent: Environment?
 
   init(parent: Environment?) { self.parent = parent }
 
-  subscript(value: Value) -> HostTensor? {
+  subscript(value: Value) -> RuntimeValue? {
     get { values[ObjectIdentifier(value)] ?? parent?[value] }
     set { values[ObjectIdentifier(value)] = newValue }
   }
@@ -25,11 +25,11 @@ struct GraphRun {
   let graph: Graph
   let context: ExecutionContext
 
-  func run(inputs: [HostTensor?], parent: Environment?) throws -> [HostTensor?] {
+  func run(inputs: [RuntimeValue?], parent: Environment?) throws -> [RuntimeValue?] {
     let environment = Environment(parent: parent)
-    for (value, tensor) in zip(graph.inputs, inputs) { environment[value] = tensor }
+    for (value, input) in zip(graph.inputs, inputs) { environment[value] = input }
     for value in graph.initializers where environment[value] == nil {
-      environment[value] = try context.constant(value)
+      environment[value] = .tensor(try context.constant(value))
     }
     let lastReader = Self.lastReaders(graph)
     for (index, node) in graph.nodes.enumerated() {
@@ -40,13 +40,13 @@ struct GraphRun {
   }
 
   private func runNode(_ node: Node, in environment: Environment) throws {
-    guard let kernel = context.registry.kernel(for: node) else {
+    guard let kernel = context.registry.valueKernel(for: node) else {
       throw KilnError.badInput("no kernel for this op", node: node.name, op: node.qualifiedOpType)
     }
     let inputs = node.inputs.map { $0.flatMap { environment[$0] } }
     let invocation = KernelInvocation(
-      node: node, opset: context.opset(node.domain), inputs: inputs, threads: context.threads,
-      runSubgraph: { subgraph, subgraphInputs in
+      node: node, opset: context.opset(node.domain), values: inputs, threads: context.threads,
+      runValueSubgraph: { subgraph, subgraphInputs in
         try GraphRun(graph: subgraph, context: context).run(
           inputs: subgraphInputs, parent: environment)
       })
@@ -55,8 +55,8 @@ struct GraphRun {
       throw KilnError.internalError(
         "kernel \(node.opType) returned \(outputs.count) outputs for \(node.outputs.count)")
     }
-    for (value, tensor) in zip(node.outputs, outputs) {
-      if let value { environment[value] = tensor }
+    for (value, output) in zip(node.outputs, outputs) {
+      if let value { environment[value] = output }
     }
   }
 

@@ -4,7 +4,7 @@ import KilnIR
 
 extension KernelFamily {
   static let identityAndConstants = KernelFamily { registry in
-    registry.register("Identity") { [try $0.input(0)] }
+    registry.registerValues("Identity") { [try $0.value(0)] }
     registry.register("Dropout") { invocation in
       // Inference: the data passes through; the optional mask is all true.
       let data = try invocation.input(0)

@@ -2,13 +2,14 @@
 
 import KilnIR
 
-/// Matches the tensors a caller feeds to a graph's inputs: every required input present, no
-/// unknown names, element types and ranks as declared, static dims equal, and each symbolic
-/// dim bound to one size across all inputs.
+/// Matches the values a caller feeds to a graph's inputs: every required input present, no
+/// unknown names, tensors, sequences and optionals where declared, tensor element types and
+/// ranks as declared, static dims equal, and each symbolic dim bound to one size across all
+/// tensor inputs.
 struct InputBinding {
   let graph: Graph
 
-  func bind(_ feeds: [String: HostTensor]) throws -> [HostTensor?] {
+  func bind(_ feeds: [String: RuntimeValue]) throws -> [RuntimeValue?] {
     let known = Set(graph.inputs.map(\.name))
     if let stray = feeds.keys.sorted().first(where: { !known.contains($0) }) {
       throw KilnError.badInput(
@@ -17,12 +18,24 @@ struct InputBinding {
     }
     var symbols: [String: Int] = [:]
     return try graph.inputs.map { value in
-      guard let tensor = feeds[value.name] else {
+      guard let fed = feeds[value.name] else {
         if value.constant != nil { return nil }
         throw KilnError.badInput("input '\(value.name)' was not given")
       }
-      try check(tensor, against: value, symbols: &symbols)
-      return tensor
+      try checkKind(fed, against: value)
+      if case .tensor(let tensor) = fed { try check(tensor, against: value, symbols: &symbols) }
+      return fed
+    }
+  }
+
+  /// Throws unless a tensor feeds a tensor input, a sequence a sequence input and an optional
+  /// an optional input (inputs without a declared type take any value).
+  private func checkKind(_ fed: RuntimeValue, against value: Value) throws {
+    switch (fed, value.type) {
+    case (.tensor, .tensor?), (.sequence, .sequence?), (.optional, .optional?), (_, nil), (_, .unspecified?):
+      return
+    case (_, let declared?):
+      throw KilnError.badInput("input '\(value.name)' is a \(declared) but \(fed.kindDescription) was given")
     }
   }
 

@@ -8,30 +8,84 @@ import KilnIR
 public struct KernelInvocation {
   public let node: Node
   public let opset: Int64
+  /// The inputs as tensors: nil for omitted inputs and for inputs that are sequences or
+  /// optionals (which only value kernels take; see `values`).
   public let inputs: [HostTensor?]
+  /// The inputs as runtime values, nil for omitted inputs.
+  public let values: [RuntimeValue?]
   /// Threads the kernel may use.
   public let threads: Int
-  /// Runs one of this node's subgraphs (If branches, Loop bodies) on the given inputs, with the
-  /// enclosing values it captures visible.
-  public let runSubgraph: (Graph, [HostTensor?]) throws -> [HostTensor?]
+  /// Runs one of this node's subgraphs (If branches, Loop bodies) on the given values, with
+  /// the enclosing values it captures visible.
+  public let runValueSubgraph: (Graph, [RuntimeValue?]) throws -> [RuntimeValue?]
 
+  /// An invocation on any runtime values.
   public init(
-    node: Node, opset: Int64, inputs: [HostTensor?], threads: Int = 1,
-    runSubgraph: @escaping (Graph, [HostTensor?]) throws -> [HostTensor?] = { _, _ in [] }
+    node: Node, opset: Int64, values: [RuntimeValue?], threads: Int = 1,
+    runValueSubgraph: @escaping (Graph, [RuntimeValue?]) throws -> [RuntimeValue?] = { _, _ in [] }
   ) {
     self.node = node
     self.opset = opset
-    self.inputs = inputs
+    self.values = values
+    self.inputs = values.map { $0?.tensor }
     self.threads = threads
-    self.runSubgraph = runSubgraph
+    self.runValueSubgraph = runValueSubgraph
+  }
+
+  /// An invocation on tensors only.
+  public init(node: Node, opset: Int64, inputs: [HostTensor?], threads: Int = 1) {
+    self.init(node: node, opset: opset, values: inputs.map { $0.map(RuntimeValue.tensor) }, threads: threads)
+  }
+
+  /// Runs one of this node's subgraphs on tensors; every output must be a tensor.
+  public func runSubgraph(_ graph: Graph, _ inputs: [HostTensor?]) throws -> [HostTensor?] {
+    try runValueSubgraph(graph, inputs.map { $0.map(RuntimeValue.tensor) }).map { output in
+      guard let output else { return nil }
+      guard let tensor = output.tensor else {
+        throw failure("a subgraph output is \(output.kindDescription), not a tensor")
+      }
+      return tensor
+    }
   }
 
   /// Input `index`, which must be present.
   public func input(_ index: Int) throws -> HostTensor {
-    guard index < inputs.count, let tensor = inputs[index] else {
-      throw failure("needs input \(index)")
+    let value = try self.value(index)
+    guard let tensor = value.tensor else {
+      throw failure("input \(index) is \(value.kindDescription), not a tensor")
     }
     return tensor
+  }
+
+  /// Input `index` as a runtime value, which must be present.
+  public func value(_ index: Int) throws -> RuntimeValue {
+    guard index < values.count, let value = values[index] else {
+      throw failure("needs input \(index)")
+    }
+    return value
+  }
+
+  /// Input `index` as a runtime value, if it was given.
+  public func optionalValue(_ index: Int) -> RuntimeValue? {
+    index < values.count ? values[index] : nil
+  }
+
+  /// Input `index`, which must be a sequence.
+  public func sequence(_ index: Int) throws -> [HostTensor] {
+    let value = try self.value(index)
+    guard let tensors = value.sequence else {
+      throw failure("input \(index) is \(value.kindDescription), not a sequence")
+    }
+    return tensors
+  }
+
+  /// Throws unless every given input is a tensor: what kernels written over tensors expect.
+  func checkTensorInputs() throws {
+    for (index, value) in values.enumerated() {
+      if let value, value.tensor == nil {
+        throw failure("input \(index) is \(value.kindDescription), but this op takes tensors")
+      }
+    }
   }
 
   /// Input `index` if it was given.
@@ -76,3 +130,6 @@ public struct KernelInvocation {
 
 /// A kernel: computes a node's outputs (nil for an omitted optional output) from its inputs.
 public typealias Kernel = @Sendable (KernelInvocation) throws -> [HostTensor?]
+
+/// A kernel over runtime values, for ops that take or make sequences and optionals.
+public typealias ValueKernel = @Sendable (KernelInvocation) throws -> [RuntimeValue?]

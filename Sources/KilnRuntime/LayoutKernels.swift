@@ -28,10 +28,17 @@ extension KernelFamily {
 
   private static func concatKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
     let parts = try invocation.inputs.indices.map { try invocation.input($0) }
-    guard let first = parts.first else { throw invocation.failure("needs at least one input") }
     guard let axisValue = invocationAxis(invocation) else {
       throw invocation.failure("needs an axis attribute")
     }
+    return [try concatenate(parts, axis: axisValue, invocation)]
+  }
+
+  /// `parts` (one element type, equal shapes off `axis`) joined along `axis`.
+  static func concatenate(
+    _ parts: [HostTensor], axis axisValue: Int, _ invocation: KernelInvocation
+  ) throws -> HostTensor {
+    guard let first = parts.first else { throw invocation.failure("needs at least one input") }
     let axis = try invocation.axis(axisValue, rank: first.rank)
     var shape = first.shape
     shape[axis] = 0
@@ -50,7 +57,7 @@ extension KernelFamily {
       try copyBlocks(from: part, axis: axis, range: 0..<part.shape[axis], into: output, at: offset)
       offset += part.shape[axis]
     }
-    return [output]
+    return output
   }
 
   private static func invocationAxis(_ invocation: KernelInvocation) -> Int? {

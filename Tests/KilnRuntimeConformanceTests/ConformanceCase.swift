@@ -45,19 +45,31 @@ struct ConformanceCase: Sendable {
     }
   }
 
-  /// Why the graph's inputs or outputs cannot be runtime tensors, if they cannot.
+  /// Why the graph's inputs or outputs cannot be runtime values, if they cannot.
   private func unsupportedTypes(_ graph: Graph) -> String? {
     for value in graph.inputs + graph.outputs {
-      switch value.type {
-      case .tensor(let dataType, _)? where !Self.runtimeTypes.contains(dataType):
-        return "'\(value.name)' has element type \(dataType.name)"
-      case .tensor?, nil:
-        continue
-      case let type?:
-        return "'\(value.name)' is a \(type), not a tensor"
-      }
+      if let why = Self.unsupported(value.type) { return "'\(value.name)' \(why)" }
     }
     return nil
+  }
+
+  /// Why values of `type` cannot be runtime values: tensors of a runtime element type,
+  /// sequences of such tensors, and optionals of either can.
+  private static func unsupported(_ type: ValueType?) -> String? {
+    switch type {
+    case .tensor(let dataType, _)? where !runtimeTypes.contains(dataType):
+      return "has element type \(dataType.name)"
+    case .tensor?, nil:
+      return nil
+    case .sequence(let element?)? where element.tensor != nil:
+      return unsupported(element)
+    case .optional(let element?)? where element.tensor != nil:
+      return unsupported(element)
+    case .optional(.sequence(let element?)?)? where element.tensor != nil:
+      return unsupported(element)
+    case let type?:
+      return "is a \(type), which the runtime does not have"
+    }
   }
 
   private func dataSets() throws -> [String] {
@@ -77,30 +89,89 @@ struct ConformanceCase: Sendable {
   /// Runs one data set; nil when every output matches.
   private func run(_ executor: Executor, dataSet: String) throws -> Outcome? {
     let required = executor.requiredInputs
-    var feeds: [String: HostTensor] = [:]
+    var feeds: [String: RuntimeValue] = [:]
     for (index, file) in numberedFiles(dataSet, prefix: "input").enumerated() {
-      let tensor = try ONNXTensorFile.read(path: file)
-      guard Self.runtimeTypes.contains(tensor.dataType) else {
-        return .unsupported([], "input has element type \(tensor.dataType.name)")
+      let declared = index < required.count ? required[index] : nil
+      let data = try ONNXValueFile.read(path: file, type: declared?.type)
+      var name = declared?.name ?? ""
+      if case .tensor(let tensor) = data, declared == nil || required.contains(where: { $0.name == tensor.name }) {
+        name = tensor.name
       }
-      let name = required.contains { $0.name == tensor.name } || index >= required.count
-        ? tensor.name : required[index].name
-      feeds[name] = try HostTensor(tensor)
+      switch try Self.runtimeValue(data) {
+      case .success(let value): feeds[name] = value
+      case .failure(let unsupported): return .unsupported([], unsupported.why)
+      }
     }
-    let outputs = try executor.run(feeds)
+    let outputs = try executor.run(values: feeds)
     let graphOutputs = executor.model.graph.outputs
     let expected = numberedFiles(dataSet, prefix: "output")
     guard expected.count == graphOutputs.count else {
       return .failed("\(expected.count) expected outputs for \(graphOutputs.count) graph outputs")
     }
     for (value, file) in zip(graphOutputs, expected) {
-      let reference = try HostTensor(ONNXTensorFile.read(path: file))
+      guard case .success(let reference) = try Self.runtimeValue(ONNXValueFile.read(path: file, type: value.type))
+      else { return .unsupported([], "output '\(value.name)' has a type the runtime lacks") }
       guard let actual = outputs[value.name] else { return .failed("output '\(value.name)' missing") }
       if let mismatch = Self.compare(actual, reference) {
         return .failed("output '\(value.name)': \(mismatch)")
       }
     }
     return nil
+  }
+
+  /// Why a value read from a data file cannot be a runtime value, as an error in a result.
+  struct Unsupported: Error {
+    let why: String
+  }
+
+  /// `data` as a runtime value, or why it cannot be one (an element type the runtime lacks,
+  /// a sequence of non-tensors).
+  static func runtimeValue(_ data: ONNXDataValue) throws -> Result<RuntimeValue, Unsupported> {
+    switch data {
+    case .tensor(let tensor):
+      guard runtimeTypes.contains(tensor.dataType) else {
+        return .failure(Unsupported(why: "a data file has element type \(tensor.dataType.name)"))
+      }
+      return .success(.tensor(try HostTensor(tensor)))
+    case .sequence(let elements):
+      var tensors: [HostTensor] = []
+      for element in elements {
+        guard case .success(.tensor(let tensor)) = try runtimeValue(element) else {
+          return .failure(Unsupported(why: "a data file has a sequence of non-tensors"))
+        }
+        tensors.append(tensor)
+      }
+      return .success(.sequence(tensors))
+    case .optional(nil):
+      return .success(.optional(nil))
+    case .optional(let element?):
+      return try runtimeValue(element).map { .optional($0) }
+    }
+  }
+
+  /// Why `actual` differs from `expected`, or nil: the same kind of value, sequences of equal
+  /// length with each tensor matching, optionals both empty or with matching values.
+  static func compare(_ actual: RuntimeValue, _ expected: RuntimeValue) -> String? {
+    switch (actual, expected) {
+    case (.tensor(let got), .tensor(let want)):
+      return compare(got, want)
+    case (.sequence(let got), .sequence(let want)):
+      guard got.count == want.count else { return "sequence of \(got.count), expected \(want.count)" }
+      for (index, (element, reference)) in zip(got, want).enumerated() {
+        if let mismatch = compare(element, reference) { return "sequence element \(index): \(mismatch)" }
+      }
+      return nil
+    case (.optional(nil), .optional(nil)):
+      return nil
+    case (.optional(let got?), .optional(let want?)):
+      return compare(got, want).map { "optional value: " + $0 }
+    case (.optional(nil), .optional):
+      return "empty optional, expected one with a value"
+    case (.optional, .optional):
+      return "optional with a value, expected an empty one"
+    default:
+      return "\(actual.kindDescription), expected \(expected.kindDescription)"
+    }
   }
 
   /// Why `actual` differs from `expected`, or nil: types and shapes equal, integers and
