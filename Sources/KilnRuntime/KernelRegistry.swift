@@ -48,6 +48,6 @@ struct KernelFamily: Sendable {
     .elementwise, .arithmetic, .comparisonAndLogic, .castAndExpand,
     .matrixMultiplication, .convolution, .normalization, .pooling,
     .reductions, .softmax, .topKAndCumSum, .controlFlow, .quantization,
-    .shapes, .layout, .indexing, .padding, .resize,
+    .shapes, .layout, .indexing, .padding, .resize, .recurrent, .einsum, .scan,
   ]
 }
