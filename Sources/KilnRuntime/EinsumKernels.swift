@@ -74,7 +74,7 @@ struct EinsumEquation {
         guard known == size || known == 1 || size == 1 else {
           throw invocation.failure("label sizes \(known) and \(size) conflict in \(equation)")
         }
-        sizes[label] = max(known, size)
+        sizes[label] = known == 1 ? size : known
       }
       inputLabels.append(Array(labels))
     }
@@ -132,8 +132,15 @@ struct EinsumOperand {
       shape.append(input.shape[axis])
       strides.append(axes.reduce(0) { $0 + inputStrides[$1] })
     }
+    self.init(labels: labels, tensor: try Self.gather(input, shape: shape, strides: strides))
+  }
+
+  /// The tensor of `shape` whose element at an index is `source`'s at the dot product of the
+  /// index with `strides` (an empty source gives an empty result without any offset list).
+  private static func gather(_ source: HostTensor, shape: [Int], strides: [Int]) throws -> HostTensor {
+    guard source.elementCount > 0 else { return try HostTensor(zeros: source.dataType, shape: shape) }
     let offsets = zip(shape, strides).map { size, stride in (0..<size).map { Optional($0 * stride) } }
-    self.init(labels: labels, tensor: try input.remapped(shape: shape, offsets: offsets))
+    return try source.remapped(shape: shape, offsets: offsets)
   }
 
   /// This operand with its axes in `order` (a permutation of its labels).
@@ -141,9 +148,8 @@ struct EinsumOperand {
     guard order != labels else { return self }
     let strides = tensor.strides
     let axes = order.compactMap { labels.firstIndex(of: $0) }
-    let offsets = axes.map { axis in (0..<tensor.shape[axis]).map { Optional($0 * strides[axis]) } }
-    let shape = axes.map { tensor.shape[$0] }
-    return EinsumOperand(labels: order, tensor: try tensor.remapped(shape: shape, offsets: offsets))
+    let permuted = try Self.gather(tensor, shape: axes.map { tensor.shape[$0] }, strides: axes.map { strides[$0] })
+    return EinsumOperand(labels: order, tensor: permuted)
   }
 
   /// This operand summed over every label not in `kept`.

@@ -21,24 +21,26 @@ extension KernelFamily {
     _ invocation: KernelInvocation, cell: RecurrentCell
   ) throws -> [HostTensor?] {
     let layer = try RecurrentLayer(invocation, cell: cell)
-    var y = [Float](repeating: 0, count: layer.sequence * layer.directions * layer.batch * layer.hidden)
-    var lastH = [Float](repeating: 0, count: layer.directions * layer.batch * layer.hidden)
-    var lastC = lastH
-    for direction in 0..<layer.directions {
-      let (h, c) = try layer.run(direction: direction, into: &y)
-      for b in 0..<layer.batch {
-        let target = layer.stateOffset(direction, b)
-        lastH.replaceSubrange(target..<(target + layer.hidden), with: h[(b * layer.hidden)...].prefix(layer.hidden))
-        lastC.replaceSubrange(target..<(target + layer.hidden), with: c[(b * layer.hidden)...].prefix(layer.hidden))
+    let (s, d, b, h) = (layer.sequence, layer.directions, layer.batch, layer.hidden)
+    let stateShape = layer.batchFirst ? [b, d, h] : [d, b, h]
+    // Outputs first: their allocation checks the sizes the work buffers are bounded by.
+    var outputs = [
+      try HostTensor(zeros: .float, shape: layer.batchFirst ? [b, s, d, h] : [s, d, b, h]),
+      try HostTensor(zeros: .float, shape: stateShape),
+    ]
+    if cell == .lstm { outputs.append(try HostTensor(zeros: .float, shape: stateShape)) }
+    let y = outputs[0].mutableElements(as: Float.self), lastH = outputs[1].mutableElements(as: Float.self)
+    for direction in 0..<d {
+      let (finalH, finalC) = try layer.run(direction: direction, into: y)
+      for entry in 0..<b {
+        let target = layer.stateOffset(direction, entry)
+        for unit in 0..<h { lastH[target + unit] = finalH[entry * h + unit] }
+        if cell == .lstm {
+          let lastC = outputs[2].mutableElements(as: Float.self)
+          for unit in 0..<h { lastC[target + unit] = finalC[entry * h + unit] }
+        }
       }
     }
-    let (s, d, b, h) = (layer.sequence, layer.directions, layer.batch, layer.hidden)
-    let yShape = layer.batchFirst ? [b, s, d, h] : [s, d, b, h]
-    let stateShape = layer.batchFirst ? [b, d, h] : [d, b, h]
-    var outputs = [
-      try HostTensor(shape: yShape, values: y), try HostTensor(shape: stateShape, values: lastH),
-    ]
-    if cell == .lstm { outputs.append(try HostTensor(shape: stateShape, values: lastC)) }
     return try outputs.prefix(invocation.node.outputs.count).map {
       try FloatTensors.restore($0, to: layer.dataType, invocation)
     }
@@ -249,16 +251,20 @@ struct RecurrentLayer {
 
   /// Runs one direction, writing its hidden states into `y`; returns the final H and C, each
   /// [batch, hidden].
-  func run(direction: Int, into y: inout [Float]) throws -> (h: [Float], c: [Float]) {
+  func run(direction: Int, into y: UnsafeMutableBufferPointer<Float>) throws -> (h: [Float], c: [Float]) {
     let gateRows = cell.gates * hidden
     let reverse = reverseOnly || direction == 1
-    let projected = try inputProjection(direction)
     var h = initialState(initialH, direction)
     var c = initialState(initialC, direction)
+    guard hidden > 0 else { return (h, c) }
+    let projectedTensor = try inputProjection(direction)
+    defer { withExtendedLifetime(projectedTensor) {} }
+    let projected = UnsafeBufferPointer(projectedTensor.mutableElements(as: Float.self))
     let functions = Array(activations[(direction * cell.defaultActivations.count)...])
     let weights = direction * gateRows * hidden
+    var recurrent = [Float](repeating: 0, count: batch * gateRows)
     for step in 0..<(lengths.max() ?? 0) {
-      let recurrent = try product(h, rows: batch, r, weights, outputs: gateRows, inner: hidden)
+      try product(h, rows: batch, r, weights, outputs: gateRows, inner: hidden, into: &recurrent)
       var active: [(b: Int, t: Int)] = []
       for b in 0..<batch where step < lengths[b] {
         active.append((b, reverse ? lengths[b] - 1 - step : step))
@@ -280,7 +286,7 @@ struct RecurrentLayer {
       }
       for (b, t) in active {
         let target = outputOffset(t, direction, b)
-        y.replaceSubrange(target..<(target + hidden), with: h[(b * hidden)..<((b + 1) * hidden)])
+        for unit in 0..<hidden { y[target + unit] = h[b * hidden + unit] }
       }
     }
     return (h, c)
@@ -288,9 +294,13 @@ struct RecurrentLayer {
 
   /// X·Wᵀ for every time step and batch entry, rows in X's order, plus the biases that add
   /// straight to it (all but GRU's Rbh under linear_before_reset).
-  private func inputProjection(_ direction: Int) throws -> [Float] {
+  private func inputProjection(_ direction: Int) throws -> HostTensor {
     let gateRows = cell.gates * hidden
-    var projected = try product(x, rows: sequence * batch, w, direction * gateRows * inputSize, outputs: gateRows, inner: inputSize)
+    let result = try HostTensor(zeros: .float, shape: [sequence * batch, gateRows])
+    let projected = result.mutableElements(as: Float.self)
+    try x.withUnsafeBufferPointer { input in
+      try product(input, rows: sequence * batch, w, direction * gateRows * inputSize, outputs: gateRows, inner: inputSize, into: projected)
+    }
     let biases = direction * 2 * gateRows
     var rowBias = (0..<gateRows).map { bias[biases + $0] + bias[biases + gateRows + $0] }
     if cell == .gru && linearBeforeReset {
@@ -299,7 +309,7 @@ struct RecurrentLayer {
     for row in 0..<(sequence * batch) {
       for gate in 0..<gateRows { projected[row * gateRows + gate] += rowBias[gate] }
     }
-    return projected
+    return result
   }
 
   /// `state`'s [batch, hidden] block for `direction`, or zeros.
@@ -319,7 +329,7 @@ struct RecurrentLayer {
 
   /// One LSTM unit of batch entry `b`: gates i o f c with optional peepholes; updates H and C.
   private func lstmUnit(
-    _ b: Int, _ unit: Int, _ projected: [Float], _ row: Int, _ recurrent: [Float], _ direction: Int,
+    _ b: Int, _ unit: Int, _ projected: UnsafeBufferPointer<Float>, _ row: Int, _ recurrent: [Float], _ direction: Int,
     _ functions: [RecurrentActivation], _ h: inout [Float], _ c: inout [Float]
   ) {
     let gateRows = 4 * hidden
@@ -342,7 +352,7 @@ struct RecurrentLayer {
 
   /// One GRU step over the `active` batch entries: gates z r h, then H = (1 − z)·h̃ + z·H.
   private func gruStep(
-    _ active: [(b: Int, t: Int)], _ projected: [Float], _ recurrent: [Float], _ direction: Int,
+    _ active: [(b: Int, t: Int)], _ projected: UnsafeBufferPointer<Float>, _ recurrent: [Float], _ direction: Int,
     _ functions: [RecurrentActivation], _ h: inout [Float]
   ) throws {
     let gateRows = 3 * hidden
@@ -355,9 +365,8 @@ struct RecurrentLayer {
         reset[b * hidden + unit] = functions[0](clipped(projected[row + hidden + unit] + recurrent[b * gateRows + hidden + unit]))
       }
     }
-    var hiddenTerm: [Float]
+    var hiddenTerm = [Float](repeating: 0, count: batch * hidden)
     if linearBeforeReset {
-      hiddenTerm = [Float](repeating: 0, count: batch * hidden)
       let recurrentBias = direction * 2 * gateRows + gateRows + 2 * hidden
       for (b, _) in active {
         for unit in 0..<hidden {
@@ -368,7 +377,7 @@ struct RecurrentLayer {
     } else {
       let resetState = zip(reset, h).map { $0 * $1 }
       let weights = (direction * gateRows + 2 * hidden) * hidden
-      hiddenTerm = try product(resetState, rows: batch, r, weights, outputs: hidden, inner: hidden)
+      try product(resetState, rows: batch, r, weights, outputs: hidden, inner: hidden, into: &hiddenTerm)
     }
     for (b, t) in active {
       let row = inputRow(t, b) * gateRows
@@ -380,22 +389,31 @@ struct RecurrentLayer {
     }
   }
 
-  /// The [rows, outputs] product `a · Wᵀ`, W being the `outputs`×`inner` row-major block of
-  /// `weights` at `offset`: `out[i][j] = Σₖ a[i][k] · weights[offset + j·inner + k]`.
+  /// Writes the [rows, outputs] product `a · Wᵀ` into `out`, W being the `outputs`×`inner`
+  /// row-major block of `weights` at `offset`: `out[i][j] = Σₖ a[i][k] · weights[offset + j·inner + k]`.
+  /// Leaves `out` alone when a size is 0.
   private func product(
-    _ a: [Float], rows: Int, _ weights: [Float], _ offset: Int, outputs: Int, inner: Int
-  ) throws -> [Float] {
-    var out = [Float](repeating: 0, count: rows * outputs)
-    guard rows > 0, outputs > 0, inner > 0 else { return out }
+    _ a: UnsafeBufferPointer<Float>, rows: Int, _ weights: [Float], _ offset: Int, outputs: Int, inner: Int,
+    into out: UnsafeMutableBufferPointer<Float>
+  ) throws {
+    guard rows > 0, outputs > 0, inner > 0, let pa = a.baseAddress, let pc = out.baseAddress,
+      a.count >= rows * inner, out.count >= rows * outputs, weights.count >= offset + outputs * inner
+    else { return }
+    try weights.withUnsafeBufferPointer { pw in
+      try LinearAlgebra.sgemm(
+        m: rows, n: outputs, k: inner, a: pa, b: pw.baseAddress! + offset, c: pc, transB: true)
+    }
+  }
+
+  /// `product` from and into arrays.
+  private func product(
+    _ a: [Float], rows: Int, _ weights: [Float], _ offset: Int, outputs: Int, inner: Int,
+    into out: inout [Float]
+  ) throws {
     try a.withUnsafeBufferPointer { pa in
-      try weights.withUnsafeBufferPointer { pw in
-        try out.withUnsafeMutableBufferPointer { pc in
-          try LinearAlgebra.sgemm(
-            m: rows, n: outputs, k: inner, a: pa.baseAddress!, b: pw.baseAddress! + offset,
-            c: pc.baseAddress!, transB: true)
-        }
+      try out.withUnsafeMutableBufferPointer { pc in
+        try product(pa, rows: rows, weights, offset, outputs: outputs, inner: inner, into: pc)
       }
     }
-    return out
   }
 }

@@ -48,4 +48,6 @@ private var square: HostTensor { get throws { try floats([1, 2, 3, 4], [2, 2]) }
   #expect(throws: KilnError.self) { try einsum("i.j", square) }
   #expect(throws: KilnError.self) { try einsum("ij,jk", floats([1, 2, 3, 4, 5, 6], [2, 3]), square) }
   #expect(throws: KilnError.self) { try einsum("i", HostTensor(shape: [2], values: [Int32(1), 2])) }
+  let empty = try HostTensor(zeros: .float, shape: [0, 1 << 40])
+  #expect(try einsum("ij->ji", empty).shape == [1 << 40, 0])
 }

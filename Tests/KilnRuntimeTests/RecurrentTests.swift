@@ -140,4 +140,7 @@ private func rnnInputs(directions: Int = 1) throws -> [HostTensor?] {
   #expect(throws: KilnError.self) { try run("RNN", inputs, [text("direction", "sideways")]) }
   #expect(throws: KilnError.self) { try run("GRU", inputs, [Attribute("hidden_size", .int(3))]) }
   #expect(throws: KilnError.self) { try run("LSTM", [inputs[0], inputs[1]]) }
+  // An empty X whose sequence and batch would make Y far too large to allocate.
+  let huge = try HostTensor(zeros: .float, shape: [1 << 24, 1 << 24, 0])
+  #expect(throws: KilnError.self) { try run("RNN", [huge, try floats([], [1, 1, 0]), inputs[2]]) }
 }
