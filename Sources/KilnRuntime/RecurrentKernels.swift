@@ -72,16 +72,27 @@ enum RecurrentCell {
 
 /// One of the activation functions recurrent ops name, with its alpha and beta.
 struct RecurrentActivation {
-  let name: String
+  /// The functions, by their lowercased ONNX names.
+  enum Kind: String {
+    case relu, tanh, sigmoid, softsign, softplus, affine, leakyrelu, thresholdedrelu, scaledtanh
+    case hardsigmoid, elu
+
+    /// The defaults of (alpha, beta); nil for a parameter the function does not take.
+    var parameters: (alpha: Float?, beta: Float?) {
+      switch self {
+      case .relu, .tanh, .sigmoid, .softsign, .softplus: (nil, nil)
+      case .affine: (1, 0)
+      case .leakyrelu: (0.01, nil)
+      case .thresholdedrelu, .elu: (1, nil)
+      case .scaledtanh: (1, 1)
+      case .hardsigmoid: (0.2, 0.5)
+      }
+    }
+  }
+
+  let kind: Kind
   let alpha: Float
   let beta: Float
-
-  /// The defaults of (alpha, beta) for each known function; nil entries are not taken.
-  private static let parameters: [String: (alpha: Float?, beta: Float?)] = [
-    "relu": (nil, nil), "tanh": (nil, nil), "sigmoid": (nil, nil), "softsign": (nil, nil),
-    "softplus": (nil, nil), "affine": (1, 0), "leakyrelu": (0.01, nil),
-    "thresholdedrelu": (1, nil), "scaledtanh": (1, 1), "hardsigmoid": (0.2, 0.5), "elu": (1, nil),
-  ]
 
   /// The activations `names` in order, each taking the next of `alphas` and `betas` if it uses
   /// one (its default once they run out). Throws for an unknown name.
@@ -90,30 +101,30 @@ struct RecurrentActivation {
   ) throws -> [RecurrentActivation] {
     var alphas = alphas[...], betas = betas[...]
     return try names.map { name in
-      let key = name.lowercased()
-      guard let (alpha, beta) = parameters[key] else {
+      guard let kind = Kind(rawValue: name.lowercased()) else {
         throw invocation.failure("unknown activation \(name)")
       }
-      let takenAlpha = alpha.map { alphas.popFirst() ?? $0 } ?? 0
-      let takenBeta = beta.map { betas.popFirst() ?? $0 } ?? 0
-      return RecurrentActivation(name: key, alpha: takenAlpha, beta: takenBeta)
+      let (alpha, beta) = kind.parameters
+      return RecurrentActivation(
+        kind: kind, alpha: alpha.map { alphas.popFirst() ?? $0 } ?? 0,
+        beta: beta.map { betas.popFirst() ?? $0 } ?? 0)
     }
   }
 
   /// The function at `x`.
   func callAsFunction(_ x: Float) -> Float {
-    switch name {
-    case "relu": max(x, 0)
-    case "tanh": tanh(x)
-    case "sigmoid": 1 / (1 + exp(-x))
-    case "softsign": x / (1 + abs(x))
-    case "softplus": log1p(exp(-abs(x))) + max(x, 0)
-    case "affine": alpha * x + beta
-    case "leakyrelu": x >= 0 ? x : alpha * x
-    case "thresholdedrelu": x > alpha ? x : 0
-    case "scaledtanh": alpha * tanh(beta * x)
-    case "hardsigmoid": min(max(alpha * x + beta, 0), 1)
-    default: x >= 0 ? x : alpha * (exp(x) - 1)
+    switch kind {
+    case .relu: max(x, 0)
+    case .tanh: Foundation.tanh(x)
+    case .sigmoid: 1 / (1 + exp(-x))
+    case .softsign: x / (1 + abs(x))
+    case .softplus: log1p(exp(-abs(x))) + max(x, 0)
+    case .affine: alpha * x + beta
+    case .leakyrelu: x >= 0 ? x : alpha * x
+    case .thresholdedrelu: x > alpha ? x : 0
+    case .scaledtanh: alpha * Foundation.tanh(beta * x)
+    case .hardsigmoid: min(max(alpha * x + beta, 0), 1)
+    case .elu: x >= 0 ? x : alpha * (exp(x) - 1)
     }
   }
 }

@@ -63,6 +63,19 @@ private func rnnInputs(directions: Int = 1) throws -> [HostTensor?] {
   #expect(clipped[0].scalars(as: Float.self) == [1, 1.5, 1.5])
 }
 
+@Test func rnnKnowsEveryActivationWithItsDefaults() throws {
+  let inputs: [HostTensor?] = [try floats([-1], [1, 1, 1]), try floats([1], [1, 1, 1]), try floats([0], [1, 1, 1])]
+  let expected: [(String, Float)] = [
+    ("Relu", 0), ("LeakyRelu", -0.01), ("ThresholdedRelu", 0), ("HardSigmoid", 0.3),
+    ("Elu", Float(exp(-1.0) - 1)), ("Softsign", -0.5), ("Softplus", Float(log(1 + exp(-1.0)))),
+    ("ScaledTanh", Float(tanh(-1.0))), ("Sigmoid", Float(1 / (1 + exp(1.0)))),
+  ]
+  for (name, value) in expected {
+    let result = try run("RNN", inputs, [strings("activations", [name])])
+    #expect(close(result[1].scalars(as: Float.self), [value]), "\(name)")
+  }
+}
+
 @Test func rnnHonoursSequenceLengthsInitialStateAndBatchFirstLayout() throws {
   // Batch entry 0 runs 3 steps over 1, 2, 3 from H = 2; entry 1 runs 2 steps over 4, 5 from 0.
   let x = try floats([1, 4, 2, 5, 3, 6], [3, 2, 1])
