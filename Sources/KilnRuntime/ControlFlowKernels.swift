@@ -44,16 +44,16 @@ extension KernelFamily {
     return carried + stacked.map(RuntimeValue.tensor)
   }
 
-  private static func subgraph(_ name: String, _ invocation: KernelInvocation) throws -> Graph {
+  static func subgraph(_ name: String, _ invocation: KernelInvocation) throws -> Graph {
     guard case .graph(let graph)? = invocation.node.attribute(name) else {
       throw invocation.failure("has no \(name) graph")
     }
     return graph
   }
 
-  private static func presentOutputs(
-    _ outputs: [RuntimeValue?], _ invocation: KernelInvocation
-  ) throws -> [RuntimeValue] {
+  static func presentOutputs<Value>(
+    _ outputs: [Value?], _ invocation: KernelInvocation
+  ) throws -> [Value] {
     try outputs.map { output in
       guard let output else { throw invocation.failure("a subgraph output was not computed") }
       return output
@@ -82,22 +82,25 @@ extension KernelFamily {
     return value
   }
 
-  /// `slices` (same type and shape) stacked along a new first axis.
-  private static func stack(
-    _ slices: [HostTensor], emptyType: ValueType?, _ invocation: KernelInvocation
+  /// `slices` (same type and shape) stacked along a new `axis` (default the first).
+  static func stack(
+    _ slices: [HostTensor], axis: Int = 0, emptyType: ValueType?, _ invocation: KernelInvocation
   ) throws -> HostTensor {
     guard let first = slices.first else {
       // No iteration ran: the body's declared slice shape, when static, gives the rest.
-      let sliceShape = emptyType?.tensor?.shape?.staticSizes?.map { Int($0) } ?? []
-      return try HostTensor(zeros: emptyType?.tensor?.dataType ?? .float, shape: [0] + sliceShape)
+      var shape = emptyType?.tensor?.shape?.staticSizes?.map { Int($0) } ?? []
+      shape.insert(0, at: min(axis, shape.count))
+      return try HostTensor(zeros: emptyType?.tensor?.dataType ?? .float, shape: shape)
     }
     guard slices.allSatisfy({ $0.shape == first.shape && $0.dataType == first.dataType }) else {
       throw invocation.failure("scan outputs differ in shape or type between iterations")
     }
-    let result = try HostTensor(zeros: first.dataType, shape: [slices.count] + first.shape)
-    let size = Int(first.dataType.byteCount(elements: Int64(first.elementCount)) ?? 0)
+    var shape = first.shape, sliceShape = first.shape
+    shape.insert(slices.count, at: axis)
+    sliceShape.insert(1, at: axis)
+    let result = try HostTensor(zeros: first.dataType, shape: shape)
     for (index, slice) in slices.enumerated() {
-      (result.buffer.pointer + index * size).copyMemory(from: slice.buffer.pointer, byteCount: size)
+      try copyBlocks(from: slice.reshaped(sliceShape), axis: axis, range: 0..<1, into: result, at: index)
     }
     return result
   }

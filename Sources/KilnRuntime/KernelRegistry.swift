@@ -76,6 +76,6 @@ struct KernelFamily: Sendable {
     .matrixMultiplication, .convolution, .normalization, .pooling,
     .reductions, .softmax, .topKAndCumSum, .controlFlow, .quantization,
     .shapes, .layout, .indexing, .padding, .resize,
-    .losses, .matrices, .masks, .training, .sequences, .signal,
+    .losses, .matrices, .masks, .training, .sequences, .signal, .recurrent, .einsum, .scan,
   ]
 }
