@@ -49,5 +49,6 @@ struct KernelFamily: Sendable {
     .matrixMultiplication, .convolution, .normalization, .pooling,
     .reductions, .softmax, .topKAndCumSum, .controlFlow, .quantization,
     .shapes, .layout, .indexing, .padding, .resize,
+    .detection, .sampling, .rearrangement, .unpooling, .localResponseNormalization, .unique,
   ]
 }
