@@ -30,6 +30,7 @@ extension KernelFamily {
     let (batches, classes, count) = (boxes.shape[0], scores.shape[1], boxes.shape[1])
     let boxValues = try invocation.floatingValues(of: boxes)
     let scoreValues = try invocation.floatingValues(of: scores)
+    guard count > 0 else { return [try HostTensor(zeros: .int64, shape: [0, 3])] }
     var selected: [Int64] = []
     for batch in 0..<batches {
       let corners = (0..<count).map { box in
@@ -91,20 +92,21 @@ extension KernelFamily {
       throw invocation.failure("cannot sample regions from an empty feature map \(x.shape)")
     }
     let shape = [rois.shape[0], channels, settings.outputHeight, settings.outputWidth]
-    var output = [Double](repeating: 0, count: try HostTensor.elementCount(of: shape))
+    let output = try HostTensor(zeros: .double, shape: shape)
+    let values = output.mutableElements(as: Double.self)
     let data = try invocation.floatingValues(of: x)
     let boxes = try invocation.floatingValues(of: rois)
     let cells = settings.outputHeight * settings.outputWidth
-    for roi in 0..<rois.shape[0] {
+    for roi in 0..<rois.shape[0] where channels > 0 {
       let bins = try settings.bins(region: Array(boxes[roi * 4..<roi * 4 + 4]), height: height, width: width, invocation)
       for channel in 0..<channels {
         let plane = (batchIndices[roi] * channels + channel) * height * width
         for (cell, samples) in bins.enumerated() {
-          output[(roi * channels + channel) * cells + cell] = settings.pool(samples) { data[plane + $0] }
+          values[(roi * channels + channel) * cells + cell] = settings.pool(samples) { data[plane + $0] }
         }
       }
     }
-    return [try HostTensor.narrowing(output, to: x.dataType, shape: shape)]
+    return [try castTensor(output, to: x.dataType, for: invocation)]
   }
 }
 
@@ -147,21 +149,22 @@ private struct BoxCorners {
   }
 }
 
-/// One bilinear sample of a feature-map plane: four element offsets and their weights.
+/// One bilinear sample of a feature-map plane: four element offsets and their weights
+/// (all zero for a sample too far outside the plane).
 private struct BilinearSample {
-  let offsets: [Int]
-  let weights: [Double]
+  let offsets: SIMD4<Int>
+  let weights: SIMD4<Double>
 
-  /// The weighted terms of the sample, given a plane reader.
-  func terms(_ read: (Int) -> Double) -> [Double] {
-    zip(offsets, weights).map { $1 * read($0) }
+  /// The four weighted terms of the sample, given a plane reader.
+  func terms(_ read: (Int) -> Double) -> SIMD4<Double> {
+    weights * SIMD4(read(offsets[0]), read(offsets[1]), read(offsets[2]), read(offsets[3]))
   }
 }
 
 /// RoiAlign attributes, and the sampling of one region into output bins.
 private struct RoiAlignSettings {
-  /// Sampling grids larger than this per region are refused.
-  static let sampleLimit = 1 << 24
+  /// Regions needing more samples than this are refused.
+  static let sampleLimit = 1 << 22
   let outputHeight: Int
   let outputWidth: Int
   let samplingRatio: Int
@@ -200,7 +203,7 @@ private struct RoiAlignSettings {
     let binWidth = regionWidth / Double(outputWidth)
     let gridHeight = try gridSize(binHeight, invocation)
     let gridWidth = try gridSize(binWidth, invocation)
-    guard gridHeight * gridWidth <= Self.sampleLimit / (outputHeight * outputWidth) + 1 else {
+    guard try HostTensor.elementCount(of: [outputHeight, outputWidth, gridHeight, gridWidth]) <= Self.sampleLimit else {
       throw invocation.failure("region \(region) needs too many samples")
     }
     return (0..<outputHeight).flatMap { row in
@@ -227,13 +230,13 @@ private struct RoiAlignSettings {
   /// The bilinear sample at (y, x), clamped to the plane; no weight beyond one pixel outside.
   private static func sample(y: Double, x: Double, height: Int, width: Int) -> BilinearSample {
     guard y >= -1, y <= Double(height), x >= -1, x <= Double(width) else {
-      return BilinearSample(offsets: [], weights: [])
+      return BilinearSample(offsets: .zero, weights: .zero)
     }
     let (yLow, yHigh, ly) = axisTaps(max(y, 0), height)
     let (xLow, xHigh, lx) = axisTaps(max(x, 0), width)
     return BilinearSample(
-      offsets: [yLow * width + xLow, yLow * width + xHigh, yHigh * width + xLow, yHigh * width + xHigh],
-      weights: [(1 - ly) * (1 - lx), (1 - ly) * lx, ly * (1 - lx), ly * lx])
+      offsets: SIMD4(yLow * width + xLow, yLow * width + xHigh, yHigh * width + xLow, yHigh * width + xHigh),
+      weights: SIMD4((1 - ly) * (1 - lx), (1 - ly) * lx, ly * (1 - lx), ly * lx))
   }
 
   /// The two neighbours of `position` on an axis of `length` and the weight of the upper one.
@@ -247,9 +250,8 @@ private struct RoiAlignSettings {
   /// sample (as the reference computes it).
   func pool(_ samples: [BilinearSample], _ read: (Int) -> Double) -> Double {
     guard maxMode else {
-      return samples.reduce(0) { $0 + $1.terms(read).reduce(0, +) } / Double(max(samples.count, 1))
+      return samples.reduce(0) { $0 + $1.terms(read).sum() } / Double(max(samples.count, 1))
     }
-    let maxima = samples.map { $0.terms(read).max() ?? 0 }
-    return maxima.max() ?? 0
+    return samples.map { $0.terms(read).max() }.max() ?? 0
   }
 }

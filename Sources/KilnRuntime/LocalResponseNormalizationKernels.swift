@@ -20,6 +20,7 @@ extension KernelFamily {
     let beta = Double(invocation.float("beta", default: 0.75))
     let bias = Double(invocation.float("bias", default: 1))
     let values = try invocation.floatingValues(of: x)
+    guard !values.isEmpty else { return [x] }
     let lanes = Lanes(shape: x.shape, axis: 1)
     let (before, after) = ((size - 1) / 2, size / 2)
     let result = lanes.map(values) { lane in

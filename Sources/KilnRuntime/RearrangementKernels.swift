@@ -20,8 +20,6 @@ extension KernelFamily {
       throw invocation.failure("channels \(c) are not a multiple of blocksize² \(block * block)")
     }
     let depth = c / (block * block)
-    // The output sides must not overflow even when the tensor is empty.
-    _ = try HostTensor.elementCount(of: [h, block, w, block])
     let mode = invocation.string("mode", default: "DCR")
     let (split, perm): ([Int], [Int]) =
       switch mode {
@@ -29,7 +27,8 @@ extension KernelFamily {
       case "CRD": ([n, depth, block, block, h, w], [0, 1, 4, 2, 5, 3])
       default: throw invocation.failure("mode \(mode) is not DCR or CRD")
       }
-    return [try transposed(x, split: split, perm: perm, result: [n, depth, h * block, w * block], invocation)]
+    let result = [n, depth, try product(h, block, invocation), try product(w, block, invocation)]
+    return [try transposed(x, split: split, perm: perm, result: result, invocation)]
   }
 
   private static func spaceToDepthKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
@@ -40,7 +39,7 @@ extension KernelFamily {
       throw invocation.failure("height \(h) and width \(w) are not multiples of blocksize \(block)")
     }
     let split = [n, c, h / block, block, w / block, block]
-    let result = [n, c * block * block, h / block, w / block]
+    let result = [n, try product(product(c, block, invocation), block, invocation), h / block, w / block]
     return [try transposed(x, split: split, perm: [0, 3, 5, 1, 2, 4], result: result, invocation)]
   }
 
@@ -48,14 +47,22 @@ extension KernelFamily {
   private static func blockSize(_ invocation: KernelInvocation, _ x: HostTensor) throws -> Int {
     guard x.rank == 4 else { throw invocation.failure("needs a 4-D input, got \(x.shape)") }
     let block = invocation.int("blocksize", default: 0)
-    guard block > 0, block <= 1 << 16 else { throw invocation.failure("blocksize \(block) must be positive") }
+    guard block > 0, block <= 1 << 16 else { throw invocation.failure("blocksize \(block) must be in 1...65536") }
     return block
+  }
+
+  /// `a · b`, refused when it overflows (possible for the sides of an empty tensor).
+  private static func product(_ a: Int, _ b: Int, _ invocation: KernelInvocation) throws -> Int {
+    let (value, overflow) = a.multipliedReportingOverflow(by: b)
+    guard !overflow else { throw invocation.failure("\(a) × \(b) overflows") }
+    return value
   }
 
   /// `x` viewed as `split`, transposed by `perm`, viewed as `result`.
   private static func transposed(
     _ x: HostTensor, split: [Int], perm: [Int], result: [Int], _ invocation: KernelInvocation
   ) throws -> HostTensor {
+    guard x.elementCount > 0 else { return try HostTensor(zeros: x.dataType, shape: result) }
     let view = try invocation.reshape(x, to: split)
     let strides = view.strides
     let offsets = perm.map { axis in (0..<split[axis]).map { Optional($0 * strides[axis]) } }
@@ -74,6 +81,7 @@ extension KernelFamily {
     guard lengths.count == batch, lengths.allSatisfy({ $0 >= 0 && $0 <= time }) else {
       throw invocation.failure("sequence_lens \(lengths) must give one length in 0...\(time) per batch entry")
     }
+    guard x.elementCount > 0 else { return [x] }
     let output = try HostTensor(zeros: x.dataType, shape: x.shape)
     let bytes = try x.elementSize() * x.shape[2...].reduce(1, *)
     for outer in 0..<x.shape[0] {

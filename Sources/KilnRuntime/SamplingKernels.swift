@@ -18,13 +18,17 @@ extension KernelFamily {
     guard x.rank == 4, grid.rank == 4, grid.shape[0] == x.shape[0], grid.shape[3] == 2 else {
       throw invocation.failure("needs X [N, C, H, W] and grid [N, Ho, Wo, 2], got \(x.shape) and \(grid.shape)")
     }
+    guard x.isFloatingPoint, grid.isFloatingPoint else {
+      throw invocation.failure("needs floating-point X and grid, not \(x.dataType.name) and \(grid.dataType.name)")
+    }
     let sampler = try GridSampler(invocation, height: x.shape[2], width: x.shape[3])
     let (batch, channels) = (x.shape[0], x.shape[1])
     let points = grid.shape[1] * grid.shape[2]
     let shape = [batch, channels, grid.shape[1], grid.shape[2]]
-    var output = [Double](repeating: 0, count: try HostTensor.elementCount(of: shape))
-    guard !output.isEmpty else { return [try HostTensor(zeros: x.dataType, shape: shape)] }
+    let output = try HostTensor(zeros: .double, shape: shape)
+    guard output.elementCount > 0 else { return [try castTensor(output, to: x.dataType, for: invocation)] }
     guard x.shape[2] > 0, x.shape[3] > 0 else { throw invocation.failure("cannot sample an empty image \(x.shape)") }
+    let values = output.mutableElements(as: Double.self)
     let data = try invocation.floatingValues(of: x)
     let positions = try invocation.floatingValues(of: grid)
     let plane = x.shape[2] * x.shape[3]
@@ -34,13 +38,13 @@ extension KernelFamily {
         let taps = sampler.taps(x: positions[position], y: positions[position + 1])
         for channel in 0..<channels {
           let base = (n * channels + channel) * plane
-          output[(n * channels + channel) * points + point] = taps.map { tap in
+          values[(n * channels + channel) * points + point] = taps.map { tap in
             tap.offset.map { tap.weight * data[base + $0] } ?? (tap.weight.isNaN ? .nan : 0)
           }.reduce(0, +)
         }
       }
     }
-    return [try HostTensor.narrowing(output, to: x.dataType, shape: shape)]
+    return [try castTensor(output, to: x.dataType, for: invocation)]
   }
 }
 

@@ -15,6 +15,7 @@ extension KernelFamily {
     let axis = try invocation.node.attribute("axis").map { _ in
       try invocation.axis(invocation.int("axis", default: 0), rank: x.rank)
     }
+    guard axis == nil || x.elementCount > 0 else { throw invocation.failure("cannot compare slices of an empty tensor \(x.shape)") }
     let data = try axis.map { _ in x } ?? invocation.reshape(x, to: [x.elementCount])
     let lanes = Lanes(shape: data.shape, axis: axis ?? 0)
     let groups = try data.dataType.accept(UniqueGroups(tensor: data, lanes: lanes))

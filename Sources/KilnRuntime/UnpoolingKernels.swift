@@ -26,6 +26,7 @@ extension KernelFamily {
       throw invocation.failure("indices must lie in 0..<\(limit)")
     }
     let output = try HostTensor(zeros: x.dataType, shape: shape)
+    guard !indices.isEmpty else { return [output] }
     let size = try x.elementSize()
     let unpooledStrides = HostTensor.strides(of: unpooled)
     let outputStrides = output.strides

@@ -78,3 +78,18 @@ private var ramp: HostTensor {
     try kernelOutputs("RoiAlign", opset: 16, [ramp, try float([0, 0, 1, 1], [1, 4]), try int64([1], [1])])
   }
 }
+
+@Test func roiAlignRefusesHostileSamplingAndOutputSizes() throws {
+  let inputs = [try ramp, try float([0, 0, 1, 1], [1, 4]), try int64([0], [1])]
+  #expect(throws: KilnError.self) {
+    try kernelOutputs("RoiAlign", opset: 16, inputs, attributes: [Attribute("sampling_ratio", .int(1 << 40))])
+  }
+  #expect(throws: KilnError.self) {
+    try kernelOutputs(
+      "RoiAlign", opset: 16, inputs,
+      attributes: [Attribute("output_height", .int(1 << 40)), Attribute("output_width", .int(1 << 40))])
+  }
+  #expect(throws: KilnError.self) {
+    try kernelOutputs("RoiAlign", opset: 16, [try ramp, try float([0, 0, .infinity, 1], [1, 4]), try int64([0], [1])])
+  }
+}

@@ -41,3 +41,11 @@ private func sample(_ points: [Float], _ attributes: [Attribute], opset: Int64 =
   #expect(throws: KilnError.self) { try kernelOutputs("GridSample", opset: 16, [image, try HostTensor(shape: [1, 1, 1, 3], values: [Float(0), 0, 0])]) }
   #expect(throws: KilnError.self) { try sample([0, 0], [Attribute("mode", .string(Data("linear".utf8)))]) }
 }
+
+@Test func gridSampleSurvivesNonFinitePositions() throws {
+  let values = try sample([.nan, 0, .infinity, 0, 0, -.infinity], [])
+  #expect(values?[0].isNaN == true)
+  #expect(values?[1] == 0 && values?[2] == 0)
+  let reflected = try sample([.infinity, 0, 1e30, 0], [Attribute("padding_mode", .string(Data("reflection".utf8)))])
+  #expect(reflected?.count == 2)
+}
