@@ -91,14 +91,16 @@ extension KernelFamily {
     guard rois.shape[0] == 0 || (height > 0 && width > 0) else {
       throw invocation.failure("cannot sample regions from an empty feature map \(x.shape)")
     }
-    let shape = [rois.shape[0], channels, settings.outputHeight, settings.outputWidth]
-    let output = try HostTensor(zeros: .double, shape: shape)
-    let values = output.mutableElements(as: Double.self)
     let data = try invocation.floatingValues(of: x)
     let boxes = try invocation.floatingValues(of: rois)
+    let shape = [rois.shape[0], channels, settings.outputHeight, settings.outputWidth]
+    let output = try HostTensor(zeros: .double, shape: shape)
+    guard output.elementCount > 0 else { return [try castTensor(output, to: x.dataType, for: invocation)] }
+    let values = output.mutableElements(as: Double.self)
     let cells = settings.outputHeight * settings.outputWidth
-    for roi in 0..<rois.shape[0] where channels > 0 {
-      let bins = try settings.bins(region: Array(boxes[roi * 4..<roi * 4 + 4]), height: height, width: width, invocation)
+    for roi in 0..<rois.shape[0] {
+      let region = Array(boxes[roi * 4..<roi * 4 + 4])
+      let bins = try settings.bins(region: region, height: height, width: width, invocation)
       for channel in 0..<channels {
         let plane = (batchIndices[roi] * channels + channel) * height * width
         for (cell, samples) in bins.enumerated() {

@@ -15,9 +15,13 @@ extension KernelFamily {
     let axis = try invocation.node.attribute("axis").map { _ in
       try invocation.axis(invocation.int("axis", default: 0), rank: x.rank)
     }
-    guard axis == nil || x.elementCount > 0 else { throw invocation.failure("cannot compare slices of an empty tensor \(x.shape)") }
+    guard axis == nil || x.elementCount > 0 else {
+      throw invocation.failure("cannot compare slices of an empty tensor \(x.shape)")
+    }
+    // Without an axis the flattened elements are the slices.
     let data = try axis.map { _ in x } ?? invocation.reshape(x, to: [x.elementCount])
-    let lanes = Lanes(shape: data.shape, axis: axis ?? 0)
+    let sliceAxis = axis ?? 0
+    let lanes = Lanes(shape: data.shape, axis: sliceAxis)
     let groups = try data.dataType.accept(UniqueGroups(tensor: data, lanes: lanes))
     let sorted = invocation.int("sorted", default: 1) != 0
     let ordered = sorted ? groups : groups.sorted { $0[0] < $1[0] }
@@ -25,8 +29,10 @@ extension KernelFamily {
     for (position, group) in ordered.enumerated() {
       for slice in group { inverse[slice] = Int64(position) }
     }
-    let y = try data.remapped(shape: data.shape.enumerated().map { $0 == (axis ?? 0) ? ordered.count : $1 }) {
-      dimension, position in dimension == (axis ?? 0) ? ordered[position][0] : position
+    var shape = data.shape
+    shape[sliceAxis] = ordered.count
+    let y = try data.remapped(shape: shape) { dimension, position in
+      dimension == sliceAxis ? ordered[position][0] : position
     }
     let outputs = [
       y, try HostTensor(shape: [ordered.count], values: ordered.map { Int64($0[0]) }),
