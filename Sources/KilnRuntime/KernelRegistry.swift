@@ -77,5 +77,6 @@ struct KernelFamily: Sendable {
     .reductions, .softmax, .topKAndCumSum, .controlFlow, .quantization,
     .shapes, .layout, .indexing, .padding, .resize,
     .losses, .matrices, .masks, .training, .sequences, .signal, .recurrent, .einsum, .scan,
+    .detection, .sampling, .rearrangement, .unpooling, .localResponseNormalization, .unique,
   ]
 }

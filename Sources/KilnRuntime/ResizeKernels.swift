@@ -249,10 +249,7 @@ private struct ResizeSettings {
   }
 
   private func cubicTaps(floorIndex: Int, ratio t: Double, inLength: Int) -> [ResizeTap] {
-    let a = cubicA
-    func far(_ d: Double) -> Double { ((a * d - 5 * a) * d + 8 * a) * d - 4 * a }
-    func near(_ d: Double) -> Double { ((a + 2) * d - (a + 3)) * d * d + 1 }
-    var weights = [far(t + 1), near(t), near(1 - t), far(2 - t)]
+    var weights = keysCubicWeights(t, a: cubicA)
     let indices = (-1...2).map { floorIndex + $0 }
     if excludeOutside {
       for (slot, index) in indices.enumerated() where index < 0 || index >= inLength {
@@ -263,4 +260,11 @@ private struct ResizeSettings {
     }
     return zip(indices, weights).map { ResizeTap(index: min(max($0, 0), inLength - 1), weight: $1) }
   }
+}
+
+/// Keys cubic convolution weights of the four taps at -1, 0, 1, 2 around fraction `t`.
+func keysCubicWeights(_ t: Double, a: Double) -> [Double] {
+  func far(_ d: Double) -> Double { ((a * d - 5 * a) * d + 8 * a) * d - 4 * a }
+  func near(_ d: Double) -> Double { ((a + 2) * d - (a + 3)) * d * d + 1 }
+  return [far(t + 1), near(t), near(1 - t), far(2 - t)]
 }
