@@ -44,7 +44,8 @@ let package = Package(
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ]
     ),
-    .target(name: "Kiln", dependencies: ["KilnIR", "KilnONNX", "KilnRuntime"]),
+    .target(name: "KilnPasses", dependencies: ["KilnIR", "KilnRuntime"]),
+    .target(name: "Kiln", dependencies: ["KilnIR", "KilnONNX", "KilnRuntime", "KilnPasses"]),
     .executableTarget(
       name: "kiln",
       dependencies: [
@@ -76,6 +77,10 @@ let package = Package(
         "KilnONNX", "KilnIR", "ONNXProto", "KilnTestSupport", "ONNXTestSupport",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ]
+    ),
+    .testTarget(
+      name: "KilnPassesTests",
+      dependencies: ["KilnPasses", "KilnIR", "KilnRuntime", "KilnONNX", "KilnTestSupport"]
     ),
     .testTarget(
       name: "KilnTests",

@@ -11,7 +11,8 @@ struct ConvertCommand: ParsableCommand {
     commandName: "convert",
     abstract: "Optimize a model through a pipeline of passes and write it.",
     discussion: """
-      With --pipeline none the model is written back unchanged (a round trip). Output is
+      The default pipeline (passes/default.pipeline) runs safe cleanup passes; --pipeline none
+      writes the model back unchanged (a round trip); `kiln passes` lists every pass. Output is
       written atomically: on any error the output path is left as it was. Weights go to an
       external-data file when the input kept them external, when --external-data is given, or
       when the model would pass protobuf's 2 GB limit.
@@ -23,8 +24,14 @@ struct ConvertCommand: ParsableCommand {
   @Option(name: [.short, .customLong("output")], help: "Where to write the converted model.")
   var output: String
 
-  @Option(help: "The pass pipeline to run (available: \(ModelConversion.pipelines.joined(separator: ", "))).")
-  var pipeline = "none"
+  @Option(help: "The pipeline to run: a name (default, none, ...) or a path to a .pipeline file.")
+  var pipeline = "default"
+
+  @Option(help: "Run these passes, comma-separated, instead of a pipeline (see `kiln passes`).")
+  var passes: String?
+
+  @Flag(name: .shortAndLong, help: "Print what each pass did and why passes skipped nodes.")
+  var verbose = false
 
   @Flag(help: "Write tensors of at least --size-threshold bytes to an external-data file.")
   var externalData = false
@@ -60,7 +67,7 @@ struct ConvertCommand: ParsableCommand {
     let mode: ONNXWriteOptions.ExternalDataMode =
       externalData ? .always : noExternalData ? .never : .automatic
     let options = ConversionOptions(
-      pipeline: pipeline,
+      pipeline: pipeline, passes: passes,
       write: ONNXWriteOptions(
         externalData: mode, externalDataLocation: externalDataName, sizeThreshold: sizeThreshold),
       inPlace: inPlace, check: check)
@@ -69,6 +76,18 @@ struct ConvertCommand: ParsableCommand {
       FileHandle.standardError.write(Data("warning: \(output): \(finding)\n".utf8))
     }
     guard !quiet else { return }
+    if verbose {
+      for stats in report.pipeline.statistics {
+        print(String(format: "  %@  %d → %d nodes  %.3f s", stats.pass, stats.nodesBefore, stats.nodesAfter, stats.seconds))
+      }
+      for note in report.pipeline.notes { print("  note: \(note)") }
+      if !report.pipeline.converged {
+        print("  the pipeline stopped at its iteration cap (\(report.pipeline.iterations)) while still changing the graph")
+      }
+    }
+    if report.input.nodeCount != report.result.nodeCount {
+      print("nodes: \(report.input.nodeCount) → \(report.result.nodeCount)")
+    }
     var line = "wrote \(output) (\(ModelSummary.bytes(report.output.modelBytes))"
     if let data = report.output.externalDataPath {
       line += " + \(ModelSummary.bytes(report.output.externalBytes)) in \(report.output.externalTensorCount) tensors to \(data)"

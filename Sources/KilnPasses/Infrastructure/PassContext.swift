@@ -1,0 +1,111 @@
+// What a pass sees besides the graph: opsets, a place for notes, and a node evaluator.
+
+import Foundation
+import KilnIR
+import KilnRuntime
+
+/// One thing a pass chose not to do, or did, that a user may want to know about (`--verbose`).
+public struct PassNote: Sendable, Hashable, CustomStringConvertible {
+  /// The pass that recorded it.
+  public var pass: String
+  /// The node it is about, when it is about one.
+  public var node: String?
+  public var op: String?
+  public var message: String
+
+  public init(pass: String, node: String?, op: String?, message: String) {
+    self.pass = pass
+    self.node = node
+    self.op = op
+    self.message = message
+  }
+
+  /// `eliminate-identity: node 'r1' (Reshape): kept: its output is a graph output`
+  public var description: String {
+    "\(pass): " + KilnError.locationPrefix(node: node, op: op) + message
+  }
+}
+
+/// The model-wide facts and services a pass uses while it runs.
+///
+/// One context lives through a whole pipeline run; the `PassManager` tells it which pass is
+/// running, and `Pass.apply(to:context:)` which graph.
+public final class PassContext {
+  /// The model's opset imports, to check that a rewrite's target op exists (LayerNormalization
+  /// needs the default domain at 17 or later).
+  public let opsetImports: [OpsetImport]
+  /// The kernels `evaluate` runs.
+  public let registry: KernelRegistry
+  /// Notes recorded so far, in order.
+  public private(set) var notes: [PassNote] = []
+  /// The pass now running (set by the `PassManager`).
+  public internal(set) var passName = ""
+  /// Whether the graph being rewritten is the main graph rather than a subgraph; subgraph
+  /// inputs and outputs are fixed by the op that holds the subgraph.
+  public private(set) var isMainGraph = true
+
+  public init(opsetImports: [OpsetImport], registry: KernelRegistry = .standard) {
+    self.opsetImports = opsetImports
+    self.registry = registry
+  }
+
+  /// A context for `model`.
+  public convenience init(model: Model, registry: KernelRegistry = .standard) {
+    self.init(opsetImports: model.opsetImports, registry: registry)
+  }
+
+  /// The version imported for `domain` ("" and "ai.onnx" are the default domain), or nil.
+  public func opsetVersion(_ domain: String = "") -> Int64? {
+    let wanted = domain == "ai.onnx" ? "" : domain
+    return opsetImports.first { ($0.domain == "ai.onnx" ? "" : $0.domain) == wanted }?.version
+  }
+
+  /// Records a note about `node` (or the graph) for `--verbose`: "skipped: W is not constant".
+  public func note(_ message: String, at node: Node? = nil) {
+    let name = node.map { $0.name.isEmpty ? ($0.outputs.first??.name ?? "") : $0.name }
+    notes.append(PassNote(pass: passName, node: name, op: node?.qualifiedOpType, message: message))
+  }
+
+  /// Runs `body` with `graph` as the graph being rewritten.
+  func within<R>(_ graph: Graph, isMain: Bool, _ body: () throws -> R) rethrows -> R {
+    let saved = isMainGraph
+    isMainGraph = isMain
+    defer { isMainGraph = saved }
+    return try body()
+  }
+
+  // MARK: Evaluating nodes
+
+  /// Whether `evaluate` can run `node`: the runtime has a kernel and the node holds no subgraph.
+  public func canEvaluate(_ node: Node) -> Bool {
+    node.subgraphs.isEmpty && registry.kernel(for: node) != nil
+  }
+
+  /// Runs `node` in KilnRuntime on constant `inputs` (nil for omitted optional inputs) and
+  /// returns its outputs as constant tensors. Throws a `KilnError` naming the node when the
+  /// runtime cannot run it or the kernel fails.
+  public func evaluate(_ node: Node, inputs: [Tensor?]) throws -> [Tensor?] {
+    guard node.subgraphs.isEmpty, let kernel = registry.kernel(for: node) else {
+      throw KilnError.badInput(
+        "the runtime cannot evaluate this node", node: node.name, op: node.qualifiedOpType)
+    }
+    let hostInputs = try inputs.map { try $0.map(HostTensor.init) }
+    let invocation = KernelInvocation(
+      node: node, opset: opsetVersion(node.domain) ?? 0, inputs: hostInputs)
+    return try kernel(invocation).enumerated().map { index, output in
+      try output.map { try Tensor($0, name: node.outputs.indices.contains(index) ? node.outputs[index]?.name ?? "" : "") }
+    }
+  }
+}
+
+extension Tensor {
+  /// A constant holding a copy of a runtime tensor's elements.
+  public init(_ host: HostTensor, name: String = "") throws {
+    let elements = Int64(host.elementCount)
+    guard let byteCount = host.dataType.byteCount(elements: elements), byteCount <= host.buffer.byteCount else {
+      throw KilnError.internalError("runtime tensor of \(host.dataType.name) cannot become a constant")
+    }
+    let data = Data(bytes: host.buffer.pointer, count: Int(byteCount))
+    self.init(name: name, dataType: host.dataType, dims: host.shape.map { Int64($0) }, bytes: data)
+  }
+}
