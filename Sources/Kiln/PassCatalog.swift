@@ -8,7 +8,7 @@ public enum PassCatalog {
   /// One block per pass: its name and summary, then one line per option with kind, default
   /// and help.
   public static func text(registry: PassRegistry = .standard) -> String {
-    let width = registry.passes.map(\.name.count).max() ?? 0
+    let width = registry.passes.map { $0.name.count }.max() ?? 0
     var text = ""
     for pass in registry.passes {
       text += pass.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + pass.summary + "\n"

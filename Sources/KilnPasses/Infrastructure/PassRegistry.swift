@@ -3,7 +3,7 @@
 import KilnIR
 
 /// Every pass Kiln has, by pipeline name: what `kiln passes` lists and pipelines are built from.
-public struct PassRegistry {
+public struct PassRegistry: @unchecked Sendable {  // immutable: metatypes, fixed at init
   /// The pass types, in listing order.
   public let passes: [any Pass.Type]
   private let byName: [String: any Pass.Type]

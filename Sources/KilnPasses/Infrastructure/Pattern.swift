@@ -15,7 +15,7 @@ import KilnIR
 /// and `.constant`. A name bound twice must bind the same value both times, which expresses
 /// shared inputs (`x * Sigmoid(x)` is `.op("Mul", inputs: [.any("x"), .op("Sigmoid", inputs:
 /// [.any("x")])])`). Input lists shorter than the node's inputs leave the rest unconstrained.
-public indirect enum Pattern {
+public indirect enum Pattern: Sendable {
   /// Any value (also an omitted optional input, when `name` is nil).
   case any(String?)
   /// A value whose data is known (`Value.constantTensor`).
@@ -54,7 +54,7 @@ public indirect enum Pattern {
 }
 
 /// One op in a pattern.
-public struct NodePattern {
+public struct NodePattern: Sendable {
   public var opType: String
   public var domain: String
   /// The name the matched node is bound to.
@@ -129,14 +129,19 @@ public struct MatchContext {
   public let graph: Graph
   /// `graph.pinnedValues()`, computed once per match.
   public let pinned: Set<ObjectIdentifier>
+
+  public init(graph: Graph, pinned: Set<ObjectIdentifier>) {
+    self.graph = graph
+    self.pinned = pinned
+  }
 }
 
 /// A named test on a matched node. `failure` completes "Conv 'c1' …" in a mismatch reason.
-public struct NodeCondition {
+public struct NodeCondition: Sendable {
   public var failure: String
-  public var test: (Node, MatchContext) -> Bool
+  public var test: @Sendable (Node, MatchContext) -> Bool
 
-  public init(failure: String, _ test: @escaping (Node, MatchContext) -> Bool) {
+  public init(failure: String, _ test: @escaping @Sendable (Node, MatchContext) -> Bool) {
     self.failure = failure
     self.test = test
   }
@@ -164,13 +169,13 @@ public struct NodeCondition {
   /// Attribute `name` (nil when absent) satisfies `predicate`; `description` says what is
   /// required ("is not in training mode").
   public static func attribute(
-    _ name: String, _ description: String, _ predicate: @escaping (AttributeValue?) -> Bool
+    _ name: String, _ description: String, _ predicate: @escaping @Sendable (AttributeValue?) -> Bool
   ) -> NodeCondition {
     NodeCondition(failure: "fails: \(name) \(description)") { node, _ in predicate(node.attribute(name)) }
   }
 
   /// Any test on the node alone.
-  public static func node(_ failure: String, _ test: @escaping (Node) -> Bool) -> NodeCondition {
+  public static func node(_ failure: String, _ test: @escaping @Sendable (Node) -> Bool) -> NodeCondition {
     NodeCondition(failure: failure) { node, _ in test(node) }
   }
 }

@@ -75,7 +75,7 @@ public struct Pipeline {
 
   /// A pipeline from a comma-separated list of pass names (`--passes a,b,c`).
   public static func list(_ names: String, registry: PassRegistry = .standard) throws -> Pipeline {
-    let items = names.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+    let items = names.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
     guard !items.isEmpty, !items.contains(where: \.isEmpty) else {
       throw KilnError(.usage, "--passes needs a comma-separated list of pass names, e.g. eliminate-identity,eliminate-dead-code")
     }

@@ -1,0 +1,88 @@
+// The pass manager: fixed points and their cap, statistics, the verifier, and errors naming the pass.
+
+import KilnIR
+import KilnPasses
+import Testing
+
+@Suite("Pass manager")
+struct PassManagerTests {
+  static let input = opset17 + """
+    g (float[2] X) => (float[2] Y) {
+      A = Identity(X)
+      B = Relu(A)
+      D = Neg(B)
+      Y = Sigmoid(B)
+    }
+    """
+
+  @Test("statistics count nodes before and after each pass, subgraphs included")
+  func statistics() throws {
+    let subject = try model(Self.input)
+    let report = try runPasses([pass("eliminate-identity"), pass("eliminate-dead-code")], on: subject)
+    #expect(report.statistics.map(\.pass) == ["eliminate-identity", "eliminate-dead-code"])
+    #expect(report.statistics.map(\.nodesBefore) == [4, 3])
+    #expect(report.statistics.map(\.nodesAfter) == [3, 2])
+    #expect(report.statistics.allSatisfy { $0.changed && $0.seconds >= 0 })
+    #expect(report.iterations == 1 && report.converged)
+  }
+
+  @Test("a fixed-point pipeline stops once nothing changes")
+  func fixedPoint() throws {
+    let subject = try model(Self.input)
+    let pipeline = Pipeline(
+      name: "t", passes: [try pass("eliminate-dead-code"), try pass("eliminate-identity")], fixedPointLimit: 5)
+    let report = try PassManager(pipeline: pipeline, verifyEachPass: true).run(on: subject)
+    #expect(report.iterations == 2)
+    #expect(report.converged)
+    #expect(subject.graph.nodes.count == 2)
+  }
+
+  @Test("a fixed-point pipeline that keeps changing stops at its cap, not converged")
+  func cap() throws {
+    let pipeline = Pipeline(name: "t", passes: [try testRegistry.makePass("always-changes")], fixedPointLimit: 3)
+    let report = try PassManager(pipeline: pipeline).run(on: model(Self.input))
+    #expect(report.iterations == 3)
+    #expect(!report.converged)
+    #expect(report.statistics.map(\.iteration) == [1, 2, 3])
+  }
+
+  @Test("the verifier catches a pass that breaks the graph, and names it")
+  func verifier() throws {
+    let pipeline = Pipeline(name: "t", passes: [try testRegistry.makePass("drops-first-node")])
+    let error = try #require(throws: KilnError.self) {
+      try PassManager(pipeline: pipeline, verifyEachPass: true).run(on: model(Self.input))
+    }
+    #expect(error.kind == .internalError)
+    #expect(error.message.contains("pass 'drops-first-node' left an invalid graph"), "\(error)")
+  }
+
+  @Test("an error a pass throws names the pass and the node")
+  func errors() throws {
+    let subject = try model(opset17 + "g (float[2] X) => (float[2] Y) { Y = Relu(X) }")
+    subject.graph.nodes[0].name = "relu1"
+    let error = try #require(throws: KilnError.self) {
+      try PassManager(pipeline: Pipeline(name: "t", passes: [try testRegistry.makePass("throws")])).run(on: subject)
+    }
+    #expect(error.message.hasPrefix("pass 'throws' failed: cannot handle this"))
+    #expect(error.node == "relu1" && error.op == "Relu")
+    #expect(error.description.contains("node 'relu1' (Relu)"))
+  }
+
+  @Test("notes say which pass skipped which node")
+  func notes() throws {
+    let subject = try model(opset17 + "g (float[2] X) => (float[2] Y) { Y = Identity(X) }")
+    let report = try runPasses([pass("eliminate-identity")], on: subject)
+    #expect(report.notes.count == 1)
+    #expect(report.notes.first?.pass == "eliminate-identity")
+    #expect(report.notes.first?.description.contains("Identity") == true)
+  }
+
+  @Test("the default pipeline's passes, run twice, change nothing the second time")
+  func idempotent() throws {
+    let subject = try model(Self.input)
+    let passes = try ["eliminate-identity", "eliminate-common-subexpressions", "eliminate-dead-code", "eliminate-unused-initializers"].map { try pass($0) }
+    try runPasses(passes, on: subject)
+    let second = try runPasses(passes, on: subject)
+    #expect(second.statistics.allSatisfy { !$0.changed })
+  }
+}
