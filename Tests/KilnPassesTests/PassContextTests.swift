@@ -1,0 +1,32 @@
+// PassContext: opsets, and evaluating a node in KilnRuntime as a folding pass will.
+
+import KilnIR
+import KilnPasses
+import KilnRuntime
+import Testing
+
+@Suite("Pass context")
+struct PassContextTests {
+  @Test("evaluate runs a node on constants and gives constants back")
+  func evaluate() throws {
+    let subject = try model(opset17 + """
+      g (float[2] X) => (float[2] Y) <float[2] A = {1.0, 2.0}, float[2] B = {0.5, 4.0}> { Y = Add(A, B) }
+      """)
+    let context = PassContext(model: subject)
+    #expect(context.opsetVersion() == 17 && context.opsetVersion("ai.onnx") == 17)
+    let node = subject.graph.nodes[0]
+    #expect(context.canEvaluate(node))
+    let outputs = try context.evaluate(node, inputs: node.inputs.map { $0?.constantTensor })
+    let sum = try #require(outputs.first ?? nil)
+    #expect(sum.dims == [2] && sum.name == "Y")
+    #expect(sum.floatingPointValues() == [1.5, 6.0])
+  }
+
+  @Test("a Constant node's value counts as constant data")
+  func constantNodes() throws {
+    let subject = try model(opset17 + """
+      g (float[2] X) => (float[2] Y) { S = Constant<value = int64[2] {3, -1}>() Y = Reshape(X, S) }
+      """)
+    #expect(subject.graph.nodes[1].inputs[1]?.constantTensor?.integers() == [3, -1])
+  }
+}
