@@ -251,11 +251,11 @@ private struct MatchState {
 ///
 /// `rewrite` returns false (after `context.note(...)` saying why) when a match cannot be
 /// rewritten after all, e.g. because shapes are unknown.
-public struct RewriteRule {
+public struct RewriteRule: Sendable {
   public var pattern: Pattern
-  public var rewrite: (Match, Graph, PassContext) throws -> Bool
+  public var rewrite: @Sendable (Match, Graph, PassContext) throws -> Bool
 
-  public init(_ pattern: Pattern, rewrite: @escaping (Match, Graph, PassContext) throws -> Bool) {
+  public init(_ pattern: Pattern, rewrite: @escaping @Sendable (Match, Graph, PassContext) throws -> Bool) {
     self.pattern = pattern
     self.rewrite = rewrite
   }
