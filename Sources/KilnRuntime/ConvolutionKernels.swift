@@ -43,7 +43,7 @@ extension KernelFamily {
                     segments: segments, step: step)
         }
       }
-      return [try FloatTensors.restore(out, to: x.dataType, invocation)]
+      return [try FloatTensors.restore(out, to: invocation.input(0).dataType, invocation)]
     }
     for image in 0..<n where positions > 0 && cg > 0 && mg > 0 {
       for g in 0..<group {
@@ -63,7 +63,7 @@ extension KernelFamily {
         try LinearAlgebra.sgemm(m: mg, n: positions, k: cg * taps, a: wg, b: baseColumn, c: yg, beta: 1)
       }
     }
-    return [try FloatTensors.restore(out, to: x.dataType, invocation)]
+    return [try FloatTensors.restore(out, to: invocation.input(0).dataType, invocation)]
   }
 
   private static func convTransposeKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
@@ -101,7 +101,7 @@ extension KernelFamily {
         }
       }
     }
-    return [try FloatTensors.restore(out, to: x.dataType, invocation)]
+    return [try FloatTensors.restore(out, to: invocation.input(0).dataType, invocation)]
   }
 
   /// How many items of `work` element operations each thread needs for splitting to pay.
