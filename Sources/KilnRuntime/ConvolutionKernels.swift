@@ -51,7 +51,7 @@ extension KernelFamily {
         let yg = baseY + (image * m + g * mg) * positions
         let wg = baseW + g * mg * cg * taps
         if isPointwise {
-          try LinearAlgebra.sgemm(m: mg, n: positions, k: cg, a: wg, b: xg, c: yg, beta: 1)
+          try LinearAlgebra.sgemm(m: mg, n: positions, k: cg, a: wg, b: xg, c: yg, beta: 1, threads: invocation.threads)
           continue
         }
         parallelChunks(cg, threads: invocation.threads, grain: grain) { channels in
@@ -60,7 +60,7 @@ extension KernelFamily {
                    segments: segments, count: taps * positions, positions: positions, step: step)
           }
         }
-        try LinearAlgebra.sgemm(m: mg, n: positions, k: cg * taps, a: wg, b: baseColumn, c: yg, beta: 1)
+        try LinearAlgebra.sgemm(m: mg, n: positions, k: cg * taps, a: wg, b: baseColumn, c: yg, beta: 1, threads: invocation.threads)
       }
     }
     return [try FloatTensors.restore(out, to: invocation.input(0).dataType, invocation)]
@@ -92,7 +92,8 @@ extension KernelFamily {
         let xg = baseX + (image * c + g * cg) * positions
         let wg = baseW + g * cg * mg * taps
         let yg = baseY + (image * m + g * mg) * plane
-        try LinearAlgebra.sgemm(m: mg * taps, n: positions, k: cg, a: wg, b: xg, c: baseColumn, transA: true)
+        try LinearAlgebra.sgemm(m: mg * taps, n: positions, k: cg, a: wg, b: xg, c: baseColumn, transA: true,
+                                    threads: invocation.threads)
         parallelChunks(mg, threads: invocation.threads, grain: workGrain(taps * positions)) { channels in
           for channel in channels {
             col2im(column: baseColumn + channel * taps * positions, target: yg + channel * plane,
