@@ -143,7 +143,7 @@ func broadcastMap<A: TensorElement, B: TensorElement, R: TensorElement>(
   _ a: HostTensor, _ b: HostTensor, for invocation: KernelInvocation, _ op: (A, B) -> R
 ) throws -> HostTensor {
   let plan = try BroadcastPlan([a.shape, b.shape], for: invocation)
-  let result = try HostTensor(zeros: R.dataType, shape: plan.shape)
+  let result = try HostTensor(uninitialized: R.dataType, shape: plan.shape)
   let x = a.elements(as: A.self)
   let y = b.elements(as: B.self)
   let out = result.mutableElements(as: R.self)
@@ -174,7 +174,7 @@ func broadcastMap<A: TensorElement, B: TensorElement, C: TensorElement, R: Tenso
   _ op: (A, B, C) -> R
 ) throws -> HostTensor {
   let plan = try BroadcastPlan([a.shape, b.shape, c.shape], for: invocation)
-  let result = try HostTensor(zeros: R.dataType, shape: plan.shape)
+  let result = try HostTensor(uninitialized: R.dataType, shape: plan.shape)
   let (x, y, z) = (a.elements(as: A.self), b.elements(as: B.self), c.elements(as: C.self))
   let out = result.mutableElements(as: R.self)
   let length = plan.rowLength
@@ -193,7 +193,7 @@ func broadcastExpand<T: TensorElement>(
   _ tensor: HostTensor, to shape: [Int], as type: T.Type, for invocation: KernelInvocation
 ) throws -> HostTensor {
   let plan = try BroadcastPlan([tensor.shape, shape], for: invocation)
-  let result = try HostTensor(zeros: tensor.dataType, shape: plan.shape)
+  let result = try HostTensor(uninitialized: tensor.dataType, shape: plan.shape)
   let x = tensor.elements(as: T.self)
   let out = result.mutableElements(as: T.self)
   let length = plan.rowLength

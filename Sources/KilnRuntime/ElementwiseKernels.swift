@@ -171,7 +171,7 @@ func computingHalfInFloat(
 func unaryMap<A: TensorElement, R: TensorElement>(
   _ x: HostTensor, as type: A.Type, threads: Int = 1, _ op: (A) -> R
 ) throws -> HostTensor {
-  let result = try HostTensor(zeros: R.dataType, shape: x.shape)
+  let result = try HostTensor(uninitialized: R.dataType, shape: x.shape)
   let source = x.elements(as: A.self)
   let out = result.mutableElements(as: R.self)
   elementChunks(out.count, threads) { for i in $0 { out[i] = op(source[i]) } }
@@ -184,11 +184,39 @@ private struct UnaryVisitor: ArithmeticVisitor {
   let invocation: KernelInvocation
 
   func real<T: RealElement>(_ type: T.Type) throws -> HostTensor {
-    try unaryMap(x, as: T.self, threads: invocation.threads, try realFunction(T.self))
+    if let (low, high) = try clampBounds(-T.infinity, T.infinity, fromAttribute: { T($0) }) {
+      return try clamped(low, high)
+    }
+    return try unaryMap(x, as: T.self, threads: invocation.threads, try realFunction(T.self))
   }
 
   func integer<T: IntegerElement>(_ type: T.Type) throws -> HostTensor {
-    try unaryMap(x, as: T.self, threads: invocation.threads, try integerFunction(T.self))
+    if let (low, high) = try clampBounds(T.min, T.max, fromAttribute: { _ in nil }) {
+      return try clamped(low, high)
+    }
+    return try unaryMap(x, as: T.self, threads: invocation.threads, try integerFunction(T.self))
+  }
+
+  /// Relu and Clip as the bounds they clamp to; nil for every other op.
+  private func clampBounds<T: NumericElement>(
+    _ low: T, _ high: T, fromAttribute: (Float) -> T?
+  ) throws -> (T, T)? {
+    switch invocation.node.opType {
+    case "Relu": (T.zero, high)
+    case "Clip": try clipBounds(low, high, fromAttribute: fromAttribute)
+    default: nil
+    }
+  }
+
+  /// `x` clamped into [low, high] (NaN stays NaN): Relu and Clip follow nearly every
+  /// convolution, so they run as one loop the compiler vectorizes, not a call per element.
+  private func clamped<T: NumericElement>(_ low: T, _ high: T) throws -> HostTensor {
+    let result = try HostTensor(uninitialized: T.dataType, shape: x.shape)
+    let source = x.elements(as: T.self), out = result.mutableElements(as: T.self)
+    elementChunks(out.count, invocation.threads) { range in
+      for i in range { out[i] = Swift.min(Swift.max(source[i], low), high) }
+    }
+    return result
   }
 
   private func attribute<T: RealElement>(_ name: String, _ defaultValue: Float) -> T {
@@ -203,7 +231,6 @@ private struct UnaryVisitor: ArithmeticVisitor {
 
   private func activation<T: RealElement>(_ type: T.Type) throws -> ((T) -> T)? {
     switch invocation.node.opType {
-    case "Relu": return { $0 < 0 ? 0 : $0 }
     case "LeakyRelu":
       let alpha: T = attribute("alpha", 0.01)
       return { $0 < 0 ? alpha * $0 : $0 }
@@ -215,9 +242,6 @@ private struct UnaryVisitor: ArithmeticVisitor {
       let (alpha, beta): (T, T) = (attribute("alpha", 0.2), attribute("beta", 0.5))
       return { clamp01(alpha * $0 + beta) }
     case "HardSwish": return { $0 * clamp01($0 / 6 + 0.5) }
-    case "Clip":
-      let (low, high) = try clipBounds(-T.infinity, T.infinity) { T($0) }
-      return { Swift.min(Swift.max($0, low), high) }
     case "Elu":
       let alpha: T = attribute("alpha", 1)
       return { $0 < 0 ? alpha * (T.apply(.exp, $0) - 1) : $0 }
@@ -276,7 +300,6 @@ private struct UnaryVisitor: ArithmeticVisitor {
     case "Neg": return { 0 &- $0 }
     case "Abs": return { $0 < 0 ? 0 &- $0 : $0 }
     case "Sign": return { $0 > 0 ? 1 : $0 < 0 ? 0 &- 1 : 0 }
-    case "Relu": return { $0 < 0 ? 0 : $0 }
     case "Shrink":
       let lambda = Double(invocation.float("lambd", default: 0.5))
       let bias = Double(invocation.float("bias", default: 0))
@@ -284,9 +307,6 @@ private struct UnaryVisitor: ArithmeticVisitor {
         let value = Double(x)
         return value < -lambda ? HostTensor.element(value + bias) : value > lambda ? HostTensor.element(value - bias) : 0
       }
-    case "Clip":
-      let (low, high) = try clipBounds(T.min, T.max) { _ in nil }
-      return { Swift.min(Swift.max($0, low), high) }
     default: throw invocation.failure("does not support element type \(T.dataType.name)")
     }
   }

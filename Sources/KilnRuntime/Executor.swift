@@ -26,9 +26,10 @@ final class ExecutionContext {
   init(model: Model, options: ExecutionOptions) {
     registry = options.registry
     threads = max(1, options.threads)
-    // OpenBLAS otherwise starts a thread per core and spins them (sched_yield) between the
-    // many small GEMMs of a CNN; that cost more than the GEMMs themselves at batch 1.
-    openblas_set_num_threads(Int32(threads))
+    // OpenBLAS's own threads spin (sched_yield) between the many small GEMMs of a CNN, which
+    // cost more than the GEMMs themselves at batch 1; `LinearAlgebra.sgemm` splits big
+    // products over the executor's threads instead.
+    openblas_set_num_threads(1)
     opsets = Dictionary(
       model.opsetImports.map { ($0.domain == "ai.onnx" ? "" : $0.domain, $0.version) },
       uniquingKeysWith: { first, _ in first })

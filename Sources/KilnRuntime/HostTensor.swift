@@ -12,13 +12,22 @@ public struct HostTensor: @unchecked Sendable {
 
   /// A zero-filled tensor. Throws when the shape is negative, overflows, or cannot be allocated.
   public init(zeros dataType: DataType, shape: [Int]) throws {
+    try self.init(dataType, shape: shape, zeroed: true)
+  }
+
+  /// A tensor whose elements are not initialized: only for a kernel that writes every one.
+  public init(uninitialized dataType: DataType, shape: [Int]) throws {
+    try self.init(dataType, shape: shape, zeroed: false)
+  }
+
+  private init(_ dataType: DataType, shape: [Int], zeroed: Bool) throws {
     let count = try Self.elementCount(of: shape)
     guard let bytes = dataType.byteCount(elements: Int64(count)) else {
       throw KilnError.badInput("element type \(dataType.name) is not supported by the runtime")
     }
     self.dataType = dataType
     self.shape = shape
-    self.buffer = try TensorBuffer(byteCount: Int(bytes))
+    self.buffer = try TensorBuffer(byteCount: Int(bytes), zeroed: zeroed)
   }
 
   /// A tensor over an existing buffer, which must be large enough.

@@ -33,7 +33,7 @@ extension KernelFamily {
     if plan.m > 0, plan.n > 0, plan.k > 0, let baseA = pa.baseAddress, let baseB = pb.baseAddress, let baseC = pc.baseAddress {
       for (index, (offsetA, offsetB)) in plan.batchOffsets.enumerated() {
         try LinearAlgebra.sgemm(m: plan.m, n: plan.n, k: plan.k, a: baseA + offsetA, b: baseB + offsetB,
-                  c: baseC + index * plan.m * plan.n)
+                  c: baseC + index * plan.m * plan.n, threads: invocation.threads)
       }
     }
     return [try FloatTensors.restore(out, to: a.dataType, invocation)]
@@ -86,7 +86,8 @@ extension KernelFamily {
     if m > 0, n > 0, k > 0, let pa = fa.elements(as: Float.self).baseAddress,
        let pb = fb.elements(as: Float.self).baseAddress, let base = pc.baseAddress {
       try LinearAlgebra.sgemm(
-        m: m, n: n, k: k, a: pa, b: pb, c: base, transA: transA, transB: transB, alpha: alpha, beta: gemmBeta)
+        m: m, n: n, k: k, a: pa, b: pb, c: base, transA: transA, transB: transB, alpha: alpha, beta: gemmBeta,
+        threads: invocation.threads)
     }
     return [try FloatTensors.restore(out, to: a.dataType, invocation)]
   }
@@ -95,18 +96,55 @@ extension KernelFamily {
 /// BLAS and broadcasting helpers the linear-algebra kernel families share.
 enum LinearAlgebra {
   /// C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C, all row-major and contiguous; op
-  /// transposes when asked. Throws when a size does not fit BLAS's 32-bit integers.
+  /// transposes when asked. A product big enough to pay for it is split into column (or, for
+  /// narrow C, row) blocks computed on up to `threads` threads; OpenBLAS itself runs on one
+  /// thread, so no BLAS worker threads spin beside the executor's. Throws when a size does not
+  /// fit BLAS's 32-bit integers.
   static func sgemm(
     m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
     c: UnsafeMutablePointer<Float>, transA: Bool = false, transB: Bool = false,
-    alpha: Float = 1, beta: Float = 0
+    alpha: Float = 1, beta: Float = 0, threads: Int = 1
   ) throws {
-    guard let m32 = Int32(exactly: m), let n32 = Int32(exactly: n), let k32 = Int32(exactly: k) else {
+    guard Int32(exactly: m) != nil, Int32(exactly: n) != nil, Int32(exactly: k) != nil else {
       throw KilnError.badInput("a \(m)×\(k)·\(k)×\(n) matrix product is too large for BLAS")
     }
-    cblas_sgemm(
-      CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-      m32, n32, k32, alpha, a, transA ? m32 : k32, b, transB ? k32 : n32, beta, c, n32)
+    let (lda, ldb) = (transA ? m : k, transB ? k : n)
+    let product = GemmOperands(
+      k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: n, transA: transA, transB: transB, alpha: alpha, beta: beta)
+    let parallel = threads > 1 && Double(m) * Double(n) * Double(k) >= parallelGemmWork
+    if parallel && n >= 2 * minimumBlock {
+      parallelChunks(n, threads: threads, grain: minimumBlock) { product.compute(rows: 0..<m, columns: $0) }
+    } else if parallel && m >= 2 * minimumBlock {
+      parallelChunks(m, threads: threads, grain: minimumBlock) { product.compute(rows: $0, columns: 0..<n) }
+    } else {
+      product.compute(rows: 0..<m, columns: 0..<n)
+    }
+  }
+
+  /// The multiply-adds below which splitting a GEMM over threads costs more than it saves.
+  private static let parallelGemmWork: Double = 1_048_576
+  /// The fewest rows or columns a thread's block of a GEMM gets.
+  private static let minimumBlock = 16
+
+  /// The operands of one GEMM, from which any block of C can be computed on its own.
+  private struct GemmOperands: @unchecked Sendable {
+    let k: Int
+    let a: UnsafePointer<Float>, lda: Int
+    let b: UnsafePointer<Float>, ldb: Int
+    let c: UnsafeMutablePointer<Float>, ldc: Int
+    let transA: Bool, transB: Bool
+    let alpha: Float, beta: Float
+
+    /// C[rows, columns] from A's rows and B's columns.
+    func compute(rows: Range<Int>, columns: Range<Int>) {
+      guard !rows.isEmpty, !columns.isEmpty else { return }
+      let aBlock = a + (transA ? rows.lowerBound : rows.lowerBound * lda)
+      let bBlock = b + (transB ? columns.lowerBound * ldb : columns.lowerBound)
+      cblas_sgemm(
+        CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+        Int32(rows.count), Int32(columns.count), Int32(k), alpha, aBlock, Int32(lda), bBlock, Int32(ldb),
+        beta, c + rows.lowerBound * ldc + columns.lowerBound, Int32(ldc))
+    }
   }
 
   /// For each element of `target` (row-major), the index of the `source`-shaped element that

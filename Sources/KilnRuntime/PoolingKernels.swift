@@ -17,44 +17,19 @@ extension KernelFamily {
 
   private static func maxPoolKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
     let x = try invocation.input(0)
-    guard let type = x.dataType.numericType else { throw invocation.failure("does not support \(x.dataType.name)") }
+    guard x.dataType.numericType != nil else { throw invocation.failure("does not support \(x.dataType.name)") }
     let geometry = try poolGeometry(invocation, x)
     let storageOrder = invocation.int("storage_order", default: 0)
     guard storageOrder == 0 || storageOrder == 1 else { throw invocation.failure("storage_order must be 0 or 1") }
-    let results = try maxPool(x, geometry, columnMajor: storageOrder == 1, type)
-    return Array(results.prefix(invocation.node.outputs.count))
-  }
-
-  private static func maxPool<T: NumericElement>(
-    _ x: HostTensor, _ geometry: WindowGeometry, columnMajor: Bool, _ type: T.Type
-  ) throws -> [HostTensor?] {
-    let shape = Array(x.shape.prefix(2)) + geometry.output
-    let out = try HostTensor(zeros: x.dataType, shape: shape), indices = try HostTensor(zeros: .int64, shape: shape)
-    let px = x.elements(as: T.self), py = out.mutableElements(as: T.self)
-    let pIndex = indices.mutableElements(as: Int64.self)
-    let (positions, plane) = (geometry.outputCount, geometry.inputCount)
-    var seen = [Bool](repeating: false, count: positions)
-    let indexOf = storageIndex(geometry.input, columnMajor: columnMajor)
-    let table = try geometry.tapOffsets()
-    defer { withExtendedLifetime(table) {} }
-    let offsets = table.elements(as: Int64.self)
-    for slice in 0..<x.shape[0] * x.shape[1] {
-      let (source, target) = (slice * plane, slice * positions)
-      seen.withUnsafeMutableBufferPointer { $0.update(repeating: false) }
-      for (index, offset) in offsets.enumerated() where offset >= 0 {
-        let position = index % positions, value = px[source + Int(offset)]
-        if !seen[position] || value > py[target + position] {
-          seen[position] = true
-          py[target + position] = value
-          pIndex[target + position] = Int64(source + indexOf(Int(offset)))
-        }
-      }
-    }
-    return [out, indices]
+    let wantsIndices = invocation.node.outputs.count > 1 && invocation.node.outputs[1] != nil
+    let pool = MaxPool(
+      x: x, geometry: geometry, columnMajor: storageOrder == 1, withIndices: wantsIndices,
+      threads: invocation.threads)
+    return Array(try x.dataType.accept(pool).prefix(invocation.node.outputs.count))
   }
 
   /// Maps a row-major offset in a plane of `shape` to the offset storage_order asks for.
-  private static func storageIndex(_ shape: [Int], columnMajor: Bool) -> (Int) -> Int {
+  fileprivate static func storageIndex(_ shape: [Int], columnMajor: Bool) -> (Int) -> Int {
     guard columnMajor else { return { $0 } }
     let rowStrides = HostTensor.strides(of: shape)
     let columnStrides = shape.indices.map { shape[..<$0].reduce(1, *) }
@@ -78,21 +53,27 @@ extension KernelFamily {
     let out = try HostTensor(zeros: .float, shape: Array(x.shape.prefix(2)) + geometry.output)
     let py = out.mutableElements(as: Float.self)
     let (positions, plane) = (geometry.outputCount, geometry.inputCount)
-    let table = try geometry.tapOffsets()
-    defer { withExtendedLifetime(table) {} }
-    let offsets = table.elements(as: Int64.self)
+    let (segments, step) = (geometry.segments(), geometry.segmentStep)
     var counts = [Int](repeating: 0, count: positions)
-    for (index, offset) in offsets.enumerated() where offset >= 0 { counts[index % positions] += 1 }
+    for segment in segments { for i in 0..<segment.count { counts[segment.output + i] += 1 } }
     if power == nil, invocation.int("count_include_pad", default: 0) != 0 { counts = paddedCounts(geometry) }
-    for slice in 0..<x.shape[0] * x.shape[1] {
-      let (source, target) = (slice * plane, slice * positions)
-      for (index, offset) in offsets.enumerated() where offset >= 0 {
-        let value = px[source + Int(offset)]
-        py[target + index % positions] += power.map { pow(abs(value), $0) } ?? value
-      }
-      for position in 0..<positions {
-        let sum = py[target + position]
-        py[target + position] = power.map { pow(sum, 1 / $0) } ?? sum / Float(max(counts[position], 1))
+    let divisors = counts.map { Float(max($0, 1)) }
+    let slices = x.shape[0] * x.shape[1]
+    parallelChunks(slices, threads: invocation.threads, grain: max(1, minimumChunk / max(positions * geometry.kernelCount, 1))) {
+      for slice in $0 {
+        let (source, target) = (slice * plane, slice * positions)
+        for segment in segments {
+          let (from, to) = (source + segment.input, target + segment.output)
+          if let power {
+            for i in 0..<segment.count { py[to + i] += pow(abs(px[from + i * step]), power) }
+          } else {
+            for i in 0..<segment.count { py[to + i] += px[from + i * step] }
+          }
+        }
+        for position in 0..<positions {
+          let sum = py[target + position]
+          py[target + position] = power.map { pow(sum, 1 / $0) } ?? sum / divisors[position]
+        }
       }
     }
     return [try FloatTensors.restore(out, to: x.dataType, invocation)]
@@ -164,5 +145,54 @@ extension KernelFamily {
     guard x.rank >= 3 else { throw invocation.failure("X must have rank at least 3, got \(x.shape)") }
     let shape = Array(x.shape.prefix(2)) + [Int](repeating: 1, count: x.rank - 2)
     return (try HostTensor(zeros: dataType, shape: shape), x.shape.dropFirst(2).reduce(1, *))
+  }
+}
+
+/// MaxPool over one element type.
+private struct MaxPool: NumericVisitor {
+  let x: HostTensor
+  let geometry: WindowGeometry
+  let columnMajor: Bool
+  let withIndices: Bool
+  let threads: Int
+
+  /// The window maxima of every (image, channel) plane, and with `withIndices` the flat index
+  /// (storage_order applied) each came from. A window wholly in the padding yields the type's
+  /// lowest value.
+  func visit<T: NumericElement>(_ type: T.Type) throws -> [HostTensor?] {
+    let shape = Array(x.shape.prefix(2)) + geometry.output
+    let out = try HostTensor(uninitialized: x.dataType, shape: shape)
+    let indices = try HostTensor(zeros: .int64, shape: withIndices ? shape : [0])
+    let px = x.elements(as: T.self), py = out.mutableElements(as: T.self)
+    let pIndex = indices.mutableElements(as: Int64.self)
+    let (positions, plane) = (geometry.outputCount, geometry.inputCount)
+    let indexOf = KernelFamily.storageIndex(geometry.input, columnMajor: columnMajor)
+    let (segments, step, lowest) = (geometry.segments(), geometry.segmentStep, lowestValue(T.self))
+    let slices = x.shape[0] * x.shape[1]
+    parallelChunks(slices, threads: threads, grain: max(1, minimumChunk / max(positions * geometry.kernelCount, 1))) {
+      for slice in $0 {
+        let (source, target) = (slice * plane, slice * positions)
+        UnsafeMutableBufferPointer(rebasing: py[target..<target + positions]).update(repeating: lowest)
+        for segment in segments {
+          for i in 0..<segment.count {
+            let (from, to) = (source + segment.input + i * step, target + segment.output + i)
+            if px[from] > py[to] {
+              py[to] = px[from]
+              if withIndices { pIndex[to] = Int64(source + indexOf(segment.input + i * step)) }
+            }
+          }
+        }
+      }
+    }
+    return [out, indices]
+  }
+
+  /// The smallest value of a numeric type: -infinity for floating point, the minimum integer.
+  private func lowestValue<T: NumericElement>(_ type: T.Type) -> T {
+    func negativeInfinity<F: FloatingPoint>(_: F.Type) -> F { -F.infinity }
+    func minimum<I: FixedWidthInteger>(_: I.Type) -> I { I.min }
+    if let floating = T.self as? any FloatingPoint.Type, let value = negativeInfinity(floating) as? T { return value }
+    if let integer = T.self as? any FixedWidthInteger.Type, let value = minimum(integer) as? T { return value }
+    return T.zero
   }
 }

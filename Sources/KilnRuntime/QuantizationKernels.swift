@@ -280,25 +280,22 @@ private struct IntegerConvolution {
     let xValues = try x.widenedToDouble(), wValues = try w.widenedToDouble()
     let groupIn = inChannels / group, groupOut = outChannels / group
     let (inputSize, kernelSize) = (geometry.inputCount, geometry.kernelCount)
-    let table = try geometry.tapOffsets()
-    defer { withExtendedLifetime(table) {} }
-    let offsets = table.elements(as: Int64.self)
+    let (segments, step) = (geometry.segments(), geometry.segmentStep)
     var result = [Double](repeating: 0, count: try HostTensor.elementCount(of: shape))
     for n in 0..<batch {
       for m in 0..<outChannels {
-        let firstChannel = (m / groupOut) * groupIn
-        for position in 0..<spatialCount {
-          var sum = biases[m]
-          for kernelOffset in 0..<kernelSize {
-            let offset = offsets[kernelOffset * spatialCount + position]
-            guard offset >= 0 else { continue }
-            let inputOffset = Int(offset)
-            for c in 0..<groupIn {
-              let xv = xValues[(n * inChannels + firstChannel + c) * inputSize + inputOffset] - xZeroValue
-              sum += xv * (wValues[(m * groupIn + c) * kernelSize + kernelOffset] - wZeros[m])
+        let firstChannel = (m / groupOut) * groupIn, target = (n * outChannels + m) * spatialCount
+        for position in 0..<spatialCount { result[target + position] = biases[m] }
+        for c in 0..<groupIn {
+          let source = (n * inChannels + firstChannel + c) * inputSize
+          let weights = (m * groupIn + c) * kernelSize
+          for segment in segments {
+            let weight = wValues[weights + segment.tap] - wZeros[m]
+            for i in 0..<segment.count {
+              let xv = xValues[source + segment.input + i * step] - xZeroValue
+              result[target + segment.output + i] += xv * weight
             }
           }
-          result[(n * outChannels + m) * spatialCount + position] = sum
         }
       }
     }

@@ -3,8 +3,9 @@
 import Foundation
 import KilnIR
 
-/// The bytes of one runtime tensor. Owned buffers are 64-byte aligned and zero-filled;
-/// a buffer may instead borrow memory that another object keeps alive (a mapped weight).
+/// The bytes of one runtime tensor. Owned buffers are 64-byte aligned, zero-filled unless
+/// asked otherwise, and recycled through `BufferPool`; a buffer may instead borrow memory that
+/// another object keeps alive (a mapped weight).
 public final class TensorBuffer: @unchecked Sendable {
   /// The first byte.
   public let pointer: UnsafeMutableRawPointer
@@ -12,16 +13,16 @@ public final class TensorBuffer: @unchecked Sendable {
   public let byteCount: Int
   private let owner: AnyObject?
 
-  /// Allocates `byteCount` zeroed bytes; a size the machine cannot provide is a `KilnError`,
-  /// since shapes (and so sizes) can come from a hostile model.
-  public init(byteCount: Int) throws {
-    var memory: UnsafeMutableRawPointer?
+  /// Allocates `byteCount` bytes, zeroed unless `zeroed` is false (for a kernel that writes
+  /// every byte); a size the machine cannot provide is a `KilnError`, since shapes (and so
+  /// sizes) can come from a hostile model.
+  public init(byteCount: Int, zeroed: Bool = true) throws {
     let size = max(byteCount, 1)
-    guard byteCount >= 0, posix_memalign(&memory, 64, size) == 0, let memory else {
+    guard byteCount >= 0, let memory = BufferPool.shared.allocate(size) else {
       throw KilnError.badInput(
         "cannot allocate \(byteCount) bytes for a tensor", hint: "check the input shapes")
     }
-    memset(memory, 0, size)
+    if zeroed { memset(memory, 0, size) }
     self.pointer = memory
     self.byteCount = byteCount
     self.owner = nil
@@ -36,6 +37,6 @@ public final class TensorBuffer: @unchecked Sendable {
   }
 
   deinit {
-    if owner == nil { free(pointer) }
+    if owner == nil { BufferPool.shared.release(pointer, size: max(byteCount, 1)) }
   }
 }

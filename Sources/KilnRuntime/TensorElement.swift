@@ -100,17 +100,36 @@ extension DataType {
 
   /// Runs `visitor` with the Swift type for this data type; throws for unsupported types.
   public func accept<V: ElementVisitor>(_ visitor: V) throws -> V.Result {
-    guard let type = elementType else { throw unsupported() }
-    return try visitor.visit(type)
+    self == .bool ? try visitor.visit(Bool.self) : try accept(NumericAdapter(base: visitor))
   }
 
-  /// Runs `visitor` with the numeric Swift type for this data type; throws otherwise.
+  /// Runs `visitor` with the numeric Swift type for this data type; throws otherwise. Each
+  /// type is named statically so that the visitor's generic code is specialized per type
+  /// (an opened existential would run every element through witness tables).
   public func accept<V: NumericVisitor>(_ visitor: V) throws -> V.Result {
-    guard let type = numericType else { throw unsupported() }
-    return try visitor.visit(type)
+    switch self {
+    case .float: try visitor.visit(Float.self)
+    case .double: try visitor.visit(Double.self)
+    case .float16: try visitor.visit(Float16.self)
+    case .int8: try visitor.visit(Int8.self)
+    case .uint8: try visitor.visit(UInt8.self)
+    case .int16: try visitor.visit(Int16.self)
+    case .uint16: try visitor.visit(UInt16.self)
+    case .int32: try visitor.visit(Int32.self)
+    case .uint32: try visitor.visit(UInt32.self)
+    case .int64: try visitor.visit(Int64.self)
+    case .uint64: try visitor.visit(UInt64.self)
+    default: throw unsupported()
+    }
   }
 
   private func unsupported() -> KilnError {
     KilnError.badInput("element type \(name) is not supported by the runtime here")
   }
+}
+
+/// An element visitor run over the numeric types.
+private struct NumericAdapter<Base: ElementVisitor>: NumericVisitor {
+  let base: Base
+  func visit<T: NumericElement>(_ type: T.Type) throws -> Base.Result { try base.visit(type) }
 }

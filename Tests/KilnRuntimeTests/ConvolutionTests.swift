@@ -68,3 +68,64 @@ private let nine = (1...9).map(Float.init)
   #expect(y?.dataType == .float16)
   #expect(y?.scalars(as: Float16.self) == [2, 3.5])
 }
+
+/// Conv by definition, one output at a time: the reference the fast paths must match.
+private func directConv(
+  _ x: [Float], _ xShape: [Int], _ w: [Float], _ wShape: [Int], group: Int, stride: Int, pad: Int, dilation: Int
+) -> [Float] {
+  let (n, c, h, width) = (xShape[0], xShape[1], xShape[2], xShape[3])
+  let (m, cg, kh, kw) = (wShape[0], wShape[1], wShape[2], wShape[3])
+  let oh = (h + 2 * pad - dilation * (kh - 1) - 1) / stride + 1, ow = (width + 2 * pad - dilation * (kw - 1) - 1) / stride + 1
+  var y = [Float](repeating: 0, count: n * m * oh * ow)
+  for image in 0..<n {
+    for out in 0..<m {
+      for row in 0..<oh {
+        for column in 0..<ow {
+          var sum: Float = 0
+          for channel in 0..<cg {
+            let inChannel = out / (m / group) * cg + channel
+            for i in 0..<kh {
+              for j in 0..<kw {
+                let (r, s) = (row * stride - pad + i * dilation, column * stride - pad + j * dilation)
+                guard r >= 0, r < h, s >= 0, s < width else { continue }
+                sum += x[((image * c + inChannel) * h + r) * width + s] * w[((out * cg + channel) * kh + i) * kw + j]
+              }
+            }
+          }
+          y[((image * m + out) * oh + row) * ow + column] = sum
+        }
+      }
+    }
+  }
+  return y
+}
+
+@Test(arguments: [
+  (group: 1, stride: 1, pad: 1, dilation: 1, channels: 4, outputs: 6),  // im2col + GEMM
+  (group: 2, stride: 2, pad: 2, dilation: 2, channels: 4, outputs: 6),  // grouped, strided, dilated
+  (group: 8, stride: 2, pad: 1, dilation: 1, channels: 8, outputs: 8),  // depthwise
+  (group: 1, stride: 1, pad: 0, dilation: 1, channels: 8, outputs: 3),  // pointwise (1×1 below)
+])
+func convMatchesTheDefinitionOnOneAndTwoThreads(
+  _ setup: (group: Int, stride: Int, pad: Int, dilation: Int, channels: Int, outputs: Int)
+) throws {
+  let kernel = setup.pad == 0 ? 1 : 3
+  let xShape = [2, setup.channels, 13, 11], wShape = [setup.outputs, setup.channels / setup.group, kernel, kernel]
+  let x = (0..<xShape.reduce(1, *)).map { Float(($0 * 37) % 19) / 9 - 1 }
+  let w = (0..<wShape.reduce(1, *)).map { Float(($0 * 23) % 17) / 8 - 1 }
+  let expected = directConv(
+    x, xShape, w, wShape, group: setup.group, stride: setup.stride, pad: setup.pad, dilation: setup.dilation)
+  let attributes = [
+    Attribute("group", .int(Int64(setup.group))), Attribute("strides", .ints([Int64(setup.stride), Int64(setup.stride)])),
+    Attribute("pads", .ints([Int64](repeating: Int64(setup.pad), count: 4))),
+    Attribute("dilations", .ints([Int64(setup.dilation), Int64(setup.dilation)])),
+  ]
+  for threads in [1, 2] {
+    let y = try runKernel(
+      "Conv", [try HostTensor(shape: xShape, values: x), try HostTensor(shape: wShape, values: w)],
+      attributes: attributes, threads: threads)
+    let got = y.scalars(as: Float.self)
+    #expect(got.count == expected.count)
+    #expect(zip(got, expected).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($1)) }, "threads \(threads)")
+  }
+}
