@@ -165,6 +165,8 @@ private struct MaxPool: NumericVisitor {
     let indices = try HostTensor(zeros: .int64, shape: withIndices ? shape : [0])
     let px = x.elements(as: T.self), py = out.mutableElements(as: T.self)
     let pIndex = indices.mutableElements(as: Int64.self)
+    let xBase = x.buffer.pointer.assumingMemoryBound(to: T.self)
+    let yBase = out.buffer.pointer.assumingMemoryBound(to: T.self)
     let (positions, plane) = (geometry.outputCount, geometry.inputCount)
     let indexOf = KernelFamily.storageIndex(geometry.input, columnMajor: columnMajor)
     let (segments, step, lowest) = (geometry.segments(), geometry.segmentStep, lowestValue(T.self))
@@ -173,18 +175,35 @@ private struct MaxPool: NumericVisitor {
       for slice in $0 {
         let (source, target) = (slice * plane, slice * positions)
         UnsafeMutableBufferPointer(rebasing: py[target..<target + positions]).update(repeating: lowest)
-        for segment in segments {
+        for segment in segments where !withIndices {
+          Self.accumulateMaximum(
+            into: yBase + target + segment.output, from: xBase + source + segment.input,
+            count: segment.count, step: step)
+        }
+        for segment in segments where withIndices {
           for i in 0..<segment.count {
             let (from, to) = (source + segment.input + i * step, target + segment.output + i)
             if px[from] > py[to] {
               py[to] = px[from]
-              if withIndices { pIndex[to] = Int64(source + indexOf(segment.input + i * step)) }
+              pIndex[to] = Int64(source + indexOf(segment.input + i * step))
             }
           }
         }
       }
     }
     return [out, indices]
+  }
+
+  /// `to[i] = max(to[i], from[i * step])` (NaN in `from` ignored, as `>` does); steps 1 and 2
+  /// get constant-stride loops the compiler vectorizes.
+  private static func accumulateMaximum<T: NumericElement>(
+    into to: UnsafeMutablePointer<T>, from: UnsafePointer<T>, count: Int, step: Int
+  ) {
+    switch step {
+    case 1: for i in 0..<count { to[i] = Swift.max(to[i], from[i]) }
+    case 2: for i in 0..<count { to[i] = Swift.max(to[i], from[2 &* i]) }
+    default: for i in 0..<count { to[i] = Swift.max(to[i], from[i &* step]) }
+    }
   }
 
   /// The smallest value of a numeric type: -infinity for floating point, the minimum integer.
