@@ -22,6 +22,7 @@ final class ExecutionContext {
   let threads: Int
   private let opsets: [String: Int64]
   private var constants: [ObjectIdentifier: HostTensor] = [:]
+  private var readerPlans: [ObjectIdentifier: [[Value]]] = [:]
 
   init(model: Model, options: ExecutionOptions) {
     registry = options.registry
@@ -37,6 +38,15 @@ final class ExecutionContext {
 
   func opset(_ domain: String) -> Int64 {
     opsets[domain == "ai.onnx" ? "" : domain] ?? 0
+  }
+
+  /// For each node of `graph`, the values it reads last, planned once per graph (`plan`) and
+  /// reused by every run and every Loop iteration.
+  func lastReaders(of graph: Graph, plan: () -> [[Value]]) -> [[Value]] {
+    if let cached = readerPlans[ObjectIdentifier(graph)] { return cached }
+    let readers = plan()
+    readerPlans[ObjectIdentifier(graph)] = readers
+    return readers
   }
 
   /// The runtime tensor for an initializer, converted once.

@@ -31,7 +31,7 @@ struct GraphRun {
     for value in graph.initializers where environment[value] == nil {
       environment[value] = .tensor(try context.constant(value))
     }
-    let lastReader = Self.lastReaders(graph)
+    let lastReader = context.lastReaders(of: graph) { Self.lastReaders(graph) }
     for (index, node) in graph.nodes.enumerated() {
       try runNode(node, in: environment)
       for value in lastReader[index] { environment.release(value) }
