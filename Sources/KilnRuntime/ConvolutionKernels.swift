@@ -7,7 +7,8 @@ extension KernelFamily {
   /// dilations, pads, auto_pad, optional bias; ConvTranspose also output_padding and
   /// output_shape. float32 is computed directly, float16 and double through float32. 1×1
   /// convolutions multiply the input directly, depthwise ones accumulate taps without a GEMM,
-  /// the rest go through im2col; channels are split across the invocation's threads.
+  /// the rest go through im2col; channels are split across the invocation's threads. Conv
+  /// applies a fused Relu/Clip (`KernelInvocation.fusedActivation`) to each block it computes.
   static let convolution = KernelFamily { registry in
     registry.register("Conv", convKernel)
     registry.register("ConvTranspose", convTransposeKernel)
@@ -35,12 +36,14 @@ extension KernelFamily {
     let baseY = out.buffer.pointer.assumingMemoryBound(to: Float.self)
     let baseColumn = column.buffer.pointer.assumingMemoryBound(to: Float.self)
     let grain = workGrain(taps * positions)
+    let activation = invocation.fusedActivation
     if isDepthwise {
       // Every (image, channel) plane is independent.
       parallelChunks(n * group, threads: invocation.threads, grain: grain) { planes in
         for index in planes {
           depthwise(x: baseX + index * plane, w: baseW + index % group * taps, y: baseY + index * positions,
                     segments: segments, step: step)
+          activation?.apply(to: baseY + index * positions, count: positions)
         }
       }
       return [try FloatTensors.restore(out, to: invocation.input(0).dataType, invocation)]
@@ -52,6 +55,7 @@ extension KernelFamily {
         let wg = baseW + g * mg * cg * taps
         if isPointwise {
           try LinearAlgebra.sgemm(m: mg, n: positions, k: cg, a: wg, b: xg, c: yg, beta: 1, threads: invocation.threads)
+          activation?.apply(to: yg, count: mg * positions)
           continue
         }
         parallelChunks(cg, threads: invocation.threads, grain: grain) { channels in
@@ -61,6 +65,7 @@ extension KernelFamily {
           }
         }
         try LinearAlgebra.sgemm(m: mg, n: positions, k: cg * taps, a: wg, b: baseColumn, c: yg, beta: 1, threads: invocation.threads)
+        activation?.apply(to: yg, count: mg * positions)
       }
     }
     return [try FloatTensors.restore(out, to: invocation.input(0).dataType, invocation)]

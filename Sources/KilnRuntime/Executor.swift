@@ -22,7 +22,7 @@ final class ExecutionContext {
   let threads: Int
   private let opsets: [String: Int64]
   private var constants: [ObjectIdentifier: HostTensor] = [:]
-  private var readerPlans: [ObjectIdentifier: [[Value]]] = [:]
+  private var plans: [ObjectIdentifier: GraphPlan] = [:]
 
   init(model: Model, options: ExecutionOptions) {
     registry = options.registry
@@ -40,13 +40,12 @@ final class ExecutionContext {
     opsets[domain == "ai.onnx" ? "" : domain] ?? 0
   }
 
-  /// For each node of `graph`, the values it reads last, planned once per graph (`plan`) and
-  /// reused by every run and every Loop iteration.
-  func lastReaders(of graph: Graph, plan: () -> [[Value]]) -> [[Value]] {
-    if let cached = readerPlans[ObjectIdentifier(graph)] { return cached }
-    let readers = plan()
-    readerPlans[ObjectIdentifier(graph)] = readers
-    return readers
+  /// How `graph` runs, planned once and reused by every run and every Loop iteration.
+  func plan(for graph: Graph) -> GraphPlan {
+    if let cached = plans[ObjectIdentifier(graph)] { return cached }
+    let plan = GraphPlan(graph, context: self)
+    plans[ObjectIdentifier(graph)] = plan
+    return plan
   }
 
   /// The runtime tensor for an initializer, converted once.

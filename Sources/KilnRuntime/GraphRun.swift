@@ -31,45 +31,37 @@ struct GraphRun {
     for value in graph.initializers where environment[value] == nil {
       environment[value] = .tensor(try context.constant(value))
     }
-    let lastReader = context.lastReaders(of: graph) { Self.lastReaders(graph) }
+    let plan = context.plan(for: graph)
     for (index, node) in graph.nodes.enumerated() {
-      try runNode(node, in: environment)
-      for value in lastReader[index] { environment.release(value) }
+      if !plan.absorbed.contains(index) {
+        try runNode(node, fusing: plan.fusions[index], in: environment)
+      }
+      for value in plan.lastReaders[index] { environment.release(value) }
     }
     return graph.outputs.map { environment[$0] }
   }
 
-  private func runNode(_ node: Node, in environment: Environment) throws {
+  /// Runs `node`; with `fusion`, the node also applies the activation node after it and its
+  /// first output becomes that node's output.
+  private func runNode(_ node: Node, fusing fusion: ActivationFusion?, in environment: Environment) throws {
     guard let kernel = context.registry.valueKernel(for: node) else {
       throw KilnError.badInput("no kernel for this op", node: node.name, op: node.qualifiedOpType)
     }
     let inputs = node.inputs.map { $0.flatMap { environment[$0] } }
-    let invocation = KernelInvocation(
+    var invocation = KernelInvocation(
       node: node, opset: context.opset(node.domain), values: inputs, threads: context.threads,
       runValueSubgraph: { subgraph, subgraphInputs in
         try GraphRun(graph: subgraph, context: context).run(
           inputs: subgraphInputs, parent: environment)
       })
+    invocation.fusedActivation = fusion?.clamp
     let outputs = try kernel(invocation)
     guard outputs.count <= node.outputs.count else {
       throw KilnError.internalError(
         "kernel \(node.opType) returned \(outputs.count) outputs for \(node.outputs.count)")
     }
-    for (value, output) in zip(node.outputs, outputs) {
+    for (value, output) in zip(fusion.map { $0.outputs } ?? node.outputs, outputs) {
       if let value { environment[value] = output }
     }
-  }
-
-  /// For each node position, the values of this graph whose last reader it is. Graph outputs
-  /// and values read by subgraphs later are kept to the end.
-  private static func lastReaders(_ graph: Graph) -> [[Value]] {
-    var last: [ObjectIdentifier: (Value, Int)] = [:]
-    for (index, node) in graph.nodes.enumerated() {
-      for value in node.valuesRead() { last[ObjectIdentifier(value)] = (value, index) }
-    }
-    let kept = Set(graph.outputs.map(ObjectIdentifier.init))
-    var readers = [[Value]](repeating: [], count: graph.nodes.count)
-    for (key, entry) in last where !kept.contains(key) { readers[entry.1].append(entry.0) }
-    return readers
   }
 }

@@ -15,6 +15,9 @@ public struct KernelInvocation {
   public let values: [RuntimeValue?]
   /// Threads the kernel may use.
   public let threads: Int
+  /// A Relu or Clip the executor folded into this node, for kernels that can apply it to
+  /// their float32 result in place (see `GraphPlan`); nil otherwise.
+  public var fusedActivation: FusedActivation?
   /// Runs one of this node's subgraphs (If branches, Loop bodies) on the given values, with
   /// the enclosing values it captures visible.
   public let runValueSubgraph: (Graph, [RuntimeValue?]) throws -> [RuntimeValue?]
