@@ -22,6 +22,11 @@ public struct PassRegistry: @unchecked Sendable {  // immutable: metatypes, fixe
       EliminateIdentity.self,
       EliminateCommonSubexpressions.self,
       EliminateUnusedInitializers.self,
+      // Fusion: transformer and activation formulas
+      FuseLayerNorm.self,
+      FuseGelu.self,
+      FuseHardSwish.self,
+      FuseHardSigmoid.self,
     ])
   }
 
