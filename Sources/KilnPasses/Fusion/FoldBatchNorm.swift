@@ -1,6 +1,5 @@
 // fold-batchnorm: folds an inference BatchNormalization into the Conv, ConvTranspose, Gemm or MatMul before it.
 
-import Foundation
 import KilnIR
 
 /// Folds an inference-mode BatchNormalization into the linear op that feeds it:
