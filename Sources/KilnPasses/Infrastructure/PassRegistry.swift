@@ -22,6 +22,12 @@ public struct PassRegistry: @unchecked Sendable {  // immutable: metatypes, fixe
       EliminateIdentity.self,
       EliminateCommonSubexpressions.self,
       EliminateUnusedInitializers.self,
+      // Fusion: convolutions and matrix products
+      FoldBatchNorm.self,
+      FuseMulAddIntoConv.self,
+      FuseMatMulAddToGemm.self,
+      FusePadIntoConv.self,
+      FusePadIntoPool.self,
       // Fusion: transformer and activation formulas
       FuseLayerNorm.self,
       FuseGelu.self,

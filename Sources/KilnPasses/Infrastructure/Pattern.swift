@@ -91,8 +91,16 @@ public struct NodePattern: Sendable {
     let saved = state
     if let reason = match(inputs: node.inputs, in: node, &state) {
       guard commutative, inputs.count == 2, node.inputs.count == 2 else { return reason }
+      let first = state
       state = saved
-      if match(inputs: [node.inputs[1], node.inputs[0]], in: node, &state) != nil { return reason }
+      if let other = match(inputs: [node.inputs[1], node.inputs[0]], in: node, &state) {
+        // Report the order that matched further, so a near miss still gets its note.
+        if first.opsMatched >= state.opsMatched {
+          state = first
+          return reason
+        }
+        return other
+      }
     }
     return nil
   }

@@ -1,0 +1,169 @@
+// A per-output-channel affine map y = a·x + b, and folding it into the op that produces x.
+
+import KilnIR
+
+/// Why a fusion declined a match; the text completes "skipped: …" in a note.
+struct Declined: Error {
+  let reason: String
+  init(_ reason: String) { self.reason = reason }
+}
+
+/// `y[:, c, …] = scale[c] · x[:, c, …] + shift[c]`: what an inference BatchNormalization or a
+/// per-channel Mul/Add computes on the output of a linear op, and can be folded into it:
+///
+///     Conv:          W'[c, …] = scale[c] · W[c, …]               B'[c] = scale[c] · B[c] + shift[c]
+///     ConvTranspose: W'[i, j, …] = scale[g·C/group + j] · W[i, j, …]   (W is [C_in, C/group, …], g = i / (C_in/group))
+///     Gemm:          column n of op(B) scaled by scale[n]        C'[n] = scale[n] · β·C[n] + shift[n], β' = 1
+///     MatMul(A, B):  becomes Gemm(A, B', shift) with B' columns scaled (A 2-D)
+///
+/// Weights and biases must be constants that no caller can override, of float32, float16 or
+/// float64; the math runs in Double and each new value is rounded once. The result is a new
+/// node with new initializers: the old ones may be read elsewhere and are never changed.
+struct ChannelAffine {
+  var scale: [Double]
+  var shift: [Double]
+
+  var channels: Int { scale.count }
+
+  /// A node computing `affine(producer(…))`, to take the place of the node that applied the
+  /// map; it does not touch the graph beyond adding initializers.
+  func fold(into producer: Node, graph: Graph, opset: Int64) throws(Declined) -> Node {
+    switch producer.opType {
+    case "Conv": return try foldIntoConvolution(producer, graph: graph, transposed: false)
+    case "ConvTranspose": return try foldIntoConvolution(producer, graph: graph, transposed: true)
+    case "Gemm": return try foldIntoGemm(producer, graph: graph, opset: opset)
+    case "MatMul": return try foldIntoMatMul(producer, graph: graph, opset: opset)
+    default: throw Declined("\(producer.opType) is not a linear op the map folds into")
+    }
+  }
+
+  // MARK: Convolutions
+
+  private func foldIntoConvolution(_ conv: Node, graph: Graph, transposed: Bool) throws(Declined) -> Node {
+    guard conv.inputs.count >= 2, let x = conv.inputs[0] else { throw Declined("the convolution has no input") }
+    let weight = try Parameter.read(conv, input: 1, in: graph, what: "the weight")
+    let dims = weight.tensor.dims
+    guard dims.count >= 3 else { throw Declined("the weight has rank \(dims.count)") }
+    let group = Int(conv.int("group", default: 1))
+    let perGroup = Int(dims[1])
+    let outputChannels = transposed ? group * perGroup : Int(dims[0])
+    guard group >= 1, outputChannels == channels, !transposed || Int(dims[0]) % group == 0 else {
+      throw Declined("the weight has \(outputChannels) output channels, the map \(channels)")
+    }
+    let bias = try biasValues(conv, input: 2, graph: graph)
+
+    // One slab of `kernelSize` elements per (dim 0, dim 1) pair; find its output channel.
+    let kernelSize = dims.dropFirst(2).reduce(1) { $0 * Int($1) }
+    let inputsPerGroup = transposed ? Int(dims[0]) / group : 1
+    var scaled = weight.values
+    for index in scaled.indices {
+      let slab = index / kernelSize
+      let channel = transposed ? slab / perGroup / inputsPerGroup * perGroup + slab % perGroup : slab / perGroup
+      scaled[index] *= scale[channel]
+    }
+    let newBias = (0..<channels).map { scale[$0] * bias[$0] + shift[$0] }
+    return try makeNode(like: conv, graph: graph, inputs: [x], weight: (weight, scaled), bias: newBias, attributes: conv.attributes)
+  }
+
+  // MARK: Gemm and MatMul
+
+  private func foldIntoGemm(_ gemm: Node, graph: Graph, opset: Int64) throws(Declined) -> Node {
+    guard opset >= 7 else { throw Declined("Gemm before opset 7 does not broadcast C") }
+    guard gemm.inputs.count >= 2, let a = gemm.inputs[0] else { throw Declined("the Gemm has no input A") }
+    let weight = try Parameter.read(gemm, input: 1, in: graph, what: "B")
+    let transposed = gemm.int("transB", default: 0) != 0
+    guard let scaled = scaleColumns(weight, transposed: transposed) else {
+      throw Declined("B is not a [K, \(channels)] matrix")
+    }
+    let bias = try biasValues(gemm, input: 2, graph: graph)
+    let beta = Double(gemm.float("beta", default: 1))
+    let newBias = (0..<channels).map { scale[$0] * beta * bias[$0] + shift[$0] }
+    let attributes = gemm.attributes.setting("beta", to: .float(1))
+    return try makeNode(like: gemm, graph: graph, inputs: [a], weight: (weight, scaled), bias: newBias, attributes: attributes)
+  }
+
+  private func foldIntoMatMul(_ matmul: Node, graph: Graph, opset: Int64) throws(Declined) -> Node {
+    guard opset >= 7 else { throw Declined("Gemm before opset 7 does not broadcast C") }
+    guard matmul.inputs.count == 2, let a = matmul.inputs[0] else { throw Declined("the MatMul has no input A") }
+    // The map acts on axis 1; only a 2-D product has its columns there.
+    guard a.tensorShape?.rank == 2 else { throw Declined("A is not known to be 2-D") }
+    let weight = try Parameter.read(matmul, input: 1, in: graph, what: "B")
+    guard let scaled = scaleColumns(weight, transposed: false) else {
+      throw Declined("B is not a [K, \(channels)] matrix")
+    }
+    let gemm = Node(name: matmul.name, opType: "Gemm", domain: matmul.domain)
+    return try makeNode(like: gemm, graph: graph, inputs: [a], weight: (weight, scaled), bias: shift, attributes: [])
+  }
+
+  /// B's elements with column n of op(B) (row n when `transposed`) scaled by `scale[n]`; nil
+  /// when B is not a matrix with `channels` columns.
+  private func scaleColumns(_ weight: Parameter, transposed: Bool) -> [Double]? {
+    let dims = weight.tensor.dims
+    guard dims.count == 2, Int(transposed ? dims[0] : dims[1]) == channels else { return nil }
+    let columns = Int(dims[1])
+    return weight.values.enumerated().map { index, value in
+      value * scale[transposed ? index / columns : index % columns]
+    }
+  }
+
+  // MARK: Parts
+
+  /// The bias at input `input` broadcast to one value per channel (zeros when omitted); it must
+  /// be a fixed constant whose shape broadcasts to [channels] (only its last dim may exceed 1).
+  private func biasValues(_ node: Node, input: Int, graph: Graph) throws(Declined) -> [Double] {
+    guard node.inputs.count > input, node.inputs[input] != nil else { return (Array(repeating: 0, count: channels)) }
+    let bias = try Parameter.read(node, input: input, in: graph, what: "the bias")
+    let dims = bias.tensor.dims
+    guard dims.count <= 2, dims.dropLast().allSatisfy({ $0 == 1 }), [1, channels].contains(bias.values.count) else {
+      throw Declined("the bias of shape \(dims) is not one value per channel")
+    }
+    return bias.values.count == 1 ? Array(repeating: bias.values[0], count: channels) : bias.values
+  }
+
+  /// A node of `template`'s op, name and domain reading `inputs + [W', B']`, where W' keeps the
+  /// weight's type and shape and B' is 1-D of the weight's type.
+  private func makeNode(
+    like template: Node, graph: Graph, inputs: [Value], weight: (Parameter, [Double]), bias: [Double],
+    attributes: [Attribute]
+  ) throws(Declined) -> Node {
+    let type = weight.0.tensor.dataType
+    guard
+      let newWeight = try? Tensor(real: weight.1, dataType: type, dims: weight.0.tensor.dims),
+      let newBias = try? Tensor(real: bias, dataType: type, dims: [Int64(channels)])
+    else { throw Declined("the folded constants cannot be written as \(type.name)") }
+    // A map that only shifts (an Add) keeps the weight as it is.
+    let w = scale.allSatisfy { $0 == 1 } ? weight.0.value : graph.addInitializer(newWeight, named: weight.0.value.name)
+    let oldBias = template.inputs.count > 2 ? template.inputs[2] : nil
+    // A convolution without bias stays without one when the map adds nothing (a plain Mul).
+    if oldBias == nil, template.opType != "Gemm", bias.allSatisfy({ $0 == 0 }) {
+      return Node(name: template.name, opType: template.opType, domain: template.domain, inputs: inputs + [w], attributes: attributes)
+    }
+    let b = graph.addInitializer(newBias, named: oldBias?.name ?? Graph.fusedStem(weight.0.value.name) + "_bias")
+    return Node(name: template.name, opType: template.opType, domain: template.domain, inputs: inputs + [w, b], attributes: attributes)
+  }
+}
+
+/// A constant input of a node read as Double, with the checks every fusion needs.
+struct Parameter {
+  let value: Value
+  let tensor: Tensor
+  let values: [Double]
+
+  /// Input `input` of `node`: present, a constant no caller can override, of float32/16/64.
+  static func read(_ node: Node, input: Int, in graph: Graph, what: String) throws(Declined) -> Parameter {
+    guard node.inputs.count > input, let value = node.inputs[input] else { throw Declined("\(what) is missing") }
+    return try read(value, in: graph, what: what)
+  }
+
+  /// `value`: a constant no caller can override, of float32/16/64.
+  static func read(_ value: Value, in graph: Graph, what: String) throws(Declined) -> Parameter {
+    guard graph.isFixedConstant(value), let tensor = value.constantTensor else {
+      throw Declined("\(what) '\(value.name)' is not a constant (or is an overridable graph input)")
+    }
+    guard fusibleFloatTypes.contains(tensor.dataType) else {
+      throw Declined("\(what) '\(value.name)' is \(tensor.dataType.name); only float32, float16 and float64 are folded")
+    }
+    guard let values = tensor.realValues() else { throw Declined("\(what) '\(value.name)' cannot be read") }
+    return Parameter(value: value, tensor: tensor, values: values)
+  }
+}

@@ -1,0 +1,108 @@
+// What the fusion passes share: float constants read as Double and written back, new initializers.
+
+import Foundation
+import KilnIR
+import KilnRuntime
+
+/// Element types whose weights the fusions rewrite. Arithmetic runs in Double and each result is
+/// rounded once to the original type; other types (bfloat16, float8, integers) are skipped.
+let fusibleFloatTypes: Set<DataType> = [.float, .float16, .double]
+
+extension Tensor {
+  /// The elements of a float32, float16 or float64 tensor as `Double`; nil for other element
+  /// types or data that cannot be read.
+  func realValues() -> [Double]? {
+    guard fusibleFloatTypes.contains(dataType), let host = try? HostTensor(self) else { return nil }
+    return host.doubleValues()
+  }
+
+  /// A tensor of `dataType` (float32, float16 or float64) holding `values`, each rounded once.
+  init(real values: [Double], dataType: DataType, dims: [Int64]) throws {
+    let shape = dims.map { Int($0) }
+    let host: HostTensor
+    switch dataType {
+    case .float: host = try HostTensor(shape: shape, values: values.map { Float($0) })
+    case .float16: host = try HostTensor(shape: shape, values: values.map { Float16($0) })
+    case .double: host = try HostTensor(shape: shape, values: values)
+    default: throw KilnError.internalError("fusions cannot write \(dataType.name) constants")
+    }
+    try self.init(host)
+  }
+}
+
+extension Graph {
+  /// Whether `value` is present and holds data no caller can change: a constant that is not
+  /// also a graph input (an initializer listed as an input is only a default value).
+  func isFixedConstant(_ value: Value?) -> Bool {
+    guard let value, value.isKnownConstant else { return false }
+    return !inputs.contains { $0 === value }
+  }
+
+  /// Adds an initializer holding `tensor`, named `base` + `_fused` (and a number if that is
+  /// taken in this graph or its subgraphs). Existing initializers are never changed, since
+  /// another node may read them.
+  func addInitializer(_ tensor: Tensor, named base: String) -> Value {
+    let name = unusedName(Self.fusedStem(base) + "_fused")
+    var data = tensor
+    data.name = name
+    let value = Value(name: name, type: .tensor(tensor.dataType, tensor.shape), constant: data)
+    initializers.append(value)
+    return value
+  }
+
+  /// `name` without a `_fused` suffix, so that fusing twice gives `W_fused_1`, not `W_fused_fused`.
+  static func fusedStem(_ name: String) -> String {
+    name.hasSuffix("_fused") ? String(name.dropLast("_fused".count)) : name
+  }
+
+  /// `base`, or `base_1`, `base_2`, … : the first that names no value of this graph tree.
+  func unusedName(_ base: String) -> String {
+    var taken = Set<String>()
+    for graph in allGraphs() {
+      for value in graph.inputs + graph.outputs + graph.initializers { taken.insert(value.name) }
+      for node in graph.nodes {
+        for value in node.inputs + node.outputs { if let value { taken.insert(value.name) } }
+      }
+    }
+    var candidate = base
+    var suffix = 0
+    while taken.contains(candidate) {
+      suffix += 1
+      candidate = "\(base)_\(suffix)"
+    }
+    return candidate
+  }
+
+  /// After a rewrite stopped reading `values`: removes the initializers among them that
+  /// nothing reads (and that are not graph inputs or outputs) and the dead nodes that
+  /// produced the others (`Constant` parameters, the fused producer).
+  func dropUnread(_ values: [Value?], nodes: [Node] = []) {
+    removeDeadNodes(nodes + values.compactMap { $0?.producer })
+    let pinned = pinnedValues()
+    let unread = Set(values.compactMap { value -> ObjectIdentifier? in
+      guard let value, value.producer == nil, isUnread(value, pinned: pinned),
+        !inputs.contains(where: { $0 === value })
+      else { return nil }
+      return ObjectIdentifier(value)
+    })
+    initializers.removeAll { unread.contains(ObjectIdentifier($0)) }
+  }
+}
+
+extension [Attribute] {
+  /// These attributes with `name` set to `value`, in its place or added at the end.
+  func setting(_ name: String, to value: AttributeValue) -> [Attribute] {
+    guard let index = firstIndex(where: { $0.name == name }) else { return self + [Attribute(name, value)] }
+    var result = self
+    result[index] = Attribute(name, value)
+    return result
+  }
+}
+
+extension Node {
+  /// Whether every output after the first is omitted or unread, so that the node can be
+  /// replaced by one that yields only its first output.
+  func extraOutputsUnread(in graph: Graph, pinned: Set<ObjectIdentifier>) -> Bool {
+    outputs.dropFirst().allSatisfy { $0.map { graph.isUnread($0, pinned: pinned) } ?? true }
+  }
+}
