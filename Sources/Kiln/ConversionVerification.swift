@@ -378,8 +378,10 @@ extension ModelConversion {
     if let pass = report.firstFailingPass { message += " after pass '\(pass)'" }
     if let worst {
       message += ": output '\(worst.name)' "
+      let absolute = VerificationReport.number(worst.maxAbsoluteError)
+      let relative = VerificationReport.number(worst.maxRelativeError)
       message += worst.problem
-        ?? "has \(worst.mismatches) of \(worst.elements) elements off (max abs error \(VerificationReport.number(worst.maxAbsoluteError)), max rel error \(VerificationReport.number(worst.maxRelativeError)))"
+        ?? "has \(worst.mismatches) of \(worst.elements) elements off (max abs error \(absolute), max rel error \(relative))"
       if failing.count > 1 { message += ", and \(failing.count - 1) more outputs" }
     }
     message += "; nothing was written to \(output)"
