@@ -85,7 +85,8 @@ let package = Package(
     .testTarget(
       name: "KilnTests",
       dependencies: [
-        "Kiln", "kiln", "KilnONNX", "KilnIR", "ONNXProto", "KilnTestSupport", "ONNXTestSupport",
+        "Kiln", "kiln", "KilnONNX", "KilnIR", "KilnPasses", "KilnRuntime", "ONNXProto", "KilnTestSupport",
+        "ONNXTestSupport",
       ]
     ),
   ],

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs Kiln's side-by-side benchmarks (release build). Not part of `make test`.
-# Environment: WEIGHTS_MB (1024) and REPEATS for the round trip; REPEATS for the runtime.
+# Environment: WEIGHTS_MB (1024) and REPEATS for the round trip; REPEATS for the runtime;
+# WEIGHTS_MB, REPEATS, TIMEOUT and MODELS for the optimizer comparison.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -8,3 +9,9 @@ swift build -c release --product kiln
 export KILN="$ROOT/.build/release/kiln"
 .venv/bin/python Benchmarks/roundtrip_large_model.py
 .venv/bin/python Benchmarks/runtime_latency.py
+# onnxsim and onnxslim only serve this benchmark, so they are installed here, not by setup.sh.
+for package in onnxsim onnxslim; do
+  .venv/bin/python -m pip install --quiet "$package" \
+    || echo "note: could not install $package; the comparison runs without it" >&2
+done
+.venv/bin/python Benchmarks/convert_vs_onnxsim.py

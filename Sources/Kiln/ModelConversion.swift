@@ -20,10 +20,19 @@ public struct ConversionOptions: Sendable {
   public var inPlace: Bool
   /// Run ONNX's checker (libonnx) on the written model and report what it finds.
   public var check: Bool
+  /// Static shapes for graph inputs, by name (`--input-shape`), fixed before the passes run.
+  public var inputShapes: [String: [Int64]]
+  /// Check the numbers of the result against the original (`--verify`, `--verify-each`);
+  /// nil for no check.
+  public var verification: VerificationOptions?
+  /// The passes pipelines may name.
+  public var registry: PassRegistry
 
   public init(
     pipeline: String = "default", passes: String? = nil, verifyEachPass: Bool = PassManager.verifiesByDefault,
-    write: ONNXWriteOptions = .init(), inPlace: Bool = false, check: Bool = false
+    write: ONNXWriteOptions = .init(), inPlace: Bool = false, check: Bool = false,
+    inputShapes: [String: [Int64]] = [:], verification: VerificationOptions? = nil,
+    registry: PassRegistry = .standard
   ) {
     self.pipeline = pipeline
     self.passes = passes
@@ -31,21 +40,35 @@ public struct ConversionOptions: Sendable {
     self.write = write
     self.inPlace = inPlace
     self.check = check
+    self.inputShapes = inputShapes
+    self.verification = verification
+    self.registry = registry
   }
 }
 
 /// The result of a conversion.
 public struct ConversionReport: Sendable {
   public var input: ModelSummary
+  /// The input's size: the model file and its external-data files.
+  public var inputBytes: Int64
   /// The graph after the pipeline, summarized like the input.
   public var result: ModelSummary
   /// What each pass did, and the notes they left.
   public var pipeline: PipelineReport
-  public var output: ONNXWriteSummary
+  /// The pipeline's name (`default`, a path, or `--passes`).
+  public var pipelineName: String
+  /// What was written; nil when verification failed and nothing was.
+  public var output: ONNXWriteSummary?
   public var seconds: Double
   /// What ONNX's checker said about the output, when asked: warnings about what libonnx 1.12
   /// cannot check in newer models, and any problem it found. Advisory only.
   public var checkerFindings: [String]
+  /// The sizes `--input-shape` gave to symbolic dims, by name.
+  public var fixedSymbols: [String: Int64]
+  /// The numerical check, when asked for.
+  public var verification: VerificationReport?
+  /// Things the user should know that did not stop the conversion.
+  public var warnings: [String]
 }
 
 /// `kiln convert`: reads a model, runs a pipeline of passes over it, and writes it.
@@ -70,11 +93,16 @@ public enum ModelConversion {
 
   /// The pipeline `options` ask for: `--passes` when given, else the named or given pipeline.
   public static func pipeline(for options: ConversionOptions) throws -> Pipeline {
-    if let passes = options.passes { return try Pipeline.list(passes) }
-    return try Pipeline.load(options.pipeline, searching: pipelineFolders)
+    if let passes = options.passes { return try Pipeline.list(passes, registry: options.registry) }
+    return try Pipeline.load(options.pipeline, searching: pipelineFolders, registry: options.registry)
   }
 
   /// Converts `inputPath` into `outputPath`.
+  ///
+  /// With `options.verification`, the original runs in KilnRuntime before the passes and the
+  /// result after them (and after every pass, with `eachPass`); when an output is off by more
+  /// than the tolerance, nothing is written and the report says so (`output` is nil,
+  /// `verification.passed` is false). A model the runtime cannot run is bad input.
   public static func run(input inputPath: String, output outputPath: String, options: ConversionOptions)
     throws -> ConversionReport
   {
@@ -88,19 +116,99 @@ public enum ModelConversion {
       throw error.inFile(inputPath)
     }
     let summary = ModelSummary(model: model, file: inputPath)
-    let manager = PassManager(pipeline: pipeline, verifyEachPass: options.verifyEachPass)
-    let report: PipelineReport
+    let symbols: [String: Int64]
+    let verifier: ConversionVerifier?
     do {
-      report = try manager.run(on: model)
+      symbols = try fixInputShapes(options.inputShapes, of: model)
+      verifier = try options.verification.map { try ConversionVerifier(original: model, options: $0) }
     } catch let error as KilnError {
       throw error.inFile(inputPath)
     }
-    let result = ModelSummary(model: model, file: outputPath)
-    let written = try ONNXModelWriter.write(model, to: outputPath, options: options.write)
-    let findings = options.check ? checkerFindings(outputPath) : []
-    return ConversionReport(
-      input: summary, result: result, pipeline: report, output: written,
-      seconds: Date().timeIntervalSince(start), checkerFindings: findings)
+    let (report, verification) = try runPipeline(pipeline, on: model, verifier: verifier, options: options, file: inputPath)
+    var conversion = ConversionReport(
+      input: summary, inputBytes: totalBytes(summary), result: ModelSummary(model: model, file: outputPath), pipeline: report,
+      pipelineName: pipeline.name, output: nil, seconds: 0, checkerFindings: [], fixedSymbols: symbols,
+      verification: verification, warnings: verifier?.warnings ?? [])
+    if verification?.passed ?? true {
+      conversion.output = try ONNXModelWriter.write(model, to: outputPath, options: options.write)
+      conversion.result.fileBytes = conversion.output?.modelBytes ?? 0
+      conversion.checkerFindings = options.check ? checkerFindings(outputPath) : []
+    }
+    conversion.seconds = Date().timeIntervalSince(start)
+    return conversion
+  }
+
+  /// Stops the pipeline at the first pass after which the numbers are off.
+  private struct NumbersChanged: Error {
+    var pass: String
+    var outputs: [OutputComparison]
+  }
+
+  /// Runs the pipeline and, with a verifier, checks the result (after every pass when asked).
+  private static func runPipeline(
+    _ pipeline: Pipeline, on model: Model, verifier: ConversionVerifier?, options: ConversionOptions, file: String
+  ) throws -> (PipelineReport, VerificationReport?) {
+    var manager = PassManager(pipeline: pipeline, verifyEachPass: options.verifyEachPass)
+    var checks: [PassCheck] = []
+    var statistics: [PassStatistics] = []
+    var last: [OutputComparison]?  // the latest check under --verify-each
+    if let verifier, verifier.options.eachPass {
+      manager.afterEachPass = { stats, model in
+        statistics.append(stats)
+        // A pass that changed nothing left the numbers as the last check found them.
+        let outputs: [OutputComparison]
+        if !stats.changed, let last {
+          outputs = last
+        } else {
+          outputs = try verifier.compare(model, which: "the model after pass '\(stats.pass)'")
+        }
+        last = outputs
+        let passed = outputs.allSatisfy(\.passed)
+        checks.append(
+          PassCheck(
+            pass: stats.pass, iteration: stats.iteration, passed: passed,
+            maxAbsoluteError: outputs.map(\.maxAbsoluteError).max() ?? 0,
+            maxRelativeError: outputs.map(\.maxRelativeError).max() ?? 0))
+        if !passed { throw NumbersChanged(pass: stats.pass, outputs: outputs) }
+      }
+    }
+    let context = PassContext(model: model)
+    let report: PipelineReport
+    var outputs: [OutputComparison]?
+    var failingPass: String?
+    do {
+      report = try manager.run(on: model, context: context)
+    } catch let stop as NumbersChanged {
+      report = PipelineReport(
+        statistics: statistics, iterations: statistics.last?.iteration ?? 1, converged: false,
+        notes: context.notes)
+      outputs = stop.outputs
+      failingPass = stop.pass
+    } catch let error as KilnError {
+      throw error.inFile(file)
+    }
+    guard let verifier else { return (report, nil) }
+    do {
+      outputs = try outputs ?? last ?? verifier.compare(model)
+    } catch let error as KilnError {
+      throw error.inFile(file)
+    }
+    let compared = outputs ?? []
+    let verification = VerificationReport(
+      seed: verifier.options.seed, absoluteTolerance: verifier.options.absoluteTolerance,
+      relativeTolerance: verifier.options.relativeTolerance, inputs: verifier.inputs, outputs: compared,
+      eachPass: checks, firstFailingPass: failingPass, passed: compared.allSatisfy(\.passed))
+    return (report, verification)
+  }
+
+  /// The model file's size plus its external-data files'.
+  private static func totalBytes(_ summary: ModelSummary) -> Int64 {
+    let folder = URL(fileURLWithPath: summary.file).deletingLastPathComponent()
+    return summary.externalDataFiles.reduce(summary.fileBytes) { total, location in
+      let path = folder.appendingPathComponent(location).path
+      let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)??.int64Value
+      return total + (size ?? 0)
+    }
   }
 
   /// ONNX's checker is advisory: libonnx 1.12 trails the ONNX releases Kiln reads, so what it

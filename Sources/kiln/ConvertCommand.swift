@@ -1,4 +1,4 @@
-// `kiln convert`: read a model, run a pipeline, write the result.
+// `kiln convert`: read a model, run a pipeline, check the numbers, write the result.
 
 import ArgumentParser
 import Foundation
@@ -16,6 +16,12 @@ struct ConvertCommand: ParsableCommand {
       written atomically: on any error the output path is left as it was. Weights go to an
       external-data file when the input kept them external, when --external-data is given, or
       when the model would pass protobuf's 2 GB limit.
+
+      --verify runs the original and the result in Kiln's runtime on the same inputs (seeded
+      random values, or --input files) and fails (exit 1, nothing written) when an output
+      element is off by more than --atol + --rtol × |original|; --verify-each checks after
+      every pass and names the first pass that changed the numbers. A model the runtime cannot
+      run cannot be verified (exit 2).
       """)
 
   @Argument(help: "The input model file (ONNX).")
@@ -53,6 +59,36 @@ struct ConvertCommand: ParsableCommand {
   )
   var check = false
 
+  @Option(
+    name: .customLong("input-shape"),
+    help: ArgumentHelp(
+      "Fix the shape of a graph input before the passes, e.g. input=1x3x224x224 (repeatable).",
+      valueName: "NAME=DIMS"))
+  var inputShapes: [String] = []
+
+  @Flag(help: "Check the result against the original in Kiln's runtime; exit 1 if they differ.")
+  var verify = false
+
+  @Flag(help: "Check after every pass (implies --verify) and name the first pass that changed the numbers.")
+  var verifyEach = false
+
+  @Option(
+    name: .customLong("input"),
+    help: ArgumentHelp("An input for --verify from a .npy (or .pb) file (repeatable).", valueName: "NAME=FILE"))
+  var inputs: [String] = []
+
+  @Option(help: "Seed of the random inputs for --verify.")
+  var seed: UInt64 = 0
+
+  @Option(help: "Absolute tolerance of --verify.")
+  var atol = VerificationOptions.defaultAbsoluteTolerance
+
+  @Option(help: "Relative tolerance of --verify.")
+  var rtol = VerificationOptions.defaultRelativeTolerance
+
+  @Flag(help: "Print the summary as JSON.")
+  var json = false
+
   @Flag(name: .shortAndLong, help: "Print nothing on success.")
   var quiet = false
 
@@ -61,38 +97,39 @@ struct ConvertCommand: ParsableCommand {
       throw ValidationError("--external-data and --no-external-data exclude each other")
     }
     if sizeThreshold < 0 { throw ValidationError("--size-threshold must not be negative") }
+    if !(atol >= 0) || !(rtol >= 0) { throw ValidationError("--atol and --rtol must be numbers, 0 or more") }
+    if !inputs.isEmpty && !(verify || verifyEach) { throw ValidationError("--input is for --verify") }
   }
 
   func run() throws {
     let mode: ONNXWriteOptions.ExternalDataMode =
       externalData ? .always : noExternalData ? .never : .automatic
+    var inputFiles: [String: String] = [:]
+    for text in inputs {
+      let (name, file) = try ModelConversion.parseAssignment(text, option: "--input", expected: "NAME=FILE.npy")
+      inputFiles[name] = file
+    }
     let options = ConversionOptions(
       pipeline: pipeline, passes: passes,
       write: ONNXWriteOptions(
         externalData: mode, externalDataLocation: externalDataName, sizeThreshold: sizeThreshold),
-      inPlace: inPlace, check: check)
+      inPlace: inPlace, check: check, inputShapes: try ModelConversion.parseInputShapes(inputShapes),
+      verification: verify || verifyEach
+        ? VerificationOptions(
+          inputFiles: inputFiles, seed: seed, absoluteTolerance: atol, relativeTolerance: rtol, eachPass: verifyEach)
+        : nil)
     let report = try ModelConversion.run(input: model, output: output, options: options)
-    for finding in report.checkerFindings {
-      FileHandle.standardError.write(Data("warning: \(output): \(finding)\n".utf8))
+    for warning in report.warnings + report.checkerFindings.map({ "\(output): \($0)" }) {
+      FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
     }
-    guard !quiet else { return }
-    if verbose {
-      for stats in report.pipeline.statistics {
-        print(String(format: "  %@  %d → %d nodes  %.3f s", stats.pass, stats.nodesBefore, stats.nodesAfter, stats.seconds))
-      }
-      for note in report.pipeline.notes { print("  note: \(note)") }
-      if !report.pipeline.converged {
-        print("  the pipeline stopped at its iteration cap (\(report.pipeline.iterations)) while still changing the graph")
-      }
+    let failed = report.verification.map { !$0.passed } ?? false
+    if json {
+      FileHandle.standardOutput.write(try report.json() + Data("\n".utf8))
+    } else if !quiet || failed {
+      print(report.text(verbose: verbose))
     }
-    if report.input.nodeCount != report.result.nodeCount {
-      print("nodes: \(report.input.nodeCount) → \(report.result.nodeCount)")
+    if let verification = report.verification, !verification.passed {
+      throw ModelConversion.verificationFailure(verification, output: output)
     }
-    var line = "wrote \(output) (\(ModelSummary.bytes(report.output.modelBytes))"
-    if let data = report.output.externalDataPath {
-      line += " + \(ModelSummary.bytes(report.output.externalBytes)) in \(report.output.externalTensorCount) tensors to \(data)"
-    }
-    line += String(format: ") in %.2f s", report.seconds)
-    print(line)
   }
 }

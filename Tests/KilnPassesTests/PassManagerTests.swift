@@ -46,6 +46,27 @@ struct PassManagerTests {
     #expect(report.statistics.map(\.iteration) == [1, 2, 3])
   }
 
+  @Test("afterEachPass sees every pass run with the model as it is, and can stop the pipeline")
+  func observer() throws {
+    let subject = try model(Self.input)
+    let passes = [try pass("eliminate-identity"), try pass("eliminate-dead-code")]
+    var manager = PassManager(pipeline: Pipeline(name: "t", passes: passes))
+    var seen: [(String, Int)] = []
+    manager.afterEachPass = { stats, model in seen.append((stats.pass, model.graph.nodes.count)) }
+    _ = try manager.run(on: subject)
+    #expect(seen.map(\.0) == ["eliminate-identity", "eliminate-dead-code"])
+    #expect(seen.map(\.1) == [3, 2])
+
+    struct Stop: Error {}
+    seen = []
+    manager.afterEachPass = { stats, _ in
+      seen.append((stats.pass, 0))
+      throw Stop()
+    }
+    #expect(throws: Stop.self) { try manager.run(on: model(Self.input)) }
+    #expect(seen.map(\.0) == ["eliminate-identity"])
+  }
+
   @Test("the verifier catches a pass that breaks the graph, and names it")
   func verifier() throws {
     let pipeline = Pipeline(name: "t", passes: [try testRegistry.makePass("drops-first-node")])

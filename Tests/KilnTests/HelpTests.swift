@@ -33,6 +33,7 @@ struct HelpTests {
       listing: [
         "<model>", "-o", "--output", "--pipeline", "--external-data", "--no-external-data",
         "--external-data-name", "--size-threshold", "--in-place", "-q", "--quiet", "none",
+        "--verify", "--verify-each", "--input-shape", "--input", "--seed", "--atol", "--rtol", "--json",
       ])
   }
 

@@ -25,6 +25,13 @@ public struct PipelineReport: Sendable {
   public var converged: Bool
   /// Notes the passes recorded, for `--verbose`.
   public var notes: [PassNote]
+
+  public init(statistics: [PassStatistics], iterations: Int, converged: Bool, notes: [PassNote]) {
+    self.statistics = statistics
+    self.iterations = iterations
+    self.converged = converged
+    self.notes = notes
+  }
 }
 
 /// Runs a `Pipeline` over a model's main graph and, through each pass's scope, its subgraphs.
@@ -36,6 +43,10 @@ public struct PassManager {
   public var pipeline: Pipeline
   /// Run the verifier after every pass.
   public var verifyEachPass: Bool
+  /// Called after every pass run (and the verifier), with what the pass did and the model as
+  /// it now is; an error it throws stops the pipeline and comes out of `run` as thrown.
+  /// `kiln convert --verify-each` checks the numbers here.
+  public var afterEachPass: ((PassStatistics, Model) throws -> Void)?
 
   /// Whether the verifier runs after each pass unless asked otherwise: yes in debug builds.
   public static var verifiesByDefault: Bool {
@@ -73,10 +84,11 @@ public struct PassManager {
         }
         if verifyEachPass { try verify(model, after: step) }
         changedInLastRound = changedInLastRound || changed
-        statistics.append(
-          PassStatistics(
-            pass: step.pass.name, iteration: iteration, changed: changed, seconds: seconds(elapsed),
-            nodesBefore: before, nodesAfter: model.graph.nodeCountIncludingSubgraphs))
+        let stats = PassStatistics(
+          pass: step.pass.name, iteration: iteration, changed: changed, seconds: seconds(elapsed),
+          nodesBefore: before, nodesAfter: model.graph.nodeCountIncludingSubgraphs)
+        statistics.append(stats)
+        try afterEachPass?(stats, model)
       }
     } while pipeline.fixedPointLimit != nil && changedInLastRound && iteration < rounds
     let converged = pipeline.fixedPointLimit == nil || !changedInLastRound
