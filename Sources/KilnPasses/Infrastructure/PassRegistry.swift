@@ -22,6 +22,13 @@ public struct PassRegistry: @unchecked Sendable {  // immutable: metatypes, fixe
       EliminateIdentity.self,
       EliminateCommonSubexpressions.self,
       EliminateUnusedInitializers.self,
+      // Fusion: layout and type chains
+      FuseConsecutiveTransposes.self,
+      EliminateInverseTransposes.self,
+      FuseConsecutiveReshapes.self,
+      FuseSqueezeUnsqueeze.self,
+      FuseConsecutiveCasts.self,
+      FuseConsecutiveSlices.self,
     ])
   }
 
