@@ -87,6 +87,13 @@ struct FuseConsecutiveCastsTests {
         """)
   }
 
+  @Test("a skipped lossy pair says why")
+  func note() throws {
+    let subject = try model(opset17 + "g (float[3] X) => (float[3] Y) { H = Cast<to = 10>(X) Y = Cast<to = 1>(H) }")
+    let report = try runPasses([pass("fuse-consecutive-casts")], on: subject)
+    #expect(report.notes.map(\.message) == ["skipped: float32 → float16 may change values"])
+  }
+
   @Test("why float → float16 → float must stay: the round trip changes values")
   func lossyMiddleChangesNumbers() throws {
     let subject = try model(opset17 + "g (float[3] X) => (float[3] Y) { H = Cast<to = 10>(X) Y = Cast<to = 1>(H) }")

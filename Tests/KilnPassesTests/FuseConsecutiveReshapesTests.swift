@@ -68,6 +68,20 @@ struct FuseConsecutiveReshapesTests {
         """)
   }
 
+  @Test("before opset 5 the shape is an attribute")
+  func attributeForm() throws {
+    let opset4 = #"<ir_version: 3, opset_import: ["" : 4]>"#
+    try expectGolden(
+      pass("fuse-consecutive-reshapes"),
+      input: opset4 + """
+        g (float[4, 6] X) => (float[2, 3, 4] Y) {
+          R = Reshape<shape = [6, -1]>(X)
+          Y = Reshape<shape = [2, 0, -1]>(R)
+        }
+        """,
+      expected: opset4 + "g (float[4, 6] X) => (float[2, 3, 4] Y) { Y = Reshape<shape = [2, 4, -1]>(X) }")
+  }
+
   @Test("outputs do not change")
   func numbers() throws {
     try expectSameNumbers([pass("fuse-consecutive-reshapes")], input: Self.plain)
@@ -89,5 +103,14 @@ struct FuseConsecutiveReshapesTests {
           Z = Reshape(Q, S)
         }
         """)
+    let report = try runPasses([pass("fuse-consecutive-reshapes")], on: model(opset17 + """
+      g (float[N, 6] X) => (float[M, 1, 3] Y) {
+        S1 = Constant<value = int64[2] {-1, 3}>()
+        R = Reshape(X, S1)
+        S2 = Constant<value = int64[3] {0, 1, 3}>()
+        Y = Reshape(R, S2)
+      }
+      """))
+    #expect(report.notes.count == 1 && report.notes[0].message.contains("not known"))
   }
 }

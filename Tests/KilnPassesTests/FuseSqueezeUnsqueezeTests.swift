@@ -70,6 +70,15 @@ struct FuseSqueezeUnsqueezeTests {
         }
         """,
       expected: opset11 + "g (float[2, 3] X) => (float[1, 1, 2, 3] Y) { Y = Unsqueeze<axes = [0, 1]>(X) }")
+    try expectGolden(
+      pass("fuse-squeeze-unsqueeze"),
+      input: opset11 + """
+        g (float[1, 2, 1, 3] X) => (float[2, 3] Y) {
+          S = Squeeze<axes = [2]>(X)
+          Y = Squeeze<axes = [0]>(S)
+        }
+        """,
+      expected: opset11 + "g (float[1, 2, 1, 3] X) => (float[2, 3] Y) { Y = Squeeze<axes = [0, 2]>(X) }")
   }
 
   @Test("outputs do not change")

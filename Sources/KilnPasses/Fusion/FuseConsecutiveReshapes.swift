@@ -15,7 +15,7 @@ import KilnIR
 /// - kept, when `s1[i]` is also a copying `0` (the middle dim i is x's dim i, and the fused
 ///   Reshape copies x's dim i);
 /// - replaced by the middle dim i when that is a known non-zero size (from the middle
-///   value's declared shape, or a positive `s1[i]`).
+///   value's declared shape, a positive `s1[i]`, or `s1` applied to x's static shape).
 ///
 /// Fires when `s2` is constant (or not constant but `allowzero = 1`, where no entry refers to
 /// the middle tensor), in both forms of the op (`shape` attribute before opset 5, input
@@ -88,9 +88,46 @@ public struct FuseConsecutiveReshapes: Pass {
       if known == nil, let firstSize {
         known = firstSize > 0 || (firstSize == 0 && !firstCopies) ? firstSize : nil
       }
+      if known == nil, let sizes = inferredSizes(firstShape, copiesZeros: firstCopies, of: x), sizes.indices.contains(index) {
+        known = sizes[index]
+      }
       // A zero-sized dim cannot be written as a literal in a Reshape that copies zeros.
       guard let known, known > 0 else { return nil }
       result[index] = known
+    }
+    return result
+  }
+
+  /// The dims Reshape gives a tensor `x` of static shape with target `shape`; nil when x's
+  /// shape is not static or the target does not fit it.
+  private static func inferredSizes(_ shape: [Int64]?, copiesZeros: Bool, of x: Value) -> [Int64]? {
+    guard let shape, let input = x.tensorShape?.staticSizes else { return nil }
+    var sizes: [Int64] = []
+    for (index, size) in shape.enumerated() {
+      if size == 0 && copiesZeros {
+        guard input.indices.contains(index) else { return nil }
+        sizes.append(input[index])
+      } else {
+        sizes.append(size)
+      }
+    }
+    guard let inferred = sizes.firstIndex(of: -1) else { return sizes }
+    guard sizes.filter({ $0 == -1 }).count == 1, let total = product(input),
+      let known = product(sizes.enumerated().filter { $0.offset != inferred }.map(\.element)),
+      known > 0, total % known == 0
+    else { return nil }
+    sizes[inferred] = total / known
+    return sizes
+  }
+
+  /// The product of non-negative `sizes`; nil when one is negative or it overflows.
+  private static func product(_ sizes: [Int64]) -> Int64? {
+    var result: Int64 = 1
+    for size in sizes {
+      guard size >= 0 else { return nil }
+      let (next, overflow) = result.multipliedReportingOverflow(by: size)
+      if overflow { return nil }
+      result = next
     }
     return result
   }

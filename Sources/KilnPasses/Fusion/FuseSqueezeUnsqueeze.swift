@@ -114,18 +114,13 @@ public struct FuseSqueezeUnsqueeze: Pass {
   /// tensor that hold the entries `inner` of the smaller one, whose dims are the larger's
   /// dims outside `outer`, in order. Sorted.
   private static func mapped(_ outer: [Int64], keeping inner: [Int64]) -> [Int64] {
-    let outerSet = Set(outer)
-    let innerSet = Set(inner)
-    var result = outerSet
-    var smallerIndex: Int64 = 0
-    var position: Int64 = 0
-    let last = inner.max() ?? -1
-    while smallerIndex <= last {
-      if !outerSet.contains(position) {
-        if innerSet.contains(smallerIndex) { result.insert(position) }
-        smallerIndex += 1
-      }
-      position += 1
+    let sortedOuter = outer.sorted()
+    var result = Set(outer)
+    for index in inner {
+      // Each position of `outer` at or before it pushes it one further along.
+      var position = index
+      for taken in sortedOuter where taken <= position { position += 1 }
+      result.insert(position)
     }
     return result.sorted()
   }

@@ -52,12 +52,13 @@ enum LayoutFusion {
   }
 
   /// `axes` with negative entries counted from the end of a tensor of rank `rank`; nil when an
-  /// axis is negative and the rank is unknown, or an axis falls outside the rank.
+  /// axis is negative and the rank is unknown, or an axis falls outside the rank (or, with
+  /// the rank unknown, is beyond any real rank).
   static func normalized(_ axes: [Int64], rank: Int?) -> [Int64]? {
     var result: [Int64] = []
     for axis in axes {
       if axis >= 0 {
-        if let rank, axis >= rank { return nil }
+        guard axis < Int64(rank ?? Int(Int32.max)) else { return nil }
         result.append(axis)
       } else {
         guard let rank, axis + Int64(rank) >= 0 else { return nil }
