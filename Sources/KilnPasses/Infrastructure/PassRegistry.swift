@@ -33,6 +33,13 @@ public struct PassRegistry: @unchecked Sendable {  // immutable: metatypes, fixe
       FuseGelu.self,
       FuseHardSwish.self,
       FuseHardSigmoid.self,
+      // Fusion: layout and type chains
+      FuseConsecutiveTransposes.self,
+      EliminateInverseTransposes.self,
+      FuseConsecutiveReshapes.self,
+      FuseSqueezeUnsqueeze.self,
+      FuseConsecutiveCasts.self,
+      FuseConsecutiveSlices.self,
     ])
   }
 
