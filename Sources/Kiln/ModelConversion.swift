@@ -91,7 +91,7 @@ public enum ModelConversion {
     let manager = PassManager(pipeline: pipeline, verifyEachPass: options.verifyEachPass)
     let report: PipelineReport
     do {
-      report = try manager.run(on: model)
+      report = try manager.run(on: model, context: PassContext(model: model, shapeInference: LibONNXShapeInference()))
     } catch let error as KilnError {
       throw error.inFile(inputPath)
     }

@@ -22,6 +22,10 @@ public struct PassRegistry: @unchecked Sendable {  // immutable: metatypes, fixe
       EliminateIdentity.self,
       EliminateCommonSubexpressions.self,
       EliminateUnusedInitializers.self,
+      // Folding
+      InferShapes.self,
+      FoldConstants.self,
+      FoldShapes.self,
     ])
   }
 
