@@ -51,6 +51,18 @@ struct InferShapesTests {
     #expect(report.notes.contains { $0.message.contains("no shape-inference service") })
   }
 
+  @Test("value-info=true lists what it typed, so the written model carries it; by default nothing written changes")
+  func valueInfo() throws {
+    let text = opset17 + "g (float[N, 3] X) => (float[N, 3] Y) { R = Relu(X) Y = Sigmoid(R) }"
+    let listed = try model(text)
+    try runPasses([pass("infer-shapes", [("value-info", "true")])], on: listed)
+    #expect(listed.graph.annotatedValues.map(\.name) == ["R"])
+    let plain = try model(text)
+    try runPasses([pass("infer-shapes")], on: plain)
+    #expect(plain.graph.annotatedValues.isEmpty)
+    #expect(plain.graph.nodes[0].outputs[0]?.type == .tensor(.float, Shape([.symbolic("N"), .fixed(3)])))
+  }
+
   @Test("annotations change no numbers")
   func numbers() throws {
     try expectSameNumbers([pass("infer-shapes")], input: Self.network, shapes: ["X": [2, 3, 32, 32]])

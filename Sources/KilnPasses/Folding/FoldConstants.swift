@@ -8,8 +8,10 @@ import KilnIR
 ///     Y = Transpose(W)   with W an initializer   →   Y = constant Wᵀ
 ///
 /// The outputs keep their values, so every reader, graph output name and position stay as
-/// they were; a chain of such nodes folds in one run, and `Constant` nodes that fed only
-/// folded nodes go.
+/// they were; a chain of such nodes folds in one run, and the `Constant` nodes and
+/// initializers that fed only folded nodes go. `Identity` is not folded: its output already
+/// is its input's data, so folding would only copy a weight under another name
+/// (`eliminate-identity` removes it wherever the output's name allows).
 ///
 /// Safe because the runtime computes what the node would compute at inference. It folds only
 /// nodes that are deterministic, have no side effects (default or ai.onnx.ml domain), hold
@@ -53,7 +55,7 @@ public struct FoldConstants: Pass {
     var sources: [Node] = []
     var read: [Value] = []
     var changed = false
-    for node in graph.nodes where !node.isOnnx("Constant") {
+    for node in graph.nodes where !node.isOnnx("Constant") && !node.isOnnx("Identity") {
       guard let inputs = Self.constantInputs(of: node) else { continue }
       if let reason = refusal(node, context: context) {
         context.note("kept: \(reason)", at: node)

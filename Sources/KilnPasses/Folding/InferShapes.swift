@@ -13,9 +13,11 @@ import KilnIR
 ///    gives libonnx's shape inference), on the main graph, for the ops Kiln's rules do not
 ///    cover; then Kiln's rules once more over what it added.
 ///
-/// Types live on the values, where passes read them; with `value-info=true` the typed values
-/// are also listed as the graph's value_info, so the written model carries them (by default
-/// the output keeps the value_info it came with).
+/// Types live on the values, where passes read them. By default the pass changes nothing
+/// that is written out: it types only intermediate values that the graph's value_info does
+/// not list, and leaves graph outputs and listed values as declared. With `value-info=true`
+/// it also refines those, and lists every typed value as value_info so that the written
+/// model carries the types.
 ///
 /// A merge only adds knowledge: a missing type or an unknown dim is filled, a symbolic dim of
 /// an intermediate value becomes static when proved so; a declared static dim or element type
@@ -91,13 +93,16 @@ public struct InferShapes: Pass {
     -> Bool
   {
     let isGraphOutput = graph.outputs.contains { $0 === value }
+    let isListed = graph.annotatedValues.contains { $0 === value }
+    // What is written out changes only when asked.
+    guard recordsValueInfo || (!isGraphOutput && !isListed) else { return false }
     let merge = Self.merge(value.type, type, symbolicToStatic: !isGraphOutput)
     if let conflict = merge.conflict {
       context.note("kept the type already known for '\(value.name)': \(conflict)", at: node)
     }
     guard let refined = merge.type, refined != value.type else { return false }
     value.type = refined
-    if recordsValueInfo, !isGraphOutput, !graph.annotatedValues.contains(where: { $0 === value }) {
+    if recordsValueInfo, !isGraphOutput, !isListed {
       graph.annotatedValues.append(value)
     }
     return true
