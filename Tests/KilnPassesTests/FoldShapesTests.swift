@@ -1,7 +1,9 @@
 // fold-shapes: static dims of Shape computations fold, symbolic ones stay.
 
+import Foundation
 import KilnIR
 import KilnPasses
+import KilnRuntime
 import Testing
 
 @Suite("fold-shapes")
@@ -84,5 +86,67 @@ struct FoldShapesTests {
           Z = Size(X)
         }
         """)
+  }
+}
+
+@Suite("Folding in the default pipeline")
+struct DefaultPipelineFoldingTests {
+  static let flattenAfterConv = opset17 + """
+    g (float[N, 3, 8, 8] X, float[4, 3, 3, 3] W) => (float[N, 256] Y) {
+      C = Conv<pads = [1, 1, 1, 1]>(X, W)
+      S = Shape(C)
+      I0 = Constant<value = int64[1] {0}>()
+      I1 = Constant<value = int64[1] {1}>()
+      I2 = Constant<value = int64[1] {2}>()
+      I3 = Constant<value = int64[1] {3}>()
+      D0 = Gather(S, I0)
+      D1 = Gather(S, I1)
+      D2 = Gather(S, I2)
+      D3 = Gather(S, I3)
+      HW = Mul(D2, D3)
+      CHW = Mul(D1, HW)
+      Sh = Concat<axis = 0>(D0, CHW)
+      Y = Reshape(C, Sh)
+    }
+    """
+
+  static func defaultPipeline() throws -> Pipeline {
+    let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("passes").path
+    return try Pipeline.load("default", searching: [folder])
+  }
+
+  @Test("infer-shapes proves the Conv's C, H and W, fold-shapes and fold-constants make 256, N stays")
+  func golden() throws {
+    let subject = try model(Self.flattenAfterConv)
+    let report = try PassManager(pipeline: Self.defaultPipeline(), verifyEachPass: true).run(on: subject)
+    #expect(report.converged)
+    let expected = try model(
+      opset17 + """
+        g (float[N, 3, 8, 8] X, float[4, 3, 3, 3] W) => (float[N, 256] Y) <int64[1] CHW = {256}> {
+          C = Conv<pads = [1, 1, 1, 1]>(X, W)
+          S = Shape(C)
+          I0 = Constant<value = int64[1] {0}>()
+          D0 = Gather(S, I0)
+          Sh = Concat<axis = 0>(D0, CHW)
+          Y = Reshape(C, Sh)
+        }
+        """)
+    #expect(Printer.print(subject.graph) == Printer.print(expected.graph))
+  }
+
+  @Test("outputs do not change")
+  func numbers() throws {
+    let subject = try model(Self.flattenAfterConv)
+    var generator = TestRandom(seed: 7)
+    var feeds: [String: HostTensor] = [:]
+    for value in subject.graph.inputs {
+      feeds[value.name] = try randomTensor(value, shape: value.name == "X" ? [2, 3, 8, 8] : nil, &generator)
+    }
+    let before = try Executor(model: subject).run(feeds)
+    try PassManager(pipeline: Self.defaultPipeline(), verifyEachPass: true).run(on: subject)
+    let after = try Executor(model: subject).run(feeds)
+    #expect(after["Y"]?.shape == [2, 256])
+    #expect(after["Y"]?.doubleValues() == before["Y"]?.doubleValues())
   }
 }

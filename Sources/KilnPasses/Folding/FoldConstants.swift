@@ -22,6 +22,7 @@ import KilnIR
 ///   output size only its values decide (Resize, Pad, OneHot, ...) is not evaluated when it
 ///   cannot be predicted;
 /// - an output would be larger than `max-size` bytes;
+/// - the node is a Dropout (random in training mode; `eliminate-identity` handles inference);
 /// - the node is a DequantizeLinear: quantized models carry their weights that way, and
 ///   their consumers look for it;
 /// - the runtime fails on the node (a kernel rejecting its input): the node stays as it is.
@@ -125,6 +126,7 @@ public struct FoldConstants: Pass {
   private func refusal(_ node: Node, context: PassContext) -> String? {
     if node.hasSideEffects { return "ops of domain '\(node.domain)' may have side effects" }
     if node.isNondeterministic { return "it is random" }
+    if node.isOnnx("Dropout") { return "Dropout is random in training mode; eliminate-identity removes it otherwise" }
     if !node.subgraphs.isEmpty { return "it holds a subgraph" }
     if node.isOnnx("DequantizeLinear") { return "DequantizeLinear keeps quantized weights quantized" }
     if !context.canEvaluate(node) { return "the runtime has no kernel for it" }
