@@ -41,31 +41,32 @@ public struct InferShapes: Pass {
   }
 
   public func run(on graph: Graph, context: PassContext) throws -> Bool {
-    var changed = propagate(in: graph, context: context)
-    if context.isMainGraph, applyService(to: graph, context: context) {
+    var written = Written(graph)
+    var changed = propagate(in: graph, &written, context: context)
+    if context.isMainGraph, applyService(to: graph, &written, context: context) {
       // What the service adds may let Kiln's rules prove more downstream.
-      _ = propagate(in: graph, context: context)
+      _ = propagate(in: graph, &written, context: context)
       changed = true
     }
     return changed
   }
 
   /// Kiln's own rules, node by node in topological order.
-  private func propagate(in graph: Graph, context: PassContext) -> Bool {
+  private func propagate(in graph: Graph, _ written: inout Written, context: PassContext) -> Bool {
     let opset = context.opsetVersion("") ?? 0
     var changed = false
     for node in graph.nodes {
       let types = ShapePropagation.outputTypes(of: node, opset: opset)
       for (output, type) in zip(node.outputs, types) {
         guard let output, let type else { continue }
-        changed = refine(output, with: type, in: graph, node: node, context: context) || changed
+        changed = refine(output, with: type, in: graph, &written, node: node, context: context) || changed
       }
     }
     return changed
   }
 
   /// Merges the service's types into the main graph's node outputs.
-  private func applyService(to graph: Graph, context: PassContext) -> Bool {
+  private func applyService(to graph: Graph, _ written: inout Written, context: PassContext) -> Bool {
     guard let service = context.shapeInference else {
       context.note("no shape-inference service was given: Kiln's own propagation only")
       return false
@@ -81,19 +82,31 @@ public struct InferShapes: Pass {
     for node in graph.nodes {
       for case let output? in node.outputs {
         guard let type = inferred[output.name] else { continue }
-        changed = refine(output, with: type, in: graph, node: node, context: context) || changed
+        changed = refine(output, with: type, in: graph, &written, node: node, context: context) || changed
       }
     }
     return changed
   }
 
+  /// The values whose types are written out: graph outputs and those listed as value_info.
+  private struct Written {
+    var outputs: Set<ObjectIdentifier>
+    var listed: Set<ObjectIdentifier>
+
+    init(_ graph: Graph) {
+      outputs = Set(graph.outputs.map(ObjectIdentifier.init))
+      listed = Set(graph.annotatedValues.map(ObjectIdentifier.init))
+    }
+  }
+
   /// Refines `value`'s type with `type` (and, with `value-info`, lists the value as
   /// annotated so that its type is written out). Returns whether the type changed.
-  private func refine(_ value: Value, with type: ValueType, in graph: Graph, node: Node, context: PassContext)
-    -> Bool
-  {
-    let isGraphOutput = graph.outputs.contains { $0 === value }
-    let isListed = graph.annotatedValues.contains { $0 === value }
+  private func refine(
+    _ value: Value, with type: ValueType, in graph: Graph, _ written: inout Written, node: Node,
+    context: PassContext
+  ) -> Bool {
+    let isGraphOutput = written.outputs.contains(ObjectIdentifier(value))
+    let isListed = written.listed.contains(ObjectIdentifier(value))
     // What is written out changes only when asked.
     guard recordsValueInfo || (!isGraphOutput && !isListed) else { return false }
     let merge = Self.merge(value.type, type, symbolicToStatic: !isGraphOutput)
@@ -104,6 +117,7 @@ public struct InferShapes: Pass {
     value.type = refined
     if recordsValueInfo, !isGraphOutput, !isListed {
       graph.annotatedValues.append(value)
+      written.listed.insert(ObjectIdentifier(value))
     }
     return true
   }
