@@ -172,7 +172,7 @@ public enum ModelConversion {
         if !passed { throw NumbersChanged(pass: stats.pass, outputs: outputs) }
       }
     }
-    let context = PassContext(model: model)
+    let context = PassContext(model: model, shapeInference: LibONNXShapeInference())
     let report: PipelineReport
     var outputs: [OutputComparison]?
     var failingPass: String?

@@ -44,14 +44,23 @@ public final class PassContext {
   /// inputs and outputs are fixed by the op that holds the subgraph.
   public private(set) var isMainGraph = true
 
-  public init(opsetImports: [OpsetImport], registry: KernelRegistry = .standard) {
+  /// Shape inference from outside KilnPasses (libonnx), for `infer-shapes`; nil when none.
+  public let shapeInference: (any ShapeInferenceService)?
+
+  public init(
+    opsetImports: [OpsetImport], registry: KernelRegistry = .standard,
+    shapeInference: (any ShapeInferenceService)? = nil
+  ) {
     self.opsetImports = opsetImports
     self.registry = registry
+    self.shapeInference = shapeInference
   }
 
   /// A context for `model`.
-  public convenience init(model: Model, registry: KernelRegistry = .standard) {
-    self.init(opsetImports: model.opsetImports, registry: registry)
+  public convenience init(
+    model: Model, registry: KernelRegistry = .standard, shapeInference: (any ShapeInferenceService)? = nil
+  ) {
+    self.init(opsetImports: model.opsetImports, registry: registry, shapeInference: shapeInference)
   }
 
   /// The version imported for `domain` ("" and "ai.onnx" are the default domain), or nil.

@@ -40,6 +40,10 @@ public struct PassRegistry: @unchecked Sendable {  // immutable: metatypes, fixe
       FuseSqueezeUnsqueeze.self,
       FuseConsecutiveCasts.self,
       FuseConsecutiveSlices.self,
+      // Folding
+      InferShapes.self,
+      FoldConstants.self,
+      FoldShapes.self,
     ])
   }
 
