@@ -106,4 +106,19 @@ struct PassManagerTests {
     let second = try runPasses(passes, on: subject)
     #expect(second.statistics.allSatisfy { !$0.changed })
   }
+
+  @Test("before IR version 4, initializers stay listed as graph inputs as passes add and remove them")
+  func legacyInitializerInputs() throws {
+    let subject = try model(#"""
+      <ir_version: 3, opset_import: ["" : 9]>
+      g (float[2,3] X, float[3,2] W) => (float[2,3] Y) <float[3,2] W = {1, 2, 3, 4, 5, 6}> {
+        T = Transpose(W)
+        Y = Add(X, T)
+      }
+      """#)
+    try runPasses([pass("fold-constants")], on: subject)
+    let graph = subject.graph
+    #expect(graph.initializers.map(\.name) == ["W", "T"])
+    #expect(graph.inputs.map(\.name) == ["X", "W", "T"], "T, now an initializer, is listed as an input too")
+  }
 }

@@ -71,6 +71,7 @@ public struct PassManager {
     var iteration = 0
     var changedInLastRound = false
     let clock = ContinuousClock()
+    var initializerInputs = InitializerInputs(model)
     repeat {
       iteration += 1
       changedInLastRound = false
@@ -81,6 +82,7 @@ public struct PassManager {
         let elapsed = clock.now - start
         if changed {
           for graph in model.graph.allGraphs() { graph.dropStaleAnnotations() }
+          initializerInputs?.synchronize(model.graph)
         }
         if verifyEachPass { try verify(model, after: step) }
         changedInLastRound = changedInLastRound || changed
