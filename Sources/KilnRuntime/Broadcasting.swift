@@ -124,18 +124,10 @@ func parallelChunks(_ count: Int, threads: Int, grain: Int, _ body: (Range<Int>)
     body(0..<count)
     return
   }
-  withoutActuallyEscaping(body) { body in
-    // Chunks write disjoint ranges of a result no one else sees yet.
-    let shared = UncheckedSendable(value: body)
-    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-      shared.value((count * chunk / chunks)..<(count * (chunk + 1) / chunks))
-    }
+  // Chunks write disjoint ranges of a result no one else sees yet.
+  WorkerPool.shared.run(chunks: chunks, helpers: chunks - 1) { chunk in
+    body((count * chunk / chunks)..<(count * (chunk + 1) / chunks))
   }
-}
-
-/// A value handed to worker threads that only touch disjoint parts of it.
-private struct UncheckedSendable<Value>: @unchecked Sendable {
-  let value: Value
 }
 
 /// `op` applied elementwise to `a` and `b` broadcast together, into a new tensor of `R`.

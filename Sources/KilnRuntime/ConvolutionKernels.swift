@@ -23,7 +23,8 @@ extension KernelFamily {
     }
     let geometry = try WindowGeometry(
       invocation, input: Array(x.shape.dropFirst(2)), kernel: Array(w.shape.dropFirst(2)))
-    let out = try biasFilledOutput(invocation, shape: [n, m] + geometry.output)
+    let out = try HostTensor(uninitialized: .float, shape: [n, m] + geometry.output)
+    let bias = try convBias(invocation, channels: m)
     let (cg, mg) = (c / group, m / group)
     let (taps, positions, plane) = (geometry.kernelCount, geometry.outputCount, geometry.inputCount)
     let isDepthwise = cg == 1 && mg == 1, isPointwise = geometry.isIdentity && !isDepthwise
@@ -41,9 +42,10 @@ extension KernelFamily {
       // Every (image, channel) plane is independent.
       parallelChunks(n * group, threads: invocation.threads, grain: grain) { planes in
         for index in planes {
-          depthwise(x: baseX + index * plane, w: baseW + index % group * taps, y: baseY + index * positions,
-                    segments: segments, step: step)
-          activation?.apply(to: baseY + index * positions, count: positions)
+          let y = baseY + index * positions
+          y.update(repeating: bias[index % m], count: positions)
+          depthwise(x: baseX + index * plane, w: baseW + index % group * taps, y: y, segments: segments, step: step)
+          activation?.apply(to: y, count: positions)
         }
       }
       return [try FloatTensors.restore(out, to: invocation.input(0).dataType, invocation)]
@@ -51,21 +53,18 @@ extension KernelFamily {
     for image in 0..<n where positions > 0 && cg > 0 && mg > 0 {
       for g in 0..<group {
         let xg = baseX + (image * c + g * cg) * plane
-        let yg = baseY + (image * m + g * mg) * positions
-        let wg = baseW + g * mg * cg * taps
-        if isPointwise {
-          try LinearAlgebra.sgemm(m: mg, n: positions, k: cg, a: wg, b: xg, c: yg, beta: 1, threads: invocation.threads)
-          activation?.apply(to: yg, count: mg * positions)
-          continue
-        }
-        parallelChunks(cg, threads: invocation.threads, grain: grain) { channels in
-          for channel in channels {
-            im2col(source: xg + channel * plane, column: baseColumn + channel * taps * positions,
-                   segments: segments, count: taps * positions, positions: positions, step: step)
+        if !isPointwise {
+          parallelChunks(cg, threads: invocation.threads, grain: grain) { channels in
+            for channel in channels {
+              im2col(source: xg + channel * plane, column: baseColumn + channel * taps * positions,
+                     segments: segments, count: taps * positions, positions: positions, step: step)
+            }
           }
         }
-        try LinearAlgebra.sgemm(m: mg, n: positions, k: cg * taps, a: wg, b: baseColumn, c: yg, beta: 1, threads: invocation.threads)
-        activation?.apply(to: yg, count: mg * positions)
+        let product = try LinearAlgebra.GemmOperands(
+          m: mg, n: positions, k: isPointwise ? cg : cg * taps, a: baseW + g * mg * cg * taps,
+          b: isPointwise ? xg : baseColumn, c: baseY + (image * m + g * mg) * positions, beta: 1)
+        product.computeInBlocks(bias: bias[(g * mg)...], activation: activation, threads: invocation.threads)
       }
     }
     return [try FloatTensors.restore(out, to: invocation.input(0).dataType, invocation)]
@@ -83,7 +82,10 @@ extension KernelFamily {
     let geometry = try WindowGeometry(
       transposed: invocation, input: Array(x.shape.dropFirst(2)), kernel: Array(w.shape.dropFirst(2)))
     // The scatter runs the forward geometry backwards: the transposed output is its "input".
-    let out = try biasFilledOutput(invocation, shape: [n, m] + geometry.input)
+    let out = try HostTensor(uninitialized: .float, shape: [n, m] + geometry.input)
+    let bias = try convBias(invocation, channels: m)
+    let planeSize = geometry.inputCount, target = out.buffer.pointer.assumingMemoryBound(to: Float.self)
+    for index in 0..<n * m { (target + index * planeSize).update(repeating: bias[index % m], count: planeSize) }
     let (taps, positions, plane) = (geometry.kernelCount, geometry.outputCount, geometry.inputCount)
     let column = try HostTensor(uninitialized: .float, shape: [mg, taps, positions])
     let segments = geometry.segments(), step = geometry.segmentStep
@@ -178,24 +180,26 @@ extension KernelFamily {
     return (try FloatTensors.toFloat(x, invocation), try FloatTensors.toFloat(w, invocation))
   }
 
-  /// A float32 [N, M, ...] output whose every channel plane starts at the optional bias
-  /// (input 2) or zero, so that the kernels only accumulate (GEMM with beta 1).
-  private static func biasFilledOutput(_ invocation: KernelInvocation, shape: [Int]) throws -> HostTensor {
-    let channels = shape[1]
-    let out = try HostTensor(uninitialized: .float, shape: shape)
-    let py = out.mutableElements(as: Float.self)
-    guard let bias = invocation.optionalInput(2) else {
-      py.update(repeating: 0)
-      return out
-    }
+  /// The optional bias (input 2) as float32 values, one per output channel (zeros without one).
+  private static func convBias(_ invocation: KernelInvocation, channels: Int) throws -> [Float] {
+    guard let bias = invocation.optionalInput(2) else { return [Float](repeating: 0, count: channels) }
     guard bias.shape == [channels] else { throw invocation.failure("bias is \(bias.shape), expected [\(channels)]") }
-    let floatBias = try FloatTensors.toFloat(bias, invocation)
-    defer { withExtendedLifetime(floatBias) {} }
-    let values = floatBias.elements(as: Float.self)
-    let plane = max(shape.dropFirst(2).reduce(1, *), 1)
-    for start in stride(from: 0, to: py.count, by: plane) {
-      UnsafeMutableBufferPointer(rebasing: py[start..<start + plane]).update(repeating: values[start / plane % channels])
+    return try FloatTensors.toFloat(bias, invocation).scalars(as: Float.self)
+  }
+}
+
+extension LinearAlgebra.GemmOperands {
+  /// C = A · B + bias (one value per row of C) followed by `activation`, with C's columns
+  /// split into one block per thread (when the product is big enough to split): each thread
+  /// fills, multiplies into and clamps its own block. C's contents are overwritten (the GEMM
+  /// must have beta 1, accumulating onto the bias).
+  func computeInBlocks(bias: ArraySlice<Float>, activation: FusedActivation?, threads: Int) {
+    let parts = isWorthSplitting ? max(threads, 1) : 1
+    parallelChunks(n, threads: parts, grain: LinearAlgebra.minimumBlock) { columns in
+      for (row, value) in zip(0..<m, bias) { (c + row * n + columns.lowerBound).update(repeating: value, count: columns.count) }
+      compute(rows: 0..<m, columns: columns)
+      guard let activation else { return }
+      for row in 0..<m { activation.apply(to: c + row * n + columns.lowerBound, count: columns.count) }
     }
-    return out
   }
 }

@@ -105,13 +105,9 @@ enum LinearAlgebra {
     c: UnsafeMutablePointer<Float>, transA: Bool = false, transB: Bool = false,
     alpha: Float = 1, beta: Float = 0, threads: Int = 1
   ) throws {
-    guard Int32(exactly: m) != nil, Int32(exactly: n) != nil, Int32(exactly: k) != nil else {
-      throw KilnError.badInput("a \(m)×\(k)·\(k)×\(n) matrix product is too large for BLAS")
-    }
-    let (lda, ldb) = (transA ? m : k, transB ? k : n)
-    let product = GemmOperands(
-      k: k, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: n, transA: transA, transB: transB, alpha: alpha, beta: beta)
-    let parallel = threads > 1 && Double(m) * Double(n) * Double(k) >= parallelGemmWork
+    let product = try GemmOperands(
+      m: m, n: n, k: k, a: a, b: b, c: c, transA: transA, transB: transB, alpha: alpha, beta: beta)
+    let parallel = threads > 1 && product.isWorthSplitting
     if parallel && n >= 2 * minimumBlock {
       parallelChunks(n, threads: threads, grain: minimumBlock) { product.compute(rows: 0..<m, columns: $0) }
     } else if parallel && m >= 2 * minimumBlock {
@@ -121,29 +117,42 @@ enum LinearAlgebra {
     }
   }
 
-  /// The multiply-adds below which splitting a GEMM over threads costs more than it saves.
-  private static let parallelGemmWork: Double = 1_048_576
   /// The fewest rows or columns a thread's block of a GEMM gets.
-  private static let minimumBlock = 16
+  static let minimumBlock = 16
 
-  /// The operands of one GEMM, from which any block of C can be computed on its own.
-  private struct GemmOperands: @unchecked Sendable {
-    let k: Int
-    let a: UnsafePointer<Float>, lda: Int
-    let b: UnsafePointer<Float>, ldb: Int
-    let c: UnsafeMutablePointer<Float>, ldc: Int
+  /// The operands of one row-major GEMM, C[m×n] = alpha · op(A) · op(B) + beta · C, from which
+  /// any block of C can be computed on its own (by any thread).
+  struct GemmOperands: @unchecked Sendable {
+    let m: Int, n: Int, k: Int
+    let a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>
     let transA: Bool, transB: Bool
     let alpha: Float, beta: Float
+
+    /// Throws when a size does not fit BLAS's 32-bit integers.
+    init(
+      m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+      transA: Bool = false, transB: Bool = false, alpha: Float = 1, beta: Float = 0
+    ) throws {
+      guard Int32(exactly: m) != nil, Int32(exactly: n) != nil, Int32(exactly: k) != nil else {
+        throw KilnError.badInput("a \(m)×\(k)·\(k)×\(n) matrix product is too large for BLAS")
+      }
+      (self.m, self.n, self.k, self.a, self.b, self.c) = (m, n, k, a, b, c)
+      (self.transA, self.transB, self.alpha, self.beta) = (transA, transB, alpha, beta)
+    }
+
+    /// Whether the product has enough multiply-adds to pay for splitting it over threads.
+    var isWorthSplitting: Bool { Double(m) * Double(n) * Double(k) >= 1_048_576 }
 
     /// C[rows, columns] from A's rows and B's columns.
     func compute(rows: Range<Int>, columns: Range<Int>) {
       guard !rows.isEmpty, !columns.isEmpty else { return }
+      let (lda, ldb) = (transA ? m : k, transB ? k : n)
       let aBlock = a + (transA ? rows.lowerBound : rows.lowerBound * lda)
       let bBlock = b + (transB ? columns.lowerBound * ldb : columns.lowerBound)
       cblas_sgemm(
         CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
         Int32(rows.count), Int32(columns.count), Int32(k), alpha, aBlock, Int32(lda), bBlock, Int32(ldb),
-        beta, c + rows.lowerBound * ldc + columns.lowerBound, Int32(ldc))
+        beta, c + rows.lowerBound * n + columns.lowerBound, Int32(n))
     }
   }
 

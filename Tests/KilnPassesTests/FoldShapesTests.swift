@@ -144,7 +144,7 @@ struct DefaultPipelineFoldingTests {
       feeds[value.name] = try randomTensor(value, shape: value.name == "X" ? [2, 3, 8, 8] : nil, &generator)
     }
     let before = try Executor(model: subject).run(feeds)
-    try PassManager(pipeline: Self.defaultPipeline(), verifyEachPass: true).run(on: subject)
+    _ = try PassManager(pipeline: Self.defaultPipeline(), verifyEachPass: true).run(on: subject)
     let after = try Executor(model: subject).run(feeds)
     #expect(after["Y"]?.shape == [2, 256])
     #expect(after["Y"]?.doubleValues() == before["Y"]?.doubleValues())
