@@ -36,7 +36,8 @@ let package = Package(
     ),
     .target(name: "KilnIR"),
     .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
-    .target(name: "KilnRuntime", dependencies: ["KilnIR", "CBLAS"]),
+    .target(name: "CKilnKernels"),
+    .target(name: "KilnRuntime", dependencies: ["KilnIR", "CBLAS", "CKilnKernels"]),
     .target(
       name: "KilnONNX",
       dependencies: [

@@ -1,5 +1,6 @@
 // Convolutions over OpenBLAS: Conv (im2col + sgemm) and ConvTranspose (sgemm + col2im).
 
+import CKilnKernels
 import KilnIR
 
 extension KernelFamily {
@@ -156,14 +157,7 @@ extension KernelFamily {
     segments: [WindowSegment], step: Int
   ) {
     for segment in segments {
-      let (weight, from, to) = (w[segment.tap], x + segment.input, y + segment.output)
-      // Steps 1 and 2 (nearly every depthwise layer) get loops with a constant stride, which
-      // the compiler vectorizes.
-      switch step {
-      case 1: for i in 0..<segment.count { to[i] += weight * from[i] }
-      case 2: for i in 0..<segment.count { to[i] += weight * from[2 &* i] }
-      default: for i in 0..<segment.count { to[i] += weight * from[i &* step] }
-      }
+      kiln_accumulate_scaled(y + segment.output, x + segment.input, w[segment.tap], segment.count, step)
     }
   }
 

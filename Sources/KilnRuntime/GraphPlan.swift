@@ -1,5 +1,6 @@
 // What the executor works out once per graph: when values die, and which activations fuse.
 
+import CKilnKernels
 import KilnIR
 
 /// A graph's run plan: for each node, the values it reads last (so their memory can go), and
@@ -39,7 +40,7 @@ public struct FusedActivation: Sendable, Equatable {
 
   /// Clamps `count` values at `values` (NaN stays NaN, as the Relu and Clip kernels do).
   func apply(to values: UnsafeMutablePointer<Float>, count: Int) {
-    for i in 0..<count { values[i] = Swift.min(Swift.max(values[i], low), high) }
+    kiln_clamp(values, count, low, high)
   }
 }
 
