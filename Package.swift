@@ -75,7 +75,7 @@ let package = Package(
     .testTarget(
       name: "KilnONNXTests",
       dependencies: [
-        "KilnONNX", "KilnIR", "ONNXProto", "KilnTestSupport", "ONNXTestSupport",
+        "KilnONNX", "KilnIR", "KilnRuntime", "ONNXProto", "KilnTestSupport", "ONNXTestSupport",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ]
     ),

@@ -51,7 +51,7 @@ struct FusePadIntoPoolTests {
     let value = try #require(subject.graph.initializers.first { $0.name == "V" })
     value.constant = Tensor(name: "V", dataType: .float, dims: [], bytes: withUnsafeBytes(of: (-Float.infinity).bitPattern.littleEndian) { Data($0) })
 
-    var generator = TestRandom(seed: 3)
+    var generator = SplitMix64(seed: 3)
     let feeds = ["X": try randomTensor(subject.graph.inputs[0], shape: nil, &generator)]
     let before = try Executor(model: subject).run(feeds)
     let report = try runPasses([pass("fuse-pad-into-pool")], on: subject)

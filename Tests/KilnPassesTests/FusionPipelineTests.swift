@@ -32,7 +32,7 @@ struct FusionPipelineTests {
       .deletingLastPathComponent().appendingPathComponent("passes").path
     let pipeline = try Pipeline.load("default", searching: [folder])
     let subject = try model(Self.block)
-    var generator = TestRandom(seed: 9)
+    var generator = SplitMix64(seed: 9)
     var feeds: [String: HostTensor] = [:]
     for input in subject.graph.inputs { feeds[input.name] = try randomTensor(input, shape: nil, &generator) }
     let before = try Executor(model: subject).run(feeds)

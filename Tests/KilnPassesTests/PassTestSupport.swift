@@ -60,7 +60,7 @@ func expectSameNumbers(
   shapes: [String: [Int]] = [:], sourceLocation: SourceLocation = #_sourceLocation
 ) throws -> Double {
   let subject = try model(input)
-  var generator = TestRandom(seed: seed)
+  var generator = SplitMix64(seed: seed)
   var feeds: [String: HostTensor] = [:]
   for value in subject.graph.inputs where value.constant == nil {
     feeds[value.name] = try randomTensor(value, shape: shapes[value.name], &generator)
@@ -83,33 +83,10 @@ func expectSameNumbers(
   return worst
 }
 
-/// Random values for a graph input: floats in [-1, 1), integers in [0, 10), either Boolean.
-func randomTensor(_ value: Value, shape: [Int]?, _ generator: inout TestRandom) throws -> HostTensor {
+/// Random values for a graph input (see `HostTensor.random`), of its declared shape or `shape`.
+func randomTensor(_ value: Value, shape: [Int]?, _ generator: inout SplitMix64) throws -> HostTensor {
   guard case .tensor(let dataType, let declared)? = value.type,
     let sizes = shape ?? declared?.staticSizes.map({ $0.map { Int($0) } })
   else { throw KilnError.badInput("give a shape for input '\(value.name)'") }
-  let count = sizes.reduce(1, *)
-  switch dataType {
-  case .float:
-    return try HostTensor(shape: sizes, values: (0..<count).map { _ in Float.random(in: -1..<1, using: &generator) })
-  case .int64:
-    return try HostTensor(shape: sizes, values: (0..<count).map { _ in Int64(generator.next() % 10) })
-  case .bool:
-    return try HostTensor(shape: sizes, values: (0..<count).map { _ in generator.next() & 1 == 1 })
-  default:
-    throw KilnError.badInput("no random values of \(dataType.name) in tests")
-  }
-}
-
-/// SplitMix64: the same numbers for the same seed everywhere.
-struct TestRandom: RandomNumberGenerator {
-  var state: UInt64
-  init(seed: UInt64) { state = seed }
-  mutating func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
-  }
+  return try HostTensor.random(dataType, shape: sizes, using: &generator)
 }
