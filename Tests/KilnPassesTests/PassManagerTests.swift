@@ -121,4 +121,22 @@ struct PassManagerTests {
     #expect(graph.initializers.map(\.name) == ["W", "T"])
     #expect(graph.inputs.map(\.name) == ["X", "W", "T"], "T, now an initializer, is listed as an input too")
   }
+
+  @Test("from IR version 4, an initializer that is also a graph input is a default, not a constant")
+  func overridableInitializers() throws {
+    let subject = try model(#"""
+      <ir_version: 8, opset_import: ["" : 17]>
+      g (float[2,3] X, float[3,2] W) => (float[2,3] Y) <float[3,2] W = {1, 2, 3, 4, 5, 6}, float[3] B = {1, 2, 3}> {
+        T = Transpose(W)
+        S = Add(X, T)
+        Y = Add(S, B)
+      }
+      """#)
+    let report = try runPasses([pass("fold-constants"), pass("eliminate-unused-initializers")], on: subject)
+    let graph = subject.graph
+    #expect(graph.nodes.map(\.opType) == ["Transpose", "Add", "Add"], "Transpose(W) must not fold: W may be fed")
+    #expect(graph.initializers.map(\.name) == ["W", "B"], "both initializers are back, in order")
+    #expect(graph.initializers.first?.constant != nil)
+    #expect(report.statistics.allSatisfy { !$0.changed })
+  }
 }

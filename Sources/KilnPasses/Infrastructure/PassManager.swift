@@ -72,6 +72,9 @@ public struct PassManager {
     var changedInLastRound = false
     let clock = ContinuousClock()
     var initializerInputs = InitializerInputs(model)
+    let overridable = pipeline.steps.isEmpty ? nil : OverridableInitializers(model)
+    overridable?.hide(in: model.graph)
+    defer { overridable?.restore(in: model.graph) }
     repeat {
       iteration += 1
       changedInLastRound = false
@@ -90,7 +93,11 @@ public struct PassManager {
           pass: step.pass.name, iteration: iteration, changed: changed, seconds: seconds(elapsed),
           nodesBefore: before, nodesAfter: model.graph.nodeCountIncludingSubgraphs)
         statistics.append(stats)
-        try afterEachPass?(stats, model)
+        if let afterEachPass {
+          overridable?.restore(in: model.graph)
+          defer { overridable?.hide(in: model.graph) }
+          try afterEachPass(stats, model)
+        }
       }
     } while pipeline.fixedPointLimit != nil && changedInLastRound && iteration < rounds
     let converged = pipeline.fixedPointLimit == nil || !changedInLastRound
