@@ -48,14 +48,7 @@ public struct FuseSqueezeUnsqueeze: Pass {
 
   /// Removes a pair that cancels: the same axes of the same rank are removed and re-inserted.
   @Sendable private static func cancel(_ match: Match, _ graph: Graph, _ context: PassContext) throws -> Bool {
-    let first = try match.node("first")
-    let second = try match.node("second")
-    let x = try match.value("x")
-    let opset = context.opsetVersion("") ?? 0
-    guard let firstAxes = axes(of: first, opset: opset), let secondAxes = axes(of: second, opset: opset) else {
-      context.note("skipped: the axes are not constant (or a Squeeze without axes has no static input shape)", at: second)
-      return false
-    }
+    guard let (first, second, x, firstAxes, secondAxes) = try pair(match, context) else { return false }
     // Squeeze then Unsqueeze: both in x's rank. Unsqueeze then Squeeze: both in the middle rank.
     let rank = first.opType == "Squeeze" ? LayoutFusion.rank(x) : middleRank(first, x: x, inserted: firstAxes.count)
     guard let a = distinct(firstAxes, rank: rank), let b = distinct(secondAxes, rank: rank) else {
@@ -77,14 +70,7 @@ public struct FuseSqueezeUnsqueeze: Pass {
 
   /// Merges two Unsqueezes or two Squeezes into one with the combined axes.
   @Sendable private static func merge(_ match: Match, _ graph: Graph, _ context: PassContext) throws -> Bool {
-    let first = try match.node("first")
-    let second = try match.node("second")
-    let x = try match.value("x")
-    let opset = context.opsetVersion("") ?? 0
-    guard let firstAxes = axes(of: first, opset: opset), let secondAxes = axes(of: second, opset: opset) else {
-      context.note("skipped: the axes are not constant (or a Squeeze without axes has no static input shape)", at: second)
-      return false
-    }
+    guard let (first, second, x, firstAxes, secondAxes) = try pair(match, context) else { return false }
     let inserting = first.opType == "Unsqueeze"
     let xRank = LayoutFusion.rank(x)
     let middle = inserting ? middleRank(first, x: x, inserted: firstAxes.count) : xRank.map { $0 - firstAxes.count }
@@ -99,7 +85,7 @@ public struct FuseSqueezeUnsqueeze: Pass {
     let combined = inserting ? mapped(b, keeping: a) : mapped(a, keeping: b)
     let oldAxes = second.inputs.dropFirst().compactMap { $0?.producer }
     second.setInput(0, x)
-    if opset < 13 {
+    if (context.opsetVersion("") ?? 0) < 13 {
       second.attributes.removeAll { $0.name == "axes" }
       second.attributes.append(Attribute("axes", .ints(combined)))
     } else {
@@ -139,6 +125,20 @@ public struct FuseSqueezeUnsqueeze: Pass {
 
   /// The axes of a Squeeze or Unsqueeze: constant input 1 from opset 13, attribute before;
   /// for a Squeeze without axes, the size-1 dims of its input when its shape is static.
+  /// The matched nodes, their input and both axes lists; nil, with a note, when an axes list
+  /// is not known.
+  private static func pair(
+    _ match: Match, _ context: PassContext
+  ) throws -> (first: Node, second: Node, x: Value, firstAxes: [Int64], secondAxes: [Int64])? {
+    let (first, second, x) = (try match.node("first"), try match.node("second"), try match.value("x"))
+    let opset = context.opsetVersion("") ?? 0
+    guard let firstAxes = axes(of: first, opset: opset), let secondAxes = axes(of: second, opset: opset) else {
+      context.note("skipped: the axes are not constant (or a Squeeze without axes has no static input shape)", at: second)
+      return nil
+    }
+    return (first, second, x, firstAxes, secondAxes)
+  }
+
   private static func axes(of node: Node, opset: Int64) -> [Int64]? {
     if opset >= 13 ? LayoutFusion.hasInput(node, 1) : node.attribute("axes") != nil {
       return LayoutFusion.integers(node, input: 1, attribute: opset < 13 ? "axes" : nil)
