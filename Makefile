@@ -21,6 +21,8 @@ demo: build
 	@mkdir -p out
 	$(KILN) convert $(DEMO_MODEL) -o out/roundtrip.onnx --pipeline none
 	$(KILN) inspect out/roundtrip.onnx
+	$(KILN) convert $(DEMO_MODEL) -o out/optimized.onnx --verify --input-shape image=1x1x28x28
+	$(KILN) run out/optimized.onnx --random --repeat 20 --output-dir out/outputs
 
 test: setup
 	$(SWIFT) build --build-tests
