@@ -28,3 +28,11 @@ void kiln_clamp(float *values, ptrdiff_t count, float low, float high) {
     values[i] = v > high ? high : v;
   }
 }
+
+void kiln_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}

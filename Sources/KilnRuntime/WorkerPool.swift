@@ -1,5 +1,6 @@
 // The threads that run the runtime's parallel loops: they spin briefly between loops, then sleep.
 
+import CKilnKernels
 import Foundation
 import Synchronization
 
@@ -59,10 +60,10 @@ final class WorkerPool: @unchecked Sendable {
         sleep.unlock()
       }
       runChunks()
-      while unfinished.load(ordering: .acquiring) > 0 {}
+      while unfinished.load(ordering: .acquiring) > 0 { kiln_cpu_relax() }
       // Close the loop to latecomers, then wait for the helpers that joined to leave it.
       let unused = max(slots.exchange(0, ordering: .acquiringAndReleasing), 0)
-      while departed.load(ordering: .acquiring) < helpers - unused {}
+      while departed.load(ordering: .acquiring) < helpers - unused { kiln_cpu_relax() }
       self.body = nil
     }
   }
@@ -107,6 +108,7 @@ final class WorkerPool: @unchecked Sendable {
       let current = generation.load(ordering: .acquiring)
       if current != seen { return current }
       spins += 1
+      kiln_cpu_relax()
       if spins % 256 == 0, ContinuousClock.now > deadline {
         sleep.lock()
         sleepers.wrappingAdd(1, ordering: .sequentiallyConsistent)
