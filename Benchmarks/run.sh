@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs Kiln's side-by-side benchmarks (release build). Not part of `make test`.
-# Environment: WEIGHTS_MB (1024) and REPEATS for the round trip; REPEATS for the runtime;
+# Environment: WEIGHTS_MB (1024) and REPEATS for the round trip; REPEATS and ROUNDS (best of, default 3) for the runtime;
 # WEIGHTS_MB, REPEATS, TIMEOUT and MODELS for the optimizer comparison.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
