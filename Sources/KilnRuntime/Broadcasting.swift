@@ -83,7 +83,7 @@ struct BroadcastPlan {
   /// so `body` must only write the row it is given.
   func forEachRow(threads: Int, _ body: ([Int], Int) -> Void) {
     guard count > 0 else { return }
-    parallelChunks(count / rowLength, threads: threads, grain: max(1, minimumChunk / rowLength)) {
+    parallelChunks(count / rowLength, threads: threads, grain: chunkGrain(perItemWork: rowLength)) {
       forEachRow(in: $0, body)
     }
   }
@@ -115,6 +115,10 @@ struct BroadcastPlan {
 
 /// Elements below which splitting work over threads costs more than it saves.
 let minimumChunk = 1 << 15
+
+/// The grain for `parallelChunks` over items that each cost about `work` element operations:
+/// enough items per thread to make `minimumChunk` operations.
+func chunkGrain(perItemWork work: Int) -> Int { max(1, minimumChunk / max(work, 1)) }
 
 /// Calls `body` on consecutive ranges covering `0..<count`, concurrently on up to `threads`
 /// threads when there are at least `grain` items per thread.

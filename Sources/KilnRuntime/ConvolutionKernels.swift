@@ -37,7 +37,7 @@ extension KernelFamily {
     let baseW = w.buffer.pointer.assumingMemoryBound(to: Float.self)
     let baseY = out.buffer.pointer.assumingMemoryBound(to: Float.self)
     let baseColumn = column.buffer.pointer.assumingMemoryBound(to: Float.self)
-    let grain = workGrain(taps * positions)
+    let grain = chunkGrain(perItemWork: taps * positions)
     let activation = invocation.fusedActivation
     if isDepthwise {
       // Every (image, channel) plane is independent.
@@ -102,7 +102,7 @@ extension KernelFamily {
         let yg = baseY + (image * m + g * mg) * plane
         try LinearAlgebra.sgemm(m: mg * taps, n: positions, k: cg, a: wg, b: xg, c: baseColumn, transA: true,
                                     threads: invocation.threads)
-        parallelChunks(mg, threads: invocation.threads, grain: workGrain(taps * positions)) { channels in
+        parallelChunks(mg, threads: invocation.threads, grain: chunkGrain(perItemWork: taps * positions)) { channels in
           for channel in channels {
             col2im(column: baseColumn + channel * taps * positions, target: yg + channel * plane,
                    segments: segments, positions: positions, step: step)
@@ -112,9 +112,6 @@ extension KernelFamily {
     }
     return [try FloatTensors.restore(out, to: invocation.input(0).dataType, invocation)]
   }
-
-  /// How many items of `work` element operations each thread needs for splitting to pay.
-  private static func workGrain(_ work: Int) -> Int { max(1, minimumChunk / max(work, 1)) }
 
   /// Copies one input channel's windows into `count` column elements ([taps, positions]):
   /// each segment is a (strided) copy, and the positions between segments, which read the

@@ -59,7 +59,7 @@ extension KernelFamily {
     if power == nil, invocation.int("count_include_pad", default: 0) != 0 { counts = paddedCounts(geometry) }
     let divisors = counts.map { Float(max($0, 1)) }
     let slices = x.shape[0] * x.shape[1]
-    parallelChunks(slices, threads: invocation.threads, grain: max(1, minimumChunk / max(positions * geometry.kernelCount, 1))) {
+    parallelChunks(slices, threads: invocation.threads, grain: chunkGrain(perItemWork: positions * geometry.kernelCount)) {
       for slice in $0 {
         let (source, target) = (slice * plane, slice * positions)
         for segment in segments {
@@ -171,7 +171,7 @@ private struct MaxPool: NumericVisitor {
     let indexOf = KernelFamily.storageIndex(geometry.input, columnMajor: columnMajor)
     let (segments, step, lowest) = (geometry.segments(), geometry.segmentStep, lowestValue(T.self))
     let slices = x.shape[0] * x.shape[1]
-    parallelChunks(slices, threads: threads, grain: max(1, minimumChunk / max(positions * geometry.kernelCount, 1))) {
+    parallelChunks(slices, threads: threads, grain: chunkGrain(perItemWork: positions * geometry.kernelCount)) {
       for slice in $0 {
         let (source, target) = (slice * plane, slice * positions)
         UnsafeMutableBufferPointer(rebasing: py[target..<target + positions]).update(repeating: lowest)
