@@ -76,7 +76,7 @@ public struct EliminateIdentity: Pass {
       guard let rank = input?.tensorShape?.rank else { return .kept("the input's rank is unknown") }
       return check(rank <= 1, "the default permutation reverses axes")
     case "Pad":
-      guard let pads = integers(node, input: 1, attribute: opset < 11 ? "pads" : nil) else {
+      guard let pads = node.integers(input: 1, attribute: opset < 11 ? "pads" : nil) else {
         return .kept("the pads are not constant")
       }
       return check(pads.allSatisfy { $0 == 0 }, "it pads")
@@ -108,7 +108,7 @@ public struct EliminateIdentity: Pass {
 
   private static func reshape(_ node: Node, _ input: Value?) -> Verdict {
     guard let dims = input?.tensorShape?.dims else { return .kept("the input's shape is unknown") }
-    guard let target = integers(node, input: 1, attribute: "shape") else {
+    guard let target = node.integers(input: 1, attribute: "shape") else {
       return .kept("the target shape is not constant")
     }
     guard target.count == dims.count else { return .kept("it changes the rank") }
@@ -128,21 +128,21 @@ public struct EliminateIdentity: Pass {
 
   private static func slice(_ node: Node, _ input: Value?, opset: Int64) -> Verdict {
     let old = opset < 10
-    guard let starts = integers(node, input: 1, attribute: old ? "starts" : nil),
-      let ends = integers(node, input: 2, attribute: old ? "ends" : nil), starts.count == ends.count
+    guard let starts = node.integers(input: 1, attribute: old ? "starts" : nil),
+      let ends = node.integers(input: 2, attribute: old ? "ends" : nil), starts.count == ends.count
     else { return .kept("starts and ends are not constant") }
     let dims = input?.tensorShape?.dims
     var axes = (0..<Int64(starts.count)).map { $0 }
     let hasAxes = old ? node.ints("axes") != nil : node.inputs.count > 3 && node.inputs[3] != nil
     if hasAxes {
-      guard let given = integers(node, input: 3, attribute: old ? "axes" : nil), given.count == starts.count else {
+      guard let given = node.integers(input: 3, attribute: old ? "axes" : nil), given.count == starts.count else {
         return .kept("the axes are not constant")
       }
       axes = given
     }
     var steps = [Int64](repeating: 1, count: starts.count)
     if !old, node.inputs.count > 4, node.inputs[4] != nil {
-      guard let given = integers(node, input: 4, attribute: nil), given.count == starts.count else {
+      guard let given = node.integers(input: 4, attribute: nil), given.count == starts.count else {
         return .kept("the steps are not constant")
       }
       steps = given
@@ -171,19 +171,11 @@ public struct EliminateIdentity: Pass {
 
   private static func expand(_ node: Node, _ input: Value?) -> Verdict {
     guard let dims = input?.tensorShape?.dims else { return .kept("the input's shape is unknown") }
-    guard let shape = integers(node, input: 1, attribute: nil) else { return .kept("the shape is not constant") }
+    guard let shape = node.integers(input: 1, attribute: nil) else { return .kept("the shape is not constant") }
     guard shape.count <= dims.count else { return .kept("it adds axes") }
     for (size, dim) in zip(shape.reversed(), dims.reversed()) where size != 1 && dim.value != size {
       return .kept("it broadcasts, or the shape is not static")
     }
     return .identity
-  }
-
-  /// Integer values from constant input `input`, else from attribute `attribute`.
-  private static func integers(_ node: Node, input: Int, attribute: String?) -> [Int64]? {
-    if node.inputs.count > input, let value = node.inputs[input] {
-      return value.constantTensor?.integers()
-    }
-    return attribute.flatMap(node.ints)
   }
 }

@@ -36,7 +36,7 @@ public struct FuseConsecutiveReshapes: Pass {
     let x = try match.value("x")
     let opset = context.opsetVersion("") ?? 0
     let copiesZeros = second.int("allowzero", default: 0) == 0
-    guard let shape = LayoutFusion.integers(second, input: 1, attribute: opset < 5 ? "shape" : nil) else {
+    guard let shape = second.integers(input: 1, attribute: opset < 5 ? "shape" : nil) else {
       guard !copiesZeros else {
         context.note("skipped: the second shape is not constant and may copy dims of the middle tensor", at: second)
         return false
@@ -78,7 +78,7 @@ public struct FuseConsecutiveReshapes: Pass {
   /// same position replaced by the middle tensor's known dim; nil when one cannot be.
   private static func resolve(_ shape: [Int64], first: Node, x: Value, opset: Int64) -> [Int64]? {
     let middle = first.outputs.first??.tensorShape?.dims
-    let firstShape = LayoutFusion.integers(first, input: 1, attribute: opset < 5 ? "shape" : nil)
+    let firstShape = first.integers(input: 1, attribute: opset < 5 ? "shape" : nil)
     let firstCopies = first.int("allowzero", default: 0) == 0
     var result = shape
     for (index, size) in shape.enumerated() where size == 0 {

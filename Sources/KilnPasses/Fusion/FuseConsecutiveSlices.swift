@@ -75,19 +75,19 @@ public struct FuseConsecutiveSlices: Pass {
   /// The constant parameters of `slice`, one entry per sliced axis (axes from 0); nil when
   /// one is not constant, the lists differ in length, or an axis repeats or is out of range.
   static func ranges(of slice: Node, rank: Int?) -> [AxisRange]? {
-    guard let starts = LayoutFusion.integers(slice, input: 1), let ends = LayoutFusion.integers(slice, input: 2),
+    guard let starts = slice.integers(input: 1), let ends = slice.integers(input: 2),
       starts.count == ends.count
     else { return nil }
     var axes = Array(0..<Int64(starts.count))
-    if LayoutFusion.hasInput(slice, 3) {
-      guard let given = LayoutFusion.integers(slice, input: 3), let normalized = LayoutFusion.normalized(given, rank: rank) else {
+    if slice.hasInput(3) {
+      guard let given = slice.integers(input: 3), let normalized = LayoutFusion.normalized(given, rank: rank) else {
         return nil
       }
       axes = normalized
     }
     var steps = [Int64](repeating: 1, count: starts.count)
-    if LayoutFusion.hasInput(slice, 4) {
-      guard let given = LayoutFusion.integers(slice, input: 4) else { return nil }
+    if slice.hasInput(4) {
+      guard let given = slice.integers(input: 4) else { return nil }
       steps = given
     }
     guard axes.count == starts.count, steps.count == starts.count, Set(axes).count == axes.count,

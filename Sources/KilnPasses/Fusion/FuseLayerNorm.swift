@@ -82,9 +82,9 @@ public struct FuseLayerNorm: Pass {
     if let shiftNode { (root, removed) = (shiftNode, removed + [shiftNode]) }
 
     let outputName = root.outputs.first??.name ?? "layer_norm"
-    let scale = gamma ?? TransformerFusion.addInitializer(
+    let scale = gamma ?? graph.addInitializer(
       TransformerFusion.floatTensor(.init(repeating: 1, count: geometry.size), dims: geometry.dims),
-      named: outputName + "_scale", to: graph)
+      unusedNameFrom: outputName + "_scale")
     let layerNorm = Node(
       opType: "LayerNormalization", inputs: [x, scale] + (beta.map { [$0] } ?? []),
       attributes: [Attribute("axis", .int(-Int64(geometry.dims.count))), Attribute("epsilon", .float(Float(epsilon)))])
@@ -157,7 +157,7 @@ public struct FuseLayerNorm: Pass {
     }
     if fitted.dims == parameter.constantTensor?.dims { return (parameter, user) }
     let base = (user.outputs.first??.name ?? "layer_norm") + (user.opType == "Mul" ? "_scale" : "_bias")
-    return (TransformerFusion.addInitializer(fitted, named: base, to: graph), user)
+    return (graph.addInitializer(fitted, unusedNameFrom: base), user)
   }
 
   /// `parameter`'s data with exactly the normalized dims, when it is a float32 constant that

@@ -123,8 +123,6 @@ public struct FuseSqueezeUnsqueeze: Pass {
     return result
   }
 
-  /// The axes of a Squeeze or Unsqueeze: constant input 1 from opset 13, attribute before;
-  /// for a Squeeze without axes, the size-1 dims of its input when its shape is static.
   /// The matched nodes, their input and both axes lists; nil, with a note, when an axes list
   /// is not known.
   private static func pair(
@@ -139,9 +137,11 @@ public struct FuseSqueezeUnsqueeze: Pass {
     return (first, second, x, firstAxes, secondAxes)
   }
 
+  /// The axes of a Squeeze or Unsqueeze: constant input 1 from opset 13, attribute before;
+  /// for a Squeeze without axes, the size-1 dims of its input when its shape is static.
   private static func axes(of node: Node, opset: Int64) -> [Int64]? {
-    if opset >= 13 ? LayoutFusion.hasInput(node, 1) : node.attribute("axes") != nil {
-      return LayoutFusion.integers(node, input: 1, attribute: opset < 13 ? "axes" : nil)
+    if opset >= 13 ? node.hasInput(1) : node.attribute("axes") != nil {
+      return node.integers(input: 1, attribute: opset < 13 ? "axes" : nil)
     }
     guard node.opType == "Squeeze", let sizes = (node.inputs.first ?? nil)?.tensorShape?.staticSizes else { return nil }
     return sizes.indices.filter { sizes[$0] == 1 }.map { Int64($0) }

@@ -42,7 +42,13 @@ extension Graph {
   /// taken in this graph or its subgraphs). Existing initializers are never changed, since
   /// another node may read them.
   func addInitializer(_ tensor: Tensor, named base: String) -> Value {
-    let name = unusedName(Self.fusedStem(base) + "_fused")
+    addInitializer(tensor, unusedNameFrom: Self.fusedStem(base) + "_fused")
+  }
+
+  /// Adds an initializer holding `tensor`, named `base` (and a number if that is taken in this
+  /// graph or its subgraphs).
+  func addInitializer(_ tensor: Tensor, unusedNameFrom base: String) -> Value {
+    let name = unusedName(base)
     var data = tensor
     data.name = name
     let value = Value(name: name, type: .tensor(tensor.dataType, tensor.shape), constant: data)

@@ -107,26 +107,6 @@ enum TransformerFusion {
     graph.removeDeadNodes(matched.filter { $0 !== root } + feeders)
   }
 
-  /// Adds an initializer holding `tensor` under a name derived from `base` that no value of
-  /// `graph` (or of its subgraphs) uses yet.
-  static func addInitializer(_ tensor: Tensor, named base: String, to graph: Graph) -> Value {
-    var taken = Set((graph.inputs + graph.initializers).map(\.name))
-    for node in graph.allNodes() {
-      for case let value? in node.outputs { taken.insert(value.name) }
-    }
-    var name = base
-    var counter = 1
-    while taken.contains(name) {
-      name = "\(base)_\(counter)"
-      counter += 1
-    }
-    var stored = tensor
-    stored.name = name
-    let value = Value(name: name, type: .tensor(tensor.dataType, tensor.shape), constant: stored)
-    graph.initializers.append(value)
-    return value
-  }
-
   /// A float32 tensor of `dims` holding `values`.
   static func floatTensor(_ values: [Float], dims: [Int64]) -> Tensor {
     Tensor(dataType: .float, dims: dims, bytes: .littleEndian(values.map(\.bitPattern)))

@@ -80,6 +80,20 @@ extension Data {
 }
 
 extension Node {
+  /// Integer values of constant input `input` when the node has that input, else of attribute
+  /// `attribute` (the pre-opset form of the same parameter); nil when neither is known.
+  func integers(input: Int, attribute: String? = nil) -> [Int64]? {
+    if inputs.count > input, let value = inputs[input] {
+      return value.constantTensor?.integers()
+    }
+    return attribute.flatMap(ints)
+  }
+
+  /// Whether input `index` is present (not omitted).
+  func hasInput(_ index: Int) -> Bool {
+    inputs.count > index && inputs[index] != nil
+  }
+
   /// Whether removing or merging this node could change more than its outputs. Ops of the
   /// default ONNX and ai.onnx.ml domains have none; an op from any other domain is assumed to
   /// have some (a custom op may write a file or a counter); a node holding a subgraph has them
