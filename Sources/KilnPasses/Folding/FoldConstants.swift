@@ -53,7 +53,6 @@ public struct FoldConstants: Pass {
 
   public func run(on graph: Graph, context: PassContext) throws -> Bool {
     let opset = context.opsetVersion("") ?? 0
-    var sources: [Node] = []
     var read: [Value] = []
     var changed = false
     for node in graph.nodes where !node.isOnnx("Constant") && !node.isOnnx("Identity") {
@@ -86,25 +85,12 @@ public struct FoldConstants: Pass {
         context.note("kept: \(reason)", at: node)
         continue
       }
-      sources += node.inputs.compactMap { $0?.producer }
       read += node.inputs.compactMap { $0 }
       Self.replace(node, by: results, in: graph)
       changed = true
     }
-    Self.removeUnread(read, producers: sources, in: graph)
+    graph.dropUnread(read)
     return changed
-  }
-
-  /// After folding: removes the producers (transitively) and the initializers among `values`
-  /// that nothing reads any more. Graph inputs and outputs stay.
-  static func removeUnread(_ values: [Value], producers: [Node], in graph: Graph) {
-    graph.removeDeadNodes(producers)
-    let pinned = graph.pinnedValues()
-    let unread = Set(
-      values.filter { value in
-        value.isConstant && graph.isUnread(value, pinned: pinned) && !graph.inputs.contains { $0 === value }
-      }.map(ObjectIdentifier.init))
-    graph.initializers.removeAll { unread.contains(ObjectIdentifier($0)) }
   }
 
   /// The node's inputs as constants (nil for omitted optional ones), or nil when one is not

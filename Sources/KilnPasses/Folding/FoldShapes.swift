@@ -40,7 +40,6 @@ public struct FoldShapes: Pass {
       guard let value else { return nil }
       return known[ObjectIdentifier(value)] ?? Self.constantData(value)
     }
-    var sources: [Node] = []
     var read: [Value] = []
     var changed = false
     for node in graph.nodes where node.domain.isEmpty || node.domain == "ai.onnx" {
@@ -54,12 +53,11 @@ public struct FoldShapes: Pass {
         }
         continue
       }
-      sources += node.inputs.compactMap { $0?.producer }
       read += node.inputs.compactMap { $0 }
       FoldConstants.replace(node, by: [(output, Self.tensor(values, like: result))], in: graph)
       changed = true
     }
-    FoldConstants.removeUnread(read, producers: sources, in: graph)
+    graph.dropUnread(read)
     return changed
   }
 

@@ -79,20 +79,6 @@ extension Graph {
     return candidate
   }
 
-  /// After a rewrite stopped reading `values`: removes the initializers among them that
-  /// nothing reads (and that are not graph inputs or outputs) and the dead nodes that
-  /// produced the others (`Constant` parameters, the fused producer).
-  func dropUnread(_ values: [Value?], nodes: [Node] = []) {
-    removeDeadNodes(nodes + values.compactMap { $0?.producer })
-    let pinned = pinnedValues()
-    let unread = Set(values.compactMap { value -> ObjectIdentifier? in
-      guard let value, value.producer == nil, isUnread(value, pinned: pinned),
-        !inputs.contains(where: { $0 === value })
-      else { return nil }
-      return ObjectIdentifier(value)
-    })
-    initializers.removeAll { unread.contains(ObjectIdentifier($0)) }
-  }
 }
 
 extension [Attribute] {
