@@ -132,15 +132,7 @@ struct EinsumOperand {
       shape.append(input.shape[axis])
       strides.append(axes.reduce(0) { $0 + inputStrides[$1] })
     }
-    self.init(labels: labels, tensor: try Self.gather(input, shape: shape, strides: strides))
-  }
-
-  /// The tensor of `shape` whose element at an index is `source`'s at the dot product of the
-  /// index with `strides` (an empty source gives an empty result without any offset list).
-  private static func gather(_ source: HostTensor, shape: [Int], strides: [Int]) throws -> HostTensor {
-    guard source.elementCount > 0 else { return try HostTensor(zeros: source.dataType, shape: shape) }
-    let offsets = zip(shape, strides).map { size, stride in (0..<size).map { Optional($0 * stride) } }
-    return try source.remapped(shape: shape, offsets: offsets)
+    self.init(labels: labels, tensor: try input.strided(shape: shape, strides: strides))
   }
 
   /// This operand with its axes in `order` (a permutation of its labels).
@@ -148,7 +140,7 @@ struct EinsumOperand {
     guard order != labels else { return self }
     let strides = tensor.strides
     let axes = order.compactMap { labels.firstIndex(of: $0) }
-    let permuted = try Self.gather(tensor, shape: axes.map { tensor.shape[$0] }, strides: axes.map { strides[$0] })
+    let permuted = try tensor.strided(shape: axes.map { tensor.shape[$0] }, strides: axes.map { strides[$0] })
     return EinsumOperand(labels: order, tensor: permuted)
   }
 

@@ -22,8 +22,7 @@ extension KernelFamily {
       throw invocation.failure("perm \(perm) is not a permutation of the \(data.rank) axes")
     }
     let strides = data.strides
-    let offsets = perm.map { axis in (0..<data.shape[axis]).map { Optional($0 * strides[axis]) } }
-    return [try data.remapped(shape: perm.map { data.shape[$0] }, offsets: offsets)]
+    return [try data.strided(shape: perm.map { data.shape[$0] }, strides: perm.map { strides[$0] })]
   }
 
   private static func concatKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
@@ -217,6 +216,18 @@ extension HostTensor {
   /// axes of `offsets[axis][coordinate]`.
   func remapped(shape: [Int], offsets: [[Int?]]) throws -> HostTensor {
     try remap(into: HostTensor(zeros: dataType, shape: shape), offsets: offsets, fill: nil)
+  }
+
+  /// The tensor of `shape` whose element at an index is this tensor's at the dot product of the
+  /// index with `strides` (a transpose, a diagonal, any strided view). When this tensor or the
+  /// result is empty, the (zero) result is made without building offset lists, which for a
+  /// hostile [0, 2^40] shape would not fit in memory.
+  func strided(shape: [Int], strides: [Int]) throws -> HostTensor {
+    guard elementCount > 0, try HostTensor.elementCount(of: shape) > 0 else {
+      return try HostTensor(zeros: dataType, shape: shape)
+    }
+    let offsets = zip(shape, strides).map { size, stride in (0..<size).map { Optional($0 * stride) } }
+    return try remapped(shape: shape, offsets: offsets)
   }
 
   /// Fills `output` with this tensor's element at the sum over axes of

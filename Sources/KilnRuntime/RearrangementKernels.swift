@@ -65,8 +65,7 @@ extension KernelFamily {
     guard x.elementCount > 0 else { return try HostTensor(zeros: x.dataType, shape: result) }
     let view = try invocation.reshape(x, to: split)
     let strides = view.strides
-    let offsets = perm.map { axis in (0..<split[axis]).map { Optional($0 * strides[axis]) } }
-    return try invocation.reshape(view.remapped(shape: perm.map { split[$0] }, offsets: offsets), to: result)
+    return try invocation.reshape(view.strided(shape: perm.map { split[$0] }, strides: perm.map { strides[$0] }), to: result)
   }
 
   private static func reverseSequenceKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {

@@ -144,9 +144,7 @@ extension KernelFamily {
   /// sequence inputs give their element at that position, tensor inputs themselves. Each body
   /// output is gathered into an output sequence.
   private static func sequenceMapKernel(_ invocation: KernelInvocation) throws -> [RuntimeValue?] {
-    guard case .graph(let body)? = invocation.node.attribute("body") else {
-      throw invocation.failure("has no body graph")
-    }
+    let body = try subgraph("body", invocation)
     let inputs = try invocation.values.indices.map { try invocation.value($0) }
     let count = try invocation.sequence(0).count
     guard body.inputs.count == inputs.count else {
