@@ -1,4 +1,5 @@
-/* See CKilnKernels.h. Steps 1 and 2 get loops with a constant stride, which vectorize. */
+/* See CKilnKernels.h. Steps 1 and 2 get loops with a constant stride, which vectorize: the
+ * always-inlined helpers take the step as an argument and the callers pass it as a literal. */
 
 #include "CKilnKernels.h"
 
@@ -8,24 +9,137 @@
 #define KILN_MULTIVERSION
 #endif
 
+#define KILN_INLINE static inline __attribute__((always_inline))
+
+KILN_INLINE float clamp_one(float v, float low, float high) {
+  v = v < low ? low : v;
+  return v > high ? high : v;
+}
+
+KILN_INLINE void accumulate(float *restrict to, const float *restrict from, float weight, ptrdiff_t count,
+                            ptrdiff_t step) {
+  for (ptrdiff_t i = 0; i < count; i++) to[i] += weight * from[i * step];
+}
+
 KILN_MULTIVERSION
 void kiln_accumulate_scaled(float *restrict to, const float *restrict from, float weight, ptrdiff_t count,
                             ptrdiff_t step) {
   if (step == 1) {
-    for (ptrdiff_t i = 0; i < count; i++) to[i] += weight * from[i];
+    accumulate(to, from, weight, count, 1);
   } else if (step == 2) {
-    for (ptrdiff_t i = 0; i < count; i++) to[i] += weight * from[2 * i];
+    accumulate(to, from, weight, count, 2);
   } else {
-    for (ptrdiff_t i = 0; i < count; i++) to[i] += weight * from[i * step];
+    accumulate(to, from, weight, count, step);
   }
 }
 
 KILN_MULTIVERSION
 void kiln_clamp(float *values, ptrdiff_t count, float low, float high) {
+  for (ptrdiff_t i = 0; i < count; i++) values[i] = clamp_one(values[i], low, high);
+}
+
+/* ceil(a / b) for b > 0 and any sign of a. */
+KILN_INLINE ptrdiff_t ceiling_divide(ptrdiff_t a, ptrdiff_t b) { return a >= 0 ? (a + b - 1) / b : -(-a / b); }
+
+/* The taps [first, last) along one axis that land inside the input for the window starting at
+ * `origin` (which may be negative, in the leading pad). */
+KILN_INLINE void taps_inside(ptrdiff_t origin, ptrdiff_t size, ptrdiff_t kernel, ptrdiff_t dilation,
+                             ptrdiff_t *first, ptrdiff_t *last) {
+  ptrdiff_t low = ceiling_divide(-origin, dilation), high = ceiling_divide(size - origin, dilation);
+  *first = low < 0 ? 0 : low;
+  *last = high > kernel ? kernel : high;
+  if (*last < *first) *last = *first;
+}
+
+/* One output element with every tap bounds-checked: the columns at the left and right edges. */
+KILN_INLINE float edge_sum(const kiln_window_2d *g, const float *x, const float *w, ptrdiff_t row_origin,
+                           ptrdiff_t ky_first, ptrdiff_t ky_last, ptrdiff_t ox) {
+  ptrdiff_t origin = ox * g->stride_x - g->pad_left, kx_first, kx_last;
+  taps_inside(origin, g->input_width, g->kernel_width, g->dilation_x, &kx_first, &kx_last);
+  float sum = 0;
+  for (ptrdiff_t ky = ky_first; ky < ky_last; ky++) {
+    ptrdiff_t row = (row_origin + ky * g->dilation_y) * g->input_width + origin;
+    for (ptrdiff_t kx = kx_first; kx < kx_last; kx++) sum += w[ky * g->kernel_width + kx] * x[row + kx * g->dilation_x];
+  }
+  return sum;
+}
+
+/* `count` interior outputs of a 3x3 window whose three rows are all inside the input, in one
+ * pass: rows r0..r2 start at the first output's window. */
+KILN_INLINE void interior_3x3(float *restrict y, const float *r0, const float *r1, const float *r2,
+                              const float *restrict w, ptrdiff_t dx, ptrdiff_t count, ptrdiff_t step, float bias,
+                              float low, float high) {
+  float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5], w6 = w[6], w7 = w[7], w8 = w[8];
   for (ptrdiff_t i = 0; i < count; i++) {
-    float v = values[i];
-    v = v < low ? low : v;
-    values[i] = v > high ? high : v;
+    ptrdiff_t j = i * step;
+    float sum = bias + w0 * r0[j] + w1 * r0[j + dx] + w2 * r0[j + 2 * dx] + w3 * r1[j] + w4 * r1[j + dx] +
+                w5 * r1[j + 2 * dx] + w6 * r2[j] + w7 * r2[j + dx] + w8 * r2[j + 2 * dx];
+    y[i] = clamp_one(sum, low, high);
+  }
+}
+
+/* `count` interior outputs of any window, one pass per tap inside the input (rows
+ * [ky_first, ky_last)): the first output's window starts at offset `origin` of x. */
+KILN_INLINE void interior_taps(const kiln_window_2d *g, float *restrict y, const float *x, ptrdiff_t origin,
+                               const float *w, ptrdiff_t ky_first, ptrdiff_t ky_last, ptrdiff_t count, float bias,
+                               float low, float high) {
+  for (ptrdiff_t i = 0; i < count; i++) y[i] = bias;
+  for (ptrdiff_t ky = ky_first; ky < ky_last; ky++) {
+    const float *row = x + origin + ky * g->dilation_y * g->input_width;
+    for (ptrdiff_t kx = 0; kx < g->kernel_width; kx++) {
+      const float *from = row + kx * g->dilation_x;
+      float weight = w[ky * g->kernel_width + kx];
+      if (g->stride_x == 1) {
+        accumulate(y, from, weight, count, 1);
+      } else if (g->stride_x == 2) {
+        accumulate(y, from, weight, count, 2);
+      } else {
+        accumulate(y, from, weight, count, g->stride_x);
+      }
+    }
+  }
+  for (ptrdiff_t i = 0; i < count; i++) y[i] = clamp_one(y[i], low, high);
+}
+
+/* The output columns [first, last) whose whole window row lies inside the input; `first` may
+ * equal `last` (no interior column), and then the edge path covers the whole row. */
+KILN_INLINE void interior_columns(const kiln_window_2d *g, ptrdiff_t *first, ptrdiff_t *last) {
+  ptrdiff_t reach = g->input_width - 1 + g->pad_left - (g->kernel_width - 1) * g->dilation_x;
+  ptrdiff_t high = reach < 0 ? 0 : reach / g->stride_x + 1;
+  ptrdiff_t low = ceiling_divide(g->pad_left, g->stride_x);
+  *last = high > g->output_width ? g->output_width : high;
+  *first = low > *last ? *last : low;
+}
+
+KILN_MULTIVERSION
+void kiln_depthwise_plane(const kiln_window_2d *window, const float *x, const float *w, float bias, float low,
+                          float high, float *y) {
+  const kiln_window_2d *g = window;
+  ptrdiff_t first, last;
+  interior_columns(g, &first, &last);
+  ptrdiff_t count = last - first, dx = g->dilation_x, dy = g->dilation_y * g->input_width;
+  int is_3x3 = g->kernel_height == 3 && g->kernel_width == 3;
+  for (ptrdiff_t oy = 0; oy < g->output_height; oy++) {
+    float *y_row = y + oy * g->output_width;
+    ptrdiff_t row_origin = oy * g->stride_y - g->pad_top, ky_first, ky_last;
+    taps_inside(row_origin, g->input_height, g->kernel_height, g->dilation_y, &ky_first, &ky_last);
+    for (ptrdiff_t ox = 0; ox < first; ox++)
+      y_row[ox] = clamp_one(bias + edge_sum(g, x, w, row_origin, ky_first, ky_last, ox), low, high);
+    ptrdiff_t origin = row_origin * g->input_width + first * g->stride_x - g->pad_left;
+    if (count > 0 && is_3x3 && ky_first == 0 && ky_last == 3) {
+      const float *r0 = x + origin, *r1 = r0 + dy, *r2 = r1 + dy;
+      if (g->stride_x == 1) {
+        interior_3x3(y_row + first, r0, r1, r2, w, dx, count, 1, bias, low, high);
+      } else if (g->stride_x == 2) {
+        interior_3x3(y_row + first, r0, r1, r2, w, dx, count, 2, bias, low, high);
+      } else {
+        interior_3x3(y_row + first, r0, r1, r2, w, dx, count, g->stride_x, bias, low, high);
+      }
+    } else if (count > 0) {
+      interior_taps(g, y_row + first, x, origin, w, ky_first, ky_last, count, bias, low, high);
+    }
+    for (ptrdiff_t ox = last; ox < g->output_width; ox++)
+      y_row[ox] = clamp_one(bias + edge_sum(g, x, w, row_origin, ky_first, ky_last, ox), low, high);
   }
 }
 

@@ -29,7 +29,7 @@ extension KernelFamily {
     let (cg, mg) = (c / group, m / group)
     let (taps, positions, plane) = (geometry.kernelCount, geometry.outputCount, geometry.inputCount)
     let isDepthwise = cg == 1 && mg == 1, isPointwise = geometry.isIdentity && !isDepthwise
-    let segments = isPointwise ? [] : geometry.segments(), step = geometry.segmentStep
+    let segments = isPointwise || isDepthwise ? [] : geometry.segments(), step = geometry.segmentStep
     let column = try HostTensor(
       uninitialized: .float, shape: isPointwise || isDepthwise ? [0] : [cg, taps, positions])
     defer { withExtendedLifetime((x, w, column)) {} }
@@ -40,15 +40,8 @@ extension KernelFamily {
     let grain = chunkGrain(perItemWork: taps * positions)
     let activation = invocation.fusedActivation
     if isDepthwise {
-      // Every (image, channel) plane is independent.
-      parallelChunks(n * group, threads: invocation.threads, grain: grain) { planes in
-        for index in planes {
-          let y = baseY + index * positions
-          y.update(repeating: bias[index % m], count: positions)
-          depthwise(x: baseX + index * plane, w: baseW + index % group * taps, y: y, segments: segments, step: step)
-          activation?.apply(to: y, count: positions)
-        }
-      }
+      depthwiseConv(x: baseX, w: baseW, y: baseY, bias: bias, planes: n * group, geometry: geometry,
+                    activation: activation, threads: invocation.threads)
       return [try FloatTensors.restore(out, to: invocation.input(0).dataType, invocation)]
     }
     for image in 0..<n where positions > 0 && cg > 0 && mg > 0 {
@@ -143,18 +136,6 @@ extension KernelFamily {
     for segment in segments {
       let (from, to) = (column + segment.tap * positions + segment.output, target + segment.input)
       for i in 0..<segment.count { to[i * step] += from[i] }
-    }
-  }
-
-  /// One channel of a depthwise convolution (one input and one output channel per group):
-  /// accumulates each tap straight from the input, where im2col and a 1-row GEMM per channel
-  /// would mostly move memory.
-  private static func depthwise(
-    x: UnsafePointer<Float>, w: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
-    segments: [WindowSegment], step: Int
-  ) {
-    for segment in segments {
-      kiln_accumulate_scaled(y + segment.output, x + segment.input, w[segment.tap], segment.count, step)
     }
   }
 

@@ -69,13 +69,16 @@ private let nine = (1...9).map(Float.init)
   #expect(y?.scalars(as: Float16.self) == [2, 3.5])
 }
 
-/// Conv by definition, one output at a time: the reference the fast paths must match.
-private func directConv(
-  _ x: [Float], _ xShape: [Int], _ w: [Float], _ wShape: [Int], group: Int, stride: Int, pad: Int, dilation: Int
+/// 2-D Conv by definition, one output at a time: the reference the fast paths must match.
+/// `strides` and `dilations` are (height, width), `pads` (top, left, bottom, right).
+func directConv(
+  _ x: [Float], _ xShape: [Int], _ w: [Float], _ wShape: [Int], group: Int, strides: [Int], pads: [Int],
+  dilations: [Int]
 ) -> [Float] {
   let (n, c, h, width) = (xShape[0], xShape[1], xShape[2], xShape[3])
   let (m, cg, kh, kw) = (wShape[0], wShape[1], wShape[2], wShape[3])
-  let oh = (h + 2 * pad - dilation * (kh - 1) - 1) / stride + 1, ow = (width + 2 * pad - dilation * (kw - 1) - 1) / stride + 1
+  let oh = (h + pads[0] + pads[2] - dilations[0] * (kh - 1) - 1) / strides[0] + 1
+  let ow = (width + pads[1] + pads[3] - dilations[1] * (kw - 1) - 1) / strides[1] + 1
   var y = [Float](repeating: 0, count: n * m * oh * ow)
   for image in 0..<n {
     for out in 0..<m {
@@ -86,7 +89,8 @@ private func directConv(
             let inChannel = out / (m / group) * cg + channel
             for i in 0..<kh {
               for j in 0..<kw {
-                let (r, s) = (row * stride - pad + i * dilation, column * stride - pad + j * dilation)
+                let r = row * strides[0] - pads[0] + i * dilations[0]
+                let s = column * strides[1] - pads[1] + j * dilations[1]
                 guard r >= 0, r < h, s >= 0, s < width else { continue }
                 sum += x[((image * c + inChannel) * h + r) * width + s] * w[((out * cg + channel) * kh + i) * kw + j]
               }
@@ -114,7 +118,8 @@ func convMatchesTheDefinitionOnOneAndTwoThreads(
   let x = (0..<xShape.reduce(1, *)).map { Float(($0 * 37) % 19) / 9 - 1 }
   let w = (0..<wShape.reduce(1, *)).map { Float(($0 * 23) % 17) / 8 - 1 }
   let expected = directConv(
-    x, xShape, w, wShape, group: setup.group, stride: setup.stride, pad: setup.pad, dilation: setup.dilation)
+    x, xShape, w, wShape, group: setup.group, strides: [setup.stride, setup.stride],
+    pads: [Int](repeating: setup.pad, count: 4), dilations: [setup.dilation, setup.dilation])
   let attributes = [
     Attribute("group", .int(Int64(setup.group))), Attribute("strides", .ints([Int64(setup.stride), Int64(setup.stride)])),
     Attribute("pads", .ints([Int64](repeating: Int64(setup.pad), count: 4))),

@@ -6,10 +6,10 @@ import KilnRuntime
 import Testing
 
 /// Runs the standard kernel for `op` at `opset` on `inputs` (nil for an omitted input) with
-/// `threads` threads.
+/// `threads` threads, and with `fusedActivation` as if the executor had folded one into it.
 func runKernel(
   _ op: String, _ inputs: [HostTensor?], attributes: [Attribute] = [], opset: Int64 = 21,
-  threads: Int = 1
+  threads: Int = 1, fusedActivation: FusedActivation? = nil
 ) throws -> HostTensor {
   let node = Node(
     name: "n", opType: op, inputs: inputs.map { _ in Value(name: "in") },
@@ -17,8 +17,9 @@ func runKernel(
   guard let kernel = KernelRegistry.standard.kernel(for: node) else {
     throw KilnError.internalError("no kernel for \(op)")
   }
-  let outputs = try kernel(
-    KernelInvocation(node: node, opset: opset, inputs: inputs, threads: threads))
+  var invocation = KernelInvocation(node: node, opset: opset, inputs: inputs, threads: threads)
+  invocation.fusedActivation = fusedActivation
+  let outputs = try kernel(invocation)
   guard let first = outputs.first, let result = first else {
     throw KilnError.internalError("\(op) gave no output")
   }
