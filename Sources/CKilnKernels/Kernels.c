@@ -38,8 +38,12 @@ void kiln_clamp(float *values, ptrdiff_t count, float low, float high) {
   for (ptrdiff_t i = 0; i < count; i++) values[i] = clamp_one(values[i], low, high);
 }
 
-/* ceil(a / b) for b > 0 and any sign of a. */
-KILN_INLINE ptrdiff_t ceiling_divide(ptrdiff_t a, ptrdiff_t b) { return a >= 0 ? (a + b - 1) / b : -(-a / b); }
+/* ceil(a / b) for b > 0 and any sign of a; b is mostly 1 (a stride or dilation), which skips
+ * the division. */
+KILN_INLINE ptrdiff_t ceiling_divide(ptrdiff_t a, ptrdiff_t b) {
+  if (b == 1) return a;
+  return a >= 0 ? (a + b - 1) / b : -(-a / b);
+}
 
 /* The taps [first, last) along one axis that land inside the input for the window starting at
  * `origin` (which may be negative, in the leading pad). */
@@ -101,46 +105,77 @@ KILN_INLINE void interior_taps(const kiln_window_2d *g, float *restrict y, const
   for (ptrdiff_t i = 0; i < count; i++) y[i] = clamp_one(y[i], low, high);
 }
 
-/* The output columns [first, last) whose whole window row lies inside the input; `first` may
- * equal `last` (no interior column), and then the edge path covers the whole row. */
-KILN_INLINE void interior_columns(const kiln_window_2d *g, ptrdiff_t *first, ptrdiff_t *last) {
-  ptrdiff_t reach = g->input_width - 1 + g->pad_left - (g->kernel_width - 1) * g->dilation_x;
-  ptrdiff_t high = reach < 0 ? 0 : reach / g->stride_x + 1;
-  ptrdiff_t low = ceiling_divide(g->pad_left, g->stride_x);
-  *last = high > g->output_width ? g->output_width : high;
+/* The outputs [first, last) along one axis whose whole window lies inside the input; `first`
+ * may equal `last` (no such output). */
+KILN_INLINE void inside_outputs(ptrdiff_t size, ptrdiff_t pad, ptrdiff_t kernel, ptrdiff_t dilation, ptrdiff_t stride,
+                                ptrdiff_t outputs, ptrdiff_t *first, ptrdiff_t *last) {
+  ptrdiff_t reach = size - 1 + pad - (kernel - 1) * dilation;
+  ptrdiff_t high = reach < 0 ? 0 : reach / stride + 1, low = ceiling_divide(pad, stride);
+  *last = high > outputs ? outputs : high;
   *first = low > *last ? *last : low;
 }
 
+/* `count` outputs at y whose windows lie inside the input along the width (kernel rows
+ * [ky_first, ky_last) inside along the height), the first window starting at offset `origin`
+ * of x and the next ones stride_x further each: the fused 3x3 loop when the whole window is
+ * inside, else one pass per tap. */
+KILN_INLINE void interior_run(const kiln_window_2d *g, float *restrict y, const float *x, ptrdiff_t origin,
+                              const float *w, ptrdiff_t ky_first, ptrdiff_t ky_last, ptrdiff_t count, float bias,
+                              float low, float high) {
+  if (count <= 0) return;
+  if (!(g->kernel_height == 3 && g->kernel_width == 3 && ky_first == 0 && ky_last == 3)) {
+    interior_taps(g, y, x, origin, w, ky_first, ky_last, count, bias, low, high);
+    return;
+  }
+  ptrdiff_t dx = g->dilation_x, dy = g->dilation_y * g->input_width;
+  const float *r0 = x + origin, *r1 = r0 + dy, *r2 = r1 + dy;
+  if (g->stride_x == 1) {
+    interior_3x3(y, r0, r1, r2, w, dx, count, 1, bias, low, high);
+  } else if (g->stride_x == 2) {
+    interior_3x3(y, r0, r1, r2, w, dx, count, 2, bias, low, high);
+  } else {
+    interior_3x3(y, r0, r1, r2, w, dx, count, g->stride_x, bias, low, high);
+  }
+}
+
+/* Output row oy: the edge columns (outside [first, last)) bounds-checked, and the interior
+ * columns unless `interior_done`. */
+KILN_INLINE void plane_row(const kiln_window_2d *g, const float *x, const float *w, ptrdiff_t oy, ptrdiff_t first,
+                           ptrdiff_t last, int interior_done, float bias, float low, float high, float *y) {
+  float *y_row = y + oy * g->output_width;
+  ptrdiff_t row_origin = oy * g->stride_y - g->pad_top, ky_first, ky_last;
+  taps_inside(row_origin, g->input_height, g->kernel_height, g->dilation_y, &ky_first, &ky_last);
+  for (ptrdiff_t ox = 0; ox < first; ox++)
+    y_row[ox] = clamp_one(bias + edge_sum(g, x, w, row_origin, ky_first, ky_last, ox), low, high);
+  if (!interior_done) {
+    ptrdiff_t origin = row_origin * g->input_width + first * g->stride_x - g->pad_left;
+    interior_run(g, y_row + first, x, origin, w, ky_first, ky_last, last - first, bias, low, high);
+  }
+  for (ptrdiff_t ox = last; ox < g->output_width; ox++)
+    y_row[ox] = clamp_one(bias + edge_sum(g, x, w, row_origin, ky_first, ky_last, ox), low, high);
+}
+
+/* Rows are short on small planes (14 or 7 columns), too short for vectors. With strides 1 and
+ * an output as wide as the input, output oy * width + ox reads input (oy * width + ox) plus a
+ * fixed offset per tap, so the rows whose windows lie inside along the height run as one flat
+ * loop, from the first interior column of the first row to the last of the last: every read
+ * stays inside x. The edge columns it computes wrap across rows and are then overwritten. */
 KILN_MULTIVERSION
 void kiln_depthwise_plane(const kiln_window_2d *window, const float *x, const float *w, float bias, float low,
                           float high, float *y) {
   const kiln_window_2d *g = window;
-  ptrdiff_t first, last;
-  interior_columns(g, &first, &last);
-  ptrdiff_t count = last - first, dx = g->dilation_x, dy = g->dilation_y * g->input_width;
-  int is_3x3 = g->kernel_height == 3 && g->kernel_width == 3;
-  for (ptrdiff_t oy = 0; oy < g->output_height; oy++) {
-    float *y_row = y + oy * g->output_width;
-    ptrdiff_t row_origin = oy * g->stride_y - g->pad_top, ky_first, ky_last;
-    taps_inside(row_origin, g->input_height, g->kernel_height, g->dilation_y, &ky_first, &ky_last);
-    for (ptrdiff_t ox = 0; ox < first; ox++)
-      y_row[ox] = clamp_one(bias + edge_sum(g, x, w, row_origin, ky_first, ky_last, ox), low, high);
-    ptrdiff_t origin = row_origin * g->input_width + first * g->stride_x - g->pad_left;
-    if (count > 0 && is_3x3 && ky_first == 0 && ky_last == 3) {
-      const float *r0 = x + origin, *r1 = r0 + dy, *r2 = r1 + dy;
-      if (g->stride_x == 1) {
-        interior_3x3(y_row + first, r0, r1, r2, w, dx, count, 1, bias, low, high);
-      } else if (g->stride_x == 2) {
-        interior_3x3(y_row + first, r0, r1, r2, w, dx, count, 2, bias, low, high);
-      } else {
-        interior_3x3(y_row + first, r0, r1, r2, w, dx, count, g->stride_x, bias, low, high);
-      }
-    } else if (count > 0) {
-      interior_taps(g, y_row + first, x, origin, w, ky_first, ky_last, count, bias, low, high);
-    }
-    for (ptrdiff_t ox = last; ox < g->output_width; ox++)
-      y_row[ox] = clamp_one(bias + edge_sum(g, x, w, row_origin, ky_first, ky_last, ox), low, high);
+  ptrdiff_t first, last, top, bottom, width = g->input_width;
+  inside_outputs(width, g->pad_left, g->kernel_width, g->dilation_x, g->stride_x, g->output_width, &first, &last);
+  inside_outputs(g->input_height, g->pad_top, g->kernel_height, g->dilation_y, g->stride_y, g->output_height, &top,
+                 &bottom);
+  int flat = g->stride_x == 1 && g->stride_y == 1 && g->output_width == width && last > first && bottom > top;
+  if (flat) {
+    ptrdiff_t start = top * width + first;
+    interior_run(g, y + start, x, start - g->pad_top * width - g->pad_left, w, 0, g->kernel_height,
+                 (bottom - 1 - top) * width + last - first, bias, low, high);
   }
+  for (ptrdiff_t oy = 0; oy < g->output_height; oy++)
+    plane_row(g, x, w, oy, first, last, flat && oy >= top && oy < bottom, bias, low, high, y);
 }
 
 void kiln_cpu_relax(void) {
