@@ -121,15 +121,19 @@ let minimumChunk = 1 << 15
 func chunkGrain(perItemWork work: Int) -> Int { max(1, minimumChunk / max(work, 1)) }
 
 /// Calls `body` on consecutive ranges covering `0..<count`, concurrently on up to `threads`
-/// threads when there are at least `grain` items per thread.
-func parallelChunks(_ count: Int, threads: Int, grain: Int, _ body: (Range<Int>) -> Void) {
-  let chunks = min(max(threads, 1), count / max(grain, 1))
-  guard chunks > 1 else {
+/// threads when there are at least `grain` items per range. There are up to `perThread` ranges
+/// per thread, taken in turn by whichever thread is free: a thread that starts late (waking,
+/// or descheduled on a busy machine) then leaves its share to the others instead of holding
+/// the whole loop back. Callers whose ranges cost more when smaller (GEMM blocks, which pack
+/// their operands again) pass 1.
+func parallelChunks(_ count: Int, threads: Int, grain: Int, perThread: Int = 4, _ body: (Range<Int>) -> Void) {
+  let chunks = min(max(threads, 1) * max(perThread, 1), count / max(grain, 1))
+  guard threads > 1, chunks > 1 else {
     body(0..<count)
     return
   }
   // Chunks write disjoint ranges of a result no one else sees yet.
-  WorkerPool.shared.run(chunks: chunks, helpers: chunks - 1) { chunk in
+  WorkerPool.shared.run(chunks: chunks, helpers: min(threads, chunks) - 1) { chunk in
     body((count * chunk / chunks)..<(count * (chunk + 1) / chunks))
   }
 }

@@ -161,17 +161,22 @@ extension KernelFamily {
 }
 
 extension LinearAlgebra.GemmOperands {
-  /// C = A · B + bias (one value per row of C) followed by `activation`, with C's columns
-  /// split into one block per thread (when the product is big enough to split): each thread
-  /// fills, multiplies into and clamps its own block. C's contents are overwritten (the GEMM
+  /// C = A · B + bias (one value per row of C) followed by `activation`, with C split into one
+  /// block per thread (when the product is big enough to split): each thread fills, multiplies
+  /// into and clamps its own block. Blocks are column ranges, or row ranges when C has more rows
+  /// than columns (the late 1×1 convolutions of a CNN: many channels, small planes), so that each
+  /// thread packs only its share of the larger operand. C's contents are overwritten (the GEMM
   /// must have beta 1, accumulating onto the bias).
   func computeInBlocks(bias: ArraySlice<Float>, activation: FusedActivation?, threads: Int) {
-    let parts = isWorthSplitting ? max(threads, 1) : 1
-    parallelChunks(n, threads: parts, grain: LinearAlgebra.minimumBlock) { columns in
-      for (row, value) in zip(0..<m, bias) { (c + row * n + columns.lowerBound).update(repeating: value, count: columns.count) }
-      compute(rows: 0..<m, columns: columns)
+    let parts = isWorthSplitting ? max(threads, 1) : 1, byRows = m > n
+    parallelChunks(byRows ? m : n, threads: parts, grain: LinearAlgebra.minimumBlock, perThread: 1) { block in
+      let (rows, columns) = byRows ? (block, 0..<n) : (0..<m, block)
+      for row in rows {
+        (c + row * n + columns.lowerBound).update(repeating: bias[bias.startIndex + row], count: columns.count)
+      }
+      compute(rows: rows, columns: columns)
       guard let activation else { return }
-      for row in 0..<m { activation.apply(to: c + row * n + columns.lowerBound, count: columns.count) }
+      for row in rows { activation.apply(to: c + row * n + columns.lowerBound, count: columns.count) }
     }
   }
 }

@@ -109,9 +109,9 @@ enum LinearAlgebra {
       m: m, n: n, k: k, a: a, b: b, c: c, transA: transA, transB: transB, alpha: alpha, beta: beta)
     let parallel = threads > 1 && product.isWorthSplitting
     if parallel && n >= 2 * minimumBlock {
-      parallelChunks(n, threads: threads, grain: minimumBlock) { product.compute(rows: 0..<m, columns: $0) }
+      parallelChunks(n, threads: threads, grain: minimumBlock, perThread: 1) { product.compute(rows: 0..<m, columns: $0) }
     } else if parallel && m >= 2 * minimumBlock {
-      parallelChunks(m, threads: threads, grain: minimumBlock) { product.compute(rows: $0, columns: 0..<n) }
+      parallelChunks(m, threads: threads, grain: minimumBlock, perThread: 1) { product.compute(rows: $0, columns: 0..<n) }
     } else {
       product.compute(rows: 0..<m, columns: 0..<n)
     }

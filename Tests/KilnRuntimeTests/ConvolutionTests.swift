@@ -109,6 +109,7 @@ func directConv(
   (group: 2, stride: 2, pad: 2, dilation: 2, channels: 4, outputs: 6),  // grouped, strided, dilated
   (group: 8, stride: 2, pad: 1, dilation: 1, channels: 8, outputs: 8),  // depthwise
   (group: 1, stride: 1, pad: 0, dilation: 1, channels: 8, outputs: 3),  // pointwise (1×1 below)
+  (group: 1, stride: 1, pad: 0, dilation: 1, channels: 64, outputs: 160),  // pointwise, split by rows
 ])
 func convMatchesTheDefinitionOnOneAndTwoThreads(
   _ setup: (group: Int, stride: Int, pad: Int, dilation: Int, channels: Int, outputs: Int)
