@@ -155,15 +155,54 @@ KILN_INLINE void plane_row(const kiln_window_2d *g, const float *x, const float 
     y_row[ox] = clamp_one(bias + edge_sum(g, x, w, row_origin, ky_first, ky_last, ox), low, high);
 }
 
-/* Rows are short on small planes (14 or 7 columns), too short for vectors. With strides 1 and
- * an output as wide as the input, output oy * width + ox reads input (oy * width + ox) plus a
- * fixed offset per tap, so the rows whose windows lie inside along the height run as one flat
- * loop, from the first interior column of the first row to the last of the last: every read
- * stays inside x. The edge columns it computes wrap across rows and are then overwritten. */
+/* The most floats a small plane takes once padded: its copy and its result stay on the stack. */
+#define KILN_SMALL_PLANE 1024
+
+/* A stride-1 plane small enough to copy: x with its padding written out as zeros, so that
+ * output oy * padded_width + ox reads padded input (oy * padded_width + ox) plus a fixed
+ * offset per tap, and the whole plane is one flat loop without edge columns; each row's
+ * padded_width - output_width extra results are dropped. False when the plane does not
+ * qualify. */
+KILN_INLINE int small_plane(const kiln_window_2d *g, const float *x, const float *w, float bias, float low,
+                            float high, float *y) {
+  ptrdiff_t height = g->output_height + (g->kernel_height - 1) * g->dilation_y;
+  ptrdiff_t width = g->output_width + (g->kernel_width - 1) * g->dilation_x;
+  if (g->stride_x != 1 || g->stride_y != 1 || height * width > KILN_SMALL_PLANE) return 0;
+  float padded[KILN_SMALL_PLANE], result[KILN_SMALL_PLANE];
+  ptrdiff_t begin = g->pad_left < width ? g->pad_left : width;
+  ptrdiff_t end = g->pad_left + g->input_width < width ? g->pad_left + g->input_width : width;
+  for (ptrdiff_t row = 0; row < height; row++) {
+    float *to = padded + row * width;
+    ptrdiff_t iy = row - g->pad_top;
+    if (iy < 0 || iy >= g->input_height) {
+      for (ptrdiff_t column = 0; column < width; column++) to[column] = 0;
+      continue;
+    }
+    const float *from = x + iy * g->input_width - g->pad_left;
+    for (ptrdiff_t column = 0; column < begin; column++) to[column] = 0;
+    for (ptrdiff_t column = begin; column < end; column++) to[column] = from[column];
+    for (ptrdiff_t column = end; column < width; column++) to[column] = 0;
+  }
+  kiln_window_2d flat = {height, width, g->kernel_height, g->kernel_width, 1, 1, g->dilation_y, g->dilation_x,
+                         0, 0, g->output_height, width};
+  interior_run(&flat, result, padded, 0, w, 0, g->kernel_height, (g->output_height - 1) * width + g->output_width,
+               bias, low, high);
+  for (ptrdiff_t oy = 0; oy < g->output_height; oy++)
+    for (ptrdiff_t ox = 0; ox < g->output_width; ox++) y[oy * g->output_width + ox] = result[oy * width + ox];
+  return 1;
+}
+
+/* Small stride-1 planes (rows of 7 to 28 columns: too short for vectors, and mostly edges) go
+ * through a padded copy. On larger ones, with strides 1 and an output as wide as the input,
+ * output oy * width + ox reads input (oy * width + ox) plus a fixed offset per tap, so the rows
+ * whose windows lie inside along the height run as one flat loop, from the first interior
+ * column of the first row to the last of the last: every read stays inside x. The edge columns
+ * it computes wrap across rows and are then overwritten. Other planes go row by row. */
 KILN_MULTIVERSION
 void kiln_depthwise_plane(const kiln_window_2d *window, const float *x, const float *w, float bias, float low,
                           float high, float *y) {
   const kiln_window_2d *g = window;
+  if (g->output_height == 0 || g->output_width == 0 || small_plane(g, x, w, bias, low, high, y)) return;
   ptrdiff_t first, last, top, bottom, width = g->input_width;
   inside_outputs(width, g->pad_left, g->kernel_width, g->dilation_x, g->stride_x, g->output_width, &first, &last);
   inside_outputs(g->input_height, g->pad_top, g->kernel_height, g->dilation_y, g->stride_y, g->output_height, &top,

@@ -1,5 +1,5 @@
 // Depthwise Conv (one channel per group) against the definition on shapes that stress the
-// whole-plane kernel's split into interior and edge columns.
+// whole-plane kernel's paths: padded copy, flat loop, rows split into interior and edge columns.
 
 import KilnIR
 import Testing
@@ -66,6 +66,9 @@ private func close(_ got: [Float], _ expected: [Float]) -> Bool {
   DepthwiseCase(plane: [4, 3], kernel: [5, 5], pads: [2, 2, 2, 2]),  // no interior column
   DepthwiseCase(plane: [5, 2], kernel: [3, 3], strides: [1, 2], pads: [1, 1, 1, 1]),
   DepthwiseCase(plane: [3, 4], kernel: [2, 1], pads: [3, 0, 3, 0]),  // rows wholly in the padding
+  DepthwiseCase(plane: [40, 36], kernel: [3, 3], pads: [1, 1, 1, 1]),  // too large to copy: one flat loop
+  DepthwiseCase(plane: [34, 33], kernel: [5, 5], pads: [2, 1, 2, 3]),
+  DepthwiseCase(plane: [33, 40], kernel: [3, 3], pads: [1, 0, 1, 0]),  // too large, narrower output: rows
 ])
 func depthwiseConvMatchesTheDefinition(_ setup: DepthwiseCase) throws {
   let expected = try setup.expected(), inputs = try setup.operands().tensors
