@@ -158,33 +158,30 @@ KILN_INLINE void plane_row(const kiln_window_2d *g, const float *x, const float 
 /* The most floats a small plane takes once padded: its copy and its result stay on the stack. */
 #define KILN_SMALL_PLANE 1024
 
-/* A stride-1 plane small enough to copy: x with its padding written out as zeros, so that
- * output oy * padded_width + ox reads padded input (oy * padded_width + ox) plus a fixed
- * offset per tap, and the whole plane is one flat loop without edge columns; each row's
- * padded_width - output_width extra results are dropped. False when the plane does not
- * qualify. */
+/* A plane small enough to copy, with equal strides of 1 or 2: x with its padding written out
+ * as zeros, so that output oy * padded_width + ox reads padded input stride * (oy *
+ * padded_width + ox) plus a fixed offset per tap, and the whole plane is one flat loop without
+ * edge columns. Each row's padded_width - output_width extra results (about half the row at
+ * stride 2) are dropped. False when the plane does not qualify. */
 KILN_INLINE int small_plane(const kiln_window_2d *g, const float *x, const float *w, float bias, float low,
                             float high, float *y) {
-  ptrdiff_t height = g->output_height + (g->kernel_height - 1) * g->dilation_y;
-  ptrdiff_t width = g->output_width + (g->kernel_width - 1) * g->dilation_x;
-  if (g->stride_x != 1 || g->stride_y != 1 || height * width > KILN_SMALL_PLANE) return 0;
+  ptrdiff_t stride = g->stride_x;
+  ptrdiff_t height = stride * (g->output_height - 1) + (g->kernel_height - 1) * g->dilation_y + 1;
+  ptrdiff_t width = stride * (g->output_width - 1) + (g->kernel_width - 1) * g->dilation_x + 1;
+  if (stride > 2 || g->stride_y != stride || height * width > KILN_SMALL_PLANE) return 0;
   float padded[KILN_SMALL_PLANE], result[KILN_SMALL_PLANE];
+  /* One zeroing pass, then one copy per input row: a few calls rather than several per row. */
   ptrdiff_t begin = g->pad_left < width ? g->pad_left : width;
   ptrdiff_t end = g->pad_left + g->input_width < width ? g->pad_left + g->input_width : width;
-  for (ptrdiff_t row = 0; row < height; row++) {
-    float *to = padded + row * width;
-    ptrdiff_t iy = row - g->pad_top;
-    if (iy < 0 || iy >= g->input_height) {
-      for (ptrdiff_t column = 0; column < width; column++) to[column] = 0;
-      continue;
-    }
-    const float *from = x + iy * g->input_width - g->pad_left;
-    for (ptrdiff_t column = 0; column < begin; column++) to[column] = 0;
-    for (ptrdiff_t column = begin; column < end; column++) to[column] = from[column];
-    for (ptrdiff_t column = end; column < width; column++) to[column] = 0;
+  ptrdiff_t first_row = g->pad_top < height ? g->pad_top : height;
+  ptrdiff_t last_row = g->pad_top + g->input_height < height ? g->pad_top + g->input_height : height;
+  for (ptrdiff_t i = 0; i < height * width; i++) padded[i] = 0;
+  for (ptrdiff_t row = first_row; row < last_row; row++) {
+    const float *from = x + (row - g->pad_top) * g->input_width - g->pad_left;
+    for (ptrdiff_t column = begin; column < end; column++) padded[row * width + column] = from[column];
   }
-  kiln_window_2d flat = {height, width, g->kernel_height, g->kernel_width, 1, 1, g->dilation_y, g->dilation_x,
-                         0, 0, g->output_height, width};
+  kiln_window_2d flat = {height, width, g->kernel_height, g->kernel_width, stride, stride, g->dilation_y,
+                         g->dilation_x, 0, 0, g->output_height, width};
   interior_run(&flat, result, padded, 0, w, 0, g->kernel_height, (g->output_height - 1) * width + g->output_width,
                bias, low, high);
   for (ptrdiff_t oy = 0; oy < g->output_height; oy++)
@@ -192,12 +189,13 @@ KILN_INLINE int small_plane(const kiln_window_2d *g, const float *x, const float
   return 1;
 }
 
-/* Small stride-1 planes (rows of 7 to 28 columns: too short for vectors, and mostly edges) go
- * through a padded copy. On larger ones, with strides 1 and an output as wide as the input,
- * output oy * width + ox reads input (oy * width + ox) plus a fixed offset per tap, so the rows
- * whose windows lie inside along the height run as one flat loop, from the first interior
- * column of the first row to the last of the last: every read stays inside x. The edge columns
- * it computes wrap across rows and are then overwritten. Other planes go row by row. */
+/* Small planes (rows of 7 to 28 columns: too short for vectors, and mostly edges) with strides
+ * 1 or 2 go through a padded copy. On larger ones, with strides 1 and an output as wide as the
+ * input, output oy * width + ox reads input (oy * width + ox) plus a fixed offset per tap, so
+ * the rows whose windows lie inside along the height run as one flat loop, from the first
+ * interior column of the first row to the last of the last: every read stays inside x. The
+ * edge columns it computes wrap across rows and are then overwritten. Other planes go row by
+ * row. */
 KILN_MULTIVERSION
 void kiln_depthwise_plane(const kiln_window_2d *window, const float *x, const float *w, float bias, float low,
                           float high, float *y) {

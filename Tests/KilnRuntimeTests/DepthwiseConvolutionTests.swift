@@ -69,6 +69,7 @@ private func close(_ got: [Float], _ expected: [Float]) -> Bool {
   DepthwiseCase(plane: [40, 36], kernel: [3, 3], pads: [1, 1, 1, 1]),  // too large to copy: one flat loop
   DepthwiseCase(plane: [34, 33], kernel: [5, 5], pads: [2, 1, 2, 3]),
   DepthwiseCase(plane: [33, 40], kernel: [3, 3], pads: [1, 0, 1, 0]),  // too large, narrower output: rows
+  DepthwiseCase(plane: [40, 37], kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1]),  // too large, strided: rows
 ])
 func depthwiseConvMatchesTheDefinition(_ setup: DepthwiseCase) throws {
   let expected = try setup.expected(), inputs = try setup.operands().tensors
