@@ -14,8 +14,8 @@ void kiln_accumulate_scaled(float *to, const float *from, float weight, ptrdiff_
 void kiln_clamp(float *values, ptrdiff_t count, float low, float high);
 
 /* A 2-D sliding window over one plane: input and output sizes, kernel, strides, dilations and
- * leading pads (trailing pads follow from the output size). Every field is positive except the
- * pads, which are at least 0. */
+ * leading pads (trailing pads follow from the output size). Kernel, strides and dilations are
+ * positive; sizes and pads are at least 0. */
 typedef struct {
   ptrdiff_t input_height, input_width;
   ptrdiff_t kernel_height, kernel_width;
@@ -25,7 +25,8 @@ typedef struct {
   ptrdiff_t output_height, output_width;
 } kiln_window_2d;
 
-/* One plane of a depthwise convolution, in one pass over the output:
+/* One plane of a depthwise convolution, in one pass over the output (small planes through a
+ * zero-padded copy on the stack):
  * y[oy][ox] = clamp(bias + sum over taps (ky, kx) inside x of w[ky][kx] * x[iy][ix]) with
  * iy = oy * stride_y - pad_top + ky * dilation_y (ix likewise), clamped to [low, high] (NaN
  * stays NaN; infinite bounds clamp nothing). x is (input_height, input_width), w is
