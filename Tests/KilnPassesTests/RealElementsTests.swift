@@ -31,6 +31,14 @@ struct RealElementsTests {
     #expect(try tensor.rawData() == littleEndianBytes([Float(1.5), -2, Float(0.1)]))
   }
 
+  @Test("elements are written chunk by chunk, each chunk reported once it is written")
+  func chunks() throws {
+    var written: [Range<Int>] = []
+    let tensor = try Tensor(dataType: .double, dims: [8], chunk: 3, realElement: { Double($0) }) { written.append($0) }
+    #expect(written == [0..<3, 3..<6, 6..<8])
+    #expect(tensor.realValues() == (0..<8).map(Double.init))
+  }
+
   @Test("other element types, short data and writes of other types are refused")
   func refusals() {
     #expect(Tensor(dataType: .int64, dims: [1], bytes: littleEndianBytes([Int64(7)])).realValues() == nil)
@@ -49,6 +57,7 @@ struct RealElementsTests {
         value: Value(name: "W", type: .tensor(.float, source.shape), constant: source), tensor: source, what: "the weight")
       let scaled = try weight.scaled { $0 < 2 ? 0.5 : -3 }
       #expect(scaled.realValues() == [0.5, 1, -9, -12])
+      source.dropResidentPages(elements: 1..<4)
       #expect(source.realValues() == [1, 2, 3, 4])
     }
   }

@@ -179,15 +179,20 @@ struct Parameter {
 
   /// The tensor with element i multiplied by `factor(i)` in Double and rounded once to its type,
   /// streamed from the source bytes into the new tensor's. The source's mapped pages are let
-  /// go afterwards: a weight is read once here, and any later reader faults them back in.
+  /// go chunk by chunk as they are read, so that a large weight is never resident whole next to
+  /// its scaled copy; a later reader of the source faults them back in from the file.
   func scaled(by factor: (Int) -> Double) throws(Declined) -> Tensor {
     let result = tensor.withRealElements { source in
-      try? Tensor(dataType: tensor.dataType, dims: tensor.dims) { source[$0] * factor($0) }
+      try? Tensor(
+        dataType: tensor.dataType, dims: tensor.dims, chunk: Self.chunkElements,
+        realElement: { source[$0] * factor($0) }, afterChunk: tensor.dropResidentPages(elements:))
     }
-    tensor.dropResidentPages()
     guard let result = result ?? nil else { throw unreadable }
     return result
   }
+
+  /// Elements scaled between two releases of the source's pages: 1 Mi (4 MiB of float32).
+  static let chunkElements = 1 << 20
 
   private var unreadable: Declined { Declined("\(what) '\(value.name)' cannot be read") }
 }

@@ -41,27 +41,43 @@ extension Tensor {
   }
 
   /// A float32, float16 or float64 tensor of `dims` whose element i is `element(i)` rounded once
-  /// to `dataType`, written straight into its bytes.
-  init(dataType: DataType, dims: [Int64], realElement element: (Int) -> Double) throws {
+  /// to `dataType`, written straight into its bytes, `chunk` elements at a time; `afterChunk`
+  /// gets the range of elements each chunk wrote, once it is written.
+  init(
+    dataType: DataType, dims: [Int64], chunk: Int = .max, realElement element: (Int) -> Double,
+    afterChunk: (Range<Int>) -> Void = { _ in }
+  ) throws {
     self.init(dataType: dataType, dims: dims, bytes: Data())
-    guard fusibleFloatTypes.contains(dataType), let count = checkedElementCount.map(Int.init) else {
+    guard fusibleFloatTypes.contains(dataType), chunk > 0, let count = checkedElementCount.map(Int.init) else {
       throw KilnError.internalError("fusions cannot write \(dataType.name)\(dims) constants")
     }
     var data = Data(count: count * dataType.bitWidth / 8)
     data.withUnsafeMutableBytes { bytes in
-      switch dataType {
-      case .float: Self.store(count, as: Float.self, into: bytes) { Float(element($0)) }
-      case .float16: Self.store(count, as: Float16.self, into: bytes) { Float16(element($0)) }
-      default: Self.store(count, as: Double.self, into: bytes, element)
+      for start in stride(from: 0, to: count, by: chunk) {
+        let range = start..<min(start + min(chunk, count), count)
+        switch dataType {
+        case .float: Self.store(range, as: Float.self, into: bytes) { Float(element($0)) }
+        case .float16: Self.store(range, as: Float16.self, into: bytes) { Float16(element($0)) }
+        default: Self.store(range, as: Double.self, into: bytes, element)
+        }
+        afterChunk(range)
       }
     }
     storage = .bytes(data)
   }
 
+  /// Lets the mapped pages that hold elements `elements` leave resident memory (see
+  /// `MappedFile.dropResidentPages`); other storage is left alone.
+  func dropResidentPages(elements: Range<Int>) {
+    guard case .mapped(let file, let bytes) = storage else { return }
+    let width = dataType.bitWidth / 8
+    file.dropResidentPages(in: bytes.lowerBound + elements.lowerBound * width..<bytes.lowerBound + elements.upperBound * width)
+  }
+
   private static func store<T>(
-    _ count: Int, as type: T.Type, into bytes: UnsafeMutableRawBufferPointer, _ element: (Int) -> T
+    _ range: Range<Int>, as type: T.Type, into bytes: UnsafeMutableRawBufferPointer, _ element: (Int) -> T
   ) {
-    for index in 0..<count {
+    for index in range {
       bytes.storeBytes(of: element(index), toByteOffset: index * MemoryLayout<T>.stride, as: T.self)
     }
   }
