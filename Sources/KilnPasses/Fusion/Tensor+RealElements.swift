@@ -1,4 +1,4 @@
-// Float32, float16 and float64 elements read and written as Double one at a time, in place in raw bytes.
+// Float32, float16 and float64 elements read and written as Double, one at a time, in raw bytes.
 
 import Foundation
 import KilnIR
@@ -66,12 +66,14 @@ extension Tensor {
     storage = .bytes(data)
   }
 
-  /// Lets the mapped pages that hold elements `elements` leave resident memory (see
-  /// `MappedFile.dropResidentPages`); other storage is left alone.
+  /// Lets the mapped pages that hold elements `elements` of this float32, float16 or float64
+  /// tensor leave resident memory (see `MappedFile.dropResidentPages`); other storage and
+  /// element types are left alone.
   func dropResidentPages(elements: Range<Int>) {
-    guard case .mapped(let file, let bytes) = storage else { return }
+    guard case .mapped(let file, let bytes) = storage, fusibleFloatTypes.contains(dataType) else { return }
     let width = dataType.bitWidth / 8
-    file.dropResidentPages(in: bytes.lowerBound + elements.lowerBound * width..<bytes.lowerBound + elements.upperBound * width)
+    let start = bytes.lowerBound + elements.lowerBound * width
+    file.dropResidentPages(in: start..<start + elements.count * width)
   }
 
   private static func store<T>(
