@@ -1,8 +1,10 @@
 """Optimizer benchmark: `kiln convert` (default pipeline) against onnxsim and onnxslim.
 
 Models: generated ResNet-18-like and MobileNetV2-like CNNs with BatchNormalization (224x224,
-runtime_models.py), the largest libonnx-testdata pytorch-converted models, and a generated MLP
-with WEIGHTS_MB (default 1024) MB of weights (roundtrip_large_model.py). Each tool runs in its
+runtime_models.py), a ResNet-18-like one WIDE_WIDTH (default 3.4) times as wide, with about
+500 MB of weights at 112x112, so that folding BatchNormalization is measured on a model whose
+size dwarfs the process's own, the largest libonnx-testdata pytorch-converted models, and a
+generated MLP with WEIGHTS_MB (default 1024) MB of weights (roundtrip_large_model.py). Each tool runs in its
 own process on the same file; per tool and model the script prints wall time, peak RSS (the
 kernel's rusage of that child alone), nodes after, output size (model file and external data)
 and the median onnxruntime latency of its output over REPEATS runs, then Kiln's ratios.
@@ -15,6 +17,9 @@ onnxsim and onnxslim are installed into .venv by Benchmarks/run.sh, never by `ma
 one is missing this script says so and measures the others. Environment: KILN (the binary,
 default .build/release/kiln), WEIGHTS_MB, REPEATS (default 10), TIMEOUT seconds per tool run
 (default 1800), MODELS (a comma-separated subset of the names printed, e.g. resnet18_bn).
+
+Besides RSS/model, the ratios give (RSS − idle)/model, where idle is the peak RSS of `kiln
+convert` on a tiny model: the process's own baseline, which no model size amortizes.
 """
 
 import glob
@@ -31,6 +36,7 @@ sys.path.insert(0, HERE)
 
 KILN = os.environ.get("KILN", ".build/release/kiln")
 WEIGHTS_MB = int(os.environ.get("WEIGHTS_MB", "1024"))
+WIDE_WIDTH = float(os.environ.get("WIDE_WIDTH", "3.4"))
 REPEATS = int(os.environ.get("REPEATS", "10"))
 TIMEOUT = int(os.environ.get("TIMEOUT", "1800"))
 ONLY = {m for m in os.environ.get("MODELS", "").split(",") if m}
@@ -59,6 +65,16 @@ def count(graph):
                 total += count(sub)
     return total
 print(count(model.graph))
+"""
+
+# A one-node model: converting it shows the process's own peak RSS.
+IDLE_MODEL = """
+import sys, onnx
+from onnx import TensorProto, helper
+x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])
+y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])
+graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "idle", [x], [y])
+onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), sys.argv[1])
 """
 
 
@@ -127,12 +143,17 @@ def make_models(folder):
     # counts the parent's pages at fork time.
     script = (
         "import sys; sys.path.insert(0, sys.argv[1]); import onnx, runtime_models as m\n"
-        "for make, name in ((m.resnet18, 'resnet18_bn'), (m.mobilenet_v2, 'mobilenetv2_bn')):\n"
-        "    onnx.save(make(name, batchnorm=True), f'{sys.argv[2]}/{name}.onnx')\n")
+        "wide = dict(width=float(sys.argv[3]), size=112)\n"
+        "for make, name, options in ((m.resnet18, 'resnet18_bn', {}), (m.mobilenet_v2, 'mobilenetv2_bn', {}),\n"
+        "                            (m.resnet18, 'wide_resnet18_bn', wide)):\n"
+        "    if name in sys.argv[4:]:\n"
+        "        onnx.save(make(name, batchnorm=True, **options), f'{sys.argv[2]}/{name}.onnx')\n")
+    generated = [n for n in ("resnet18_bn", "mobilenetv2_bn", "wide_resnet18_bn") if not ONLY or n in ONLY]
     models = []
-    if not ONLY or ONLY & {"resnet18_bn", "mobilenetv2_bn"}:
-        subprocess.run([sys.executable, "-c", script, HERE, folder], check=True)
-        models += [(n, f"{folder}/{n}.onnx") for n in ("resnet18_bn", "mobilenetv2_bn")]
+    if generated:
+        subprocess.run([sys.executable, "-c", script, HERE, folder, str(WIDE_WIDTH), *generated],
+                       check=True)
+        models += [(n, f"{folder}/{n}.onnx") for n in generated]
     paths = sorted(glob.glob(f"{TESTDATA}/pytorch-converted/*/model.onnx"),
                    key=os.path.getsize, reverse=True)[:3]
     models += [(p.split("/")[-2], p) for p in paths]
@@ -144,6 +165,14 @@ def make_models(folder):
                         "--generate", path], check=True, env=env)
         models.append((f"mlp_{WEIGHTS_MB}mb", path))
     return [(n, p) for n, p in models if not ONLY or n in ONLY]
+
+
+def idle_rss(folder):
+    """Kiln's peak RSS converting a one-node model, or None when that fails."""
+    path = os.path.join(folder, "idle.onnx")
+    subprocess.run([sys.executable, "-c", IDLE_MODEL, path], check=True)
+    _, rss, _ = measure(TOOLS["kiln"](path, os.path.join(folder, "idle.kiln.onnx")))
+    return rss
 
 
 def run_tool(tool, name, path, folder):
@@ -175,6 +204,8 @@ def main():
         sys.exit(1)
     results = {}
     with tempfile.TemporaryDirectory(prefix="kiln-convert-bench-") as folder:
+        idle = idle_rss(folder)
+        print(f"kiln's idle peak RSS (a one-node model): {fmt(idle and idle / 2**20, '{:.0f} MiB')}")
         models = make_models(folder)
         header = (f"{'model':<28} {'tool':<9} {'wall s':>8} {'peak RSS MiB':>13} {'nodes':>7} "
                   f"{'size MiB':>9} {'ort ms':>8}")
@@ -200,7 +231,7 @@ def main():
     print()
     print("Kiln's ratios (targets: wall <= 0.5x the faster tool, RSS/model <= 1.25x, "
           "nodes <= onnxslim's, latency <= onnxslim's + 2%)")
-    print(f"{'model':<28} {'wall/best':>10} {'RSS/model':>10} {'nodes-slim':>11} "
+    print(f"{'model':<28} {'wall/best':>10} {'RSS/model':>10} {'(RSS-idle)/model':>17} {'nodes-slim':>11} "
           f"{'nodes-sim':>10} {'lat/slim':>9} {'lat/sim':>8}")
     for name, row in results.items():
         kiln = row.get("kiln", {})
@@ -217,6 +248,7 @@ def main():
 
         print(f"{name:<28} {fmt(ratio(kiln['seconds'], min(others) if others else None), '{:9.2f}x'):>10} "
               f"{fmt(ratio(kiln['rss'], row['size']), '{:9.2f}x'):>10} "
+              f"{fmt(ratio(idle and kiln['rss'] - idle, row['size']), '{:16.2f}x'):>17} "
               f"{fmt(diff(slim), '{:+11d}'):>11} {fmt(diff(sim), '{:+10d}'):>10} "
               f"{fmt(ratio(kiln.get('latency'), slim.get('latency')), '{:8.3f}x'):>9} "
               f"{fmt(ratio(kiln.get('latency'), sim.get('latency')), '{:7.3f}x'):>8}")

@@ -55,11 +55,9 @@ struct ChannelAffine {
     // One slab of `kernelSize` elements per (dim 0, dim 1) pair; find its output channel.
     let kernelSize = dims.dropFirst(2).reduce(1) { $0 * Int($1) }
     let inputsPerGroup = transposed ? Int(dims[0]) / group : 1
-    var scaled = weight.values
-    for index in scaled.indices {
+    let scaled = try scaledWeight(weight) { index in
       let slab = index / kernelSize
-      let channel = transposed ? slab / perGroup / inputsPerGroup * perGroup + slab % perGroup : slab / perGroup
-      scaled[index] *= scale[channel]
+      return transposed ? slab / perGroup / inputsPerGroup * perGroup + slab % perGroup : slab / perGroup
     }
     let newBias = (0..<channels).map { scale[$0] * bias[$0] + shift[$0] }
     return try makeNode(like: conv, graph: graph, inputs: [x], weight: (weight, scaled), bias: newBias, attributes: conv.attributes)
@@ -71,11 +69,9 @@ struct ChannelAffine {
     guard opset >= 7 else { throw Declined("Gemm before opset 7 does not broadcast C") }
     guard gemm.inputs.count >= 2, let a = gemm.inputs[0] else { throw Declined("the Gemm has no input A") }
     let weight = try Parameter.read(gemm, input: 1, in: graph, what: "B")
-    let transposed = gemm.int("transB", default: 0) != 0
-    guard let scaled = scaleColumns(weight, transposed: transposed) else {
-      throw Declined("B is not a [K, \(channels)] matrix")
-    }
+    let channel = try columnChannel(weight, transposed: gemm.int("transB", default: 0) != 0)
     let bias = try biasValues(gemm, input: 2, graph: graph)
+    let scaled = try scaledWeight(weight, channel: channel)
     let beta = Double(gemm.float("beta", default: 1))
     let newBias = (0..<channels).map { scale[$0] * beta * bias[$0] + shift[$0] }
     let attributes = gemm.attributes.setting("beta", to: .float(1))
@@ -88,25 +84,30 @@ struct ChannelAffine {
     // The map acts on axis 1; only a 2-D product has its columns there.
     guard a.tensorShape?.rank == 2 else { throw Declined("A is not known to be 2-D") }
     let weight = try Parameter.read(matmul, input: 1, in: graph, what: "B")
-    guard let scaled = scaleColumns(weight, transposed: false) else {
-      throw Declined("B is not a [K, \(channels)] matrix")
-    }
+    let scaled = try scaledWeight(weight, channel: columnChannel(weight, transposed: false))
     let gemm = Node(name: matmul.name, opType: "Gemm", domain: matmul.domain)
     return try makeNode(like: gemm, graph: graph, inputs: [a], weight: (weight, scaled), bias: shift, attributes: [])
   }
 
-  /// B's elements with column n of op(B) (row n when `transposed`) scaled by `scale[n]`; nil
-  /// when B is not a matrix with `channels` columns.
-  private func scaleColumns(_ weight: Parameter, transposed: Bool) -> [Double]? {
+  /// The channel of each element of B: n for column n of op(B), which is row n when
+  /// `transposed`; throws when B is not a matrix with `channels` columns.
+  private func columnChannel(_ weight: Parameter, transposed: Bool) throws(Declined) -> (Int) -> Int {
     let dims = weight.tensor.dims
-    guard dims.count == 2, Int(transposed ? dims[0] : dims[1]) == channels else { return nil }
-    let columns = Int(dims[1])
-    return weight.values.enumerated().map { index, value in
-      value * scale[transposed ? index / columns : index % columns]
+    guard dims.count == 2, Int(transposed ? dims[0] : dims[1]) == channels else {
+      throw Declined("B is not a [K, \(channels)] matrix")
     }
+    let columns = Int(dims[1])
+    return { index in transposed ? index / columns : index % columns }
   }
 
   // MARK: Parts
+
+  /// The weight with element i scaled by `scale[channel(i)]`, or nil when every scale is 1 and
+  /// the weight stays as it is (a map that only shifts, an Add).
+  private func scaledWeight(_ weight: Parameter, channel: (Int) -> Int) throws(Declined) -> Tensor? {
+    guard !scale.allSatisfy({ $0 == 1 }) else { return nil }
+    return try weight.scaled { scale[channel($0)] }
+  }
 
   /// The bias at input `input` broadcast to one value per channel (zeros when omitted); it must
   /// be a fixed constant whose shape broadcasts to [channels] (only its last dim may exceed 1).
@@ -114,25 +115,24 @@ struct ChannelAffine {
     guard node.inputs.count > input, node.inputs[input] != nil else { return (Array(repeating: 0, count: channels)) }
     let bias = try Parameter.read(node, input: input, in: graph, what: "the bias")
     let dims = bias.tensor.dims
-    guard dims.count <= 2, dims.dropLast().allSatisfy({ $0 == 1 }), [1, channels].contains(bias.values.count) else {
+    let values = try bias.values()
+    guard dims.count <= 2, dims.dropLast().allSatisfy({ $0 == 1 }), [1, channels].contains(values.count) else {
       throw Declined("the bias of shape \(dims) is not one value per channel")
     }
-    return bias.values.count == 1 ? Array(repeating: bias.values[0], count: channels) : bias.values
+    return values.count == 1 ? Array(repeating: values[0], count: channels) : values
   }
 
-  /// A node of `template`'s op, name and domain reading `inputs + [W', B']`, where W' keeps the
-  /// weight's type and shape and B' is 1-D of the weight's type.
+  /// A node of `template`'s op, name and domain reading `inputs + [W', B']`, where W' is the
+  /// scaled weight (the weight itself when nil) and B' is 1-D of the weight's type.
   private func makeNode(
-    like template: Node, graph: Graph, inputs: [Value], weight: (Parameter, [Double]), bias: [Double],
+    like template: Node, graph: Graph, inputs: [Value], weight: (Parameter, Tensor?), bias: [Double],
     attributes: [Attribute]
   ) throws(Declined) -> Node {
     let type = weight.0.tensor.dataType
-    guard
-      let newWeight = try? Tensor(real: weight.1, dataType: type, dims: weight.0.tensor.dims),
-      let newBias = try? Tensor(real: bias, dataType: type, dims: [Int64(channels)])
-    else { throw Declined("the folded constants cannot be written as \(type.name)") }
-    // A map that only shifts (an Add) keeps the weight as it is.
-    let w = scale.allSatisfy { $0 == 1 } ? weight.0.value : graph.addInitializer(newWeight, named: weight.0.value.name)
+    guard let newBias = try? Tensor(dataType: type, dims: [Int64(channels)], realElement: { bias[$0] }) else {
+      throw Declined("the folded constants cannot be written as \(type.name)")
+    }
+    let w = weight.1.map { graph.addInitializer($0, named: weight.0.value.name) } ?? weight.0.value
     let oldBias = template.inputs.count > 2 ? template.inputs[2] : nil
     // A convolution without bias stays without one when the map adds nothing (a plain Mul).
     if oldBias == nil, template.opType != "Gemm", bias.allSatisfy({ $0 == 0 }) {
@@ -143,11 +143,13 @@ struct ChannelAffine {
   }
 }
 
-/// A constant input of a node read as Double, with the checks every fusion needs.
+/// A constant float input of a node, with the checks every fusion needs; its elements are
+/// read only when asked for.
 struct Parameter {
   let value: Value
   let tensor: Tensor
-  let values: [Double]
+  /// What the input is, for reasons: "the weight", "B", ….
+  let what: String
 
   /// Input `input` of `node`: present, a constant no caller can override, of float32/16/64.
   static func read(_ node: Node, input: Int, in graph: Graph, what: String) throws(Declined) -> Parameter {
@@ -155,7 +157,8 @@ struct Parameter {
     return try read(value, in: graph, what: what)
   }
 
-  /// `value`: a constant no caller can override, of float32/16/64.
+  /// `value`: a constant no caller can override, of float32/16/64, with as many bytes as its
+  /// dims need.
   static func read(_ value: Value, in graph: Graph, what: String) throws(Declined) -> Parameter {
     guard graph.isFixedConstant(value), let tensor = value.constantTensor else {
       throw Declined("\(what) '\(value.name)' is not a constant (or is an overridable graph input)")
@@ -163,7 +166,33 @@ struct Parameter {
     guard fusibleFloatTypes.contains(tensor.dataType) else {
       throw Declined("\(what) '\(value.name)' is \(tensor.dataType.name); only float32, float16 and float64 are folded")
     }
-    guard let values = tensor.realValues() else { throw Declined("\(what) '\(value.name)' cannot be read") }
-    return Parameter(value: value, tensor: tensor, values: values)
+    let parameter = Parameter(value: value, tensor: tensor, what: what)
+    guard (try? tensor.validateSize()) != nil else { throw parameter.unreadable }
+    return parameter
   }
+
+  /// The elements as Double: for the small per-channel parameters.
+  func values() throws(Declined) -> [Double] {
+    guard let values = tensor.realValues() else { throw unreadable }
+    return values
+  }
+
+  /// The tensor with element i multiplied by `factor(i)` in Double and rounded once to its type,
+  /// streamed from the source bytes into the new tensor's. The source's mapped pages are let
+  /// go chunk by chunk as they are read, so that a large weight is never resident whole next to
+  /// its scaled copy; a later reader of the source faults them back in from the file.
+  func scaled(by factor: (Int) -> Double) throws(Declined) -> Tensor {
+    let result = tensor.withRealElements { source in
+      try? Tensor(
+        dataType: tensor.dataType, dims: tensor.dims, chunk: Self.chunkElements,
+        realElement: { source[$0] * factor($0) }, afterChunk: tensor.dropResidentPages(elements:))
+    }
+    guard let result = result ?? nil else { throw unreadable }
+    return result
+  }
+
+  /// Elements scaled between two releases of the source's pages: 1 Mi (4 MiB of float32).
+  static let chunkElements = 1 << 20
+
+  private var unreadable: Declined { Declined("\(what) '\(value.name)' cannot be read") }
 }

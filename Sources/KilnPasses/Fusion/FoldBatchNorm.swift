@@ -94,7 +94,7 @@ public struct FoldBatchNorm: Pass {
     for (index, name) in names.enumerated() {
       let parameter = try Parameter.read(bn, input: index + 1, in: graph, what: "the \(name)")
       guard parameter.tensor.dims.count == 1 else { throw Declined("the \(name) is not 1-D") }
-      parameters.append(parameter.values)
+      parameters.append(try parameter.values())
     }
     let (gamma, beta, mean, variance) = (parameters[0], parameters[1], parameters[2], parameters[3])
     let channels = gamma.count

@@ -85,7 +85,7 @@ public struct FuseMulAddIntoConv: Pass {
         throw Declined("the operand of shape \(dims) is not per channel (the output has \(channels) channels)")
       }
     }
-    let count = Int(channels)
-    return parameter.values.count == 1 ? Array(repeating: parameter.values[0], count: count) : parameter.values
+    let values = try parameter.values()
+    return values.count == 1 ? Array(repeating: values[0], count: Int(channels)) : values
   }
 }

@@ -1,34 +1,10 @@
-// What the fusion passes share: float constants read as Double and written back, new initializers.
+// What the fusion passes share: the float types they rewrite, new initializers.
 
-import Foundation
 import KilnIR
-import KilnRuntime
 
 /// Element types whose weights the fusions rewrite. Arithmetic runs in Double and each result is
 /// rounded once to the original type; other types (bfloat16, float8, integers) are skipped.
 let fusibleFloatTypes: Set<DataType> = [.float, .float16, .double]
-
-extension Tensor {
-  /// The elements of a float32, float16 or float64 tensor as `Double`; nil for other element
-  /// types or data that cannot be read.
-  func realValues() -> [Double]? {
-    guard fusibleFloatTypes.contains(dataType), let host = try? HostTensor(self) else { return nil }
-    return host.doubleValues()
-  }
-
-  /// A tensor of `dataType` (float32, float16 or float64) holding `values`, each rounded once.
-  init(real values: [Double], dataType: DataType, dims: [Int64]) throws {
-    let shape = dims.map { Int($0) }
-    let host: HostTensor
-    switch dataType {
-    case .float: host = try HostTensor(shape: shape, values: values.map { Float($0) })
-    case .float16: host = try HostTensor(shape: shape, values: values.map { Float16($0) })
-    case .double: host = try HostTensor(shape: shape, values: values)
-    default: throw KilnError.internalError("fusions cannot write \(dataType.name) constants")
-    }
-    try self.init(host)
-  }
-}
 
 extension Graph {
   /// Whether `value` is present and holds data no caller can change: a constant that is not

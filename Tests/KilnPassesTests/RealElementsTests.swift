@@ -1,0 +1,64 @@
+// Float elements read and written in place as Double, and weights scaled from mapped bytes.
+
+import Foundation
+import KilnIR
+import KilnTestSupport
+import Testing
+
+@testable import KilnPasses
+
+@Suite("real elements")
+struct RealElementsTests {
+  @Test("float32, float16 and float64 elements are written rounded once and read back exactly")
+  func roundTrip() throws {
+    let third = 1.0 / 3.0
+    for type in [DataType.float, .float16, .double] {
+      let tensor = try Tensor(dataType: type, dims: [2, 2]) { Double($0) * third }
+      #expect(tensor.byteCount == 4 * Int64(type.bitWidth / 8))
+      let expected: [Double] =
+        switch type {
+        case .float: (0..<4).map { Double(Float(Double($0) * third)) }
+        case .float16: (0..<4).map { Double(Float16(Double($0) * third)) }
+        default: (0..<4).map { Double($0) * third }
+        }
+      #expect(tensor.realValues() == expected, "\(type.name)")
+    }
+  }
+
+  @Test("float32 elements are little-endian IEEE singles in the tensor's bytes")
+  func layout() throws {
+    let tensor = try Tensor(dataType: .float, dims: [3]) { [1.5, -2, 0.1][$0] }
+    #expect(try tensor.rawData() == littleEndianBytes([Float(1.5), -2, Float(0.1)]))
+  }
+
+  @Test("elements are written chunk by chunk, each chunk reported once it is written")
+  func chunks() throws {
+    var written: [Range<Int>] = []
+    let tensor = try Tensor(dataType: .double, dims: [8], chunk: 3, realElement: { Double($0) }) { written.append($0) }
+    #expect(written == [0..<3, 3..<6, 6..<8])
+    #expect(tensor.realValues() == (0..<8).map(Double.init))
+  }
+
+  @Test("other element types, short data and writes of other types are refused")
+  func refusals() {
+    #expect(Tensor(dataType: .int64, dims: [1], bytes: littleEndianBytes([Int64(7)])).realValues() == nil)
+    #expect(floatTensor([1, 2, 3], dims: [2, 2]).realValues() == nil)
+    #expect(throws: KilnError.self) { try Tensor(dataType: .int32, dims: [1]) { _ in 1 } }
+  }
+
+  @Test("a weight in a mapped file is scaled element by element and stays readable after")
+  func scaledFromMappedFile() throws {
+    try withTemporaryFolder { folder in
+      let path = folder.file("weights.bin")
+      try littleEndianBytes([Float(9), 1, 2, 3, 4]).write(to: URL(fileURLWithPath: path))
+      let file = try MappedFile(path: path)
+      let source = Tensor(name: "W", dataType: .float, dims: [2, 2], storage: .mapped(file, 4..<20))
+      let weight = Parameter(
+        value: Value(name: "W", type: .tensor(.float, source.shape), constant: source), tensor: source, what: "the weight")
+      let scaled = try weight.scaled { $0 < 2 ? 0.5 : -3 }
+      #expect(scaled.realValues() == [0.5, 1, -9, -12])
+      source.dropResidentPages(elements: 1..<4)
+      #expect(source.realValues() == [1, 2, 3, 4])
+    }
+  }
+}
