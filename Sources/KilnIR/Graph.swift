@@ -18,8 +18,11 @@ public final class Graph {
   public var annotatedValues: [Value]
   /// Sparse initializers, carried through uninterpreted.
   public var sparseInitializers: [OpaqueMessage]
-  /// Nodes in topological order.
+  /// Nodes in topological order. Each node's `owner` is this graph.
   public private(set) var nodes: [Node]
+  /// The graphs held by the nodes' attributes, in node order; rebuilt after a node holding a
+  /// graph comes or goes.
+  private var cachedNestedGraphs: [Graph]?
   /// How the source format stored this graph (ONNX: its GraphProto without repeated parts).
   public var origin: SourceRecord?
 
@@ -39,20 +42,35 @@ public final class Graph {
     self.sparseInitializers = sparseInitializers
     self.nodes = nodes
     self.origin = origin
+    // A graph made over nodes that another graph holds (a view of it, for export) leaves
+    // them to that graph.
+    for node in nodes where node.owner == nil { node.owner = self }
   }
 
+  /// Whether `node` is one of this graph's own nodes (not a subgraph's).
+  public func contains(_ node: Node) -> Bool { node.owner === self }
+
   /// Appends `node` at the end of the node list.
-  public func append(_ node: Node) { nodes.append(node) }
+  public func append(_ node: Node) {
+    nodes.append(node)
+    adopt(node)
+  }
 
   /// Inserts `node` just before `anchor`, or at the end when `anchor` is not in this graph.
   public func insert(_ node: Node, before anchor: Node) {
-    let position = nodes.firstIndex { $0 === anchor } ?? nodes.endIndex
+    let position = contains(anchor) ? (nodes.firstIndex { $0 === anchor } ?? nodes.endIndex) : nodes.endIndex
     nodes.insert(node, at: position)
+    adopt(node)
   }
 
   /// Removes `node` from the graph and detaches it from its values.
   public func remove(_ node: Node) {
-    nodes.removeAll { $0 === node }
+    guard contains(node) else {
+      node.detach()
+      return
+    }
+    if let index = nodes.firstIndex(where: { $0 === node }) { nodes.remove(at: index) }
+    release(node)
     node.detach()
   }
 
@@ -60,8 +78,35 @@ public final class Graph {
   /// new list are detached from their values, so no use list points at a dropped node.
   public func setNodes(_ newNodes: [Node]) {
     let kept = Set(newNodes.map(ObjectIdentifier.init))
-    for node in nodes where !kept.contains(ObjectIdentifier(node)) { node.detach() }
+    for node in nodes where !kept.contains(ObjectIdentifier(node)) {
+      release(node)
+      node.detach()
+    }
     nodes = newNodes
+    for node in newNodes { adopt(node) }
+  }
+
+  /// The graphs held by this graph's own nodes (If branches, Loop and Scan bodies), in node
+  /// order; not the graphs nested inside those.
+  public var nestedGraphs: [Graph] {
+    if let cachedNestedGraphs { return cachedNestedGraphs }
+    let graphs = nodes.flatMap(\.subgraphs)
+    cachedNestedGraphs = graphs
+    return graphs
+  }
+
+  /// Forgets the nested graphs found so far; a node calls it when it gains or loses a graph
+  /// attribute.
+  func nestedGraphsChanged() { cachedNestedGraphs = nil }
+
+  private func adopt(_ node: Node) {
+    node.owner = self
+    if node.holdsGraphs { cachedNestedGraphs = nil }
+  }
+
+  private func release(_ node: Node) {
+    if node.owner === self { node.owner = nil }
+    if node.holdsGraphs { cachedNestedGraphs = nil }
   }
 
   /// Makes every reader of `old` read `new` instead, including graph outputs and subgraphs.
@@ -77,6 +122,13 @@ public final class Graph {
       result.append(node)
       for subgraph in node.subgraphs { result += subgraph.allNodes() }
     }
+    return result
+  }
+
+  /// This graph and every graph nested in its nodes' attributes, outermost first.
+  public func allGraphs() -> [Graph] {
+    var result = [self]
+    for nested in nestedGraphs { result += nested.allGraphs() }
     return result
   }
 }

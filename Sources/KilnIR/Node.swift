@@ -9,11 +9,17 @@ public final class Node {
   public var domain: String
   /// ONNX function overload name, usually "".
   public var overload: String
-  public var attributes: [Attribute]
+  public var attributes: [Attribute] {
+    didSet {
+      if Self.holdGraphs(oldValue) || holdsGraphs { owner?.nestedGraphsChanged() }
+    }
+  }
   public var docString: String
   public var metadata: [MetadataEntry]
   /// How the source format stored this node (ONNX: its NodeProto).
   public var origin: SourceRecord?
+  /// The graph whose node list holds this node; nil once removed.
+  public internal(set) weak var owner: Graph?
 
   /// The inputs, in order; nil marks an omitted optional input.
   public var inputs: [Value?] {
@@ -70,6 +76,13 @@ public final class Node {
 
   /// The subgraphs held by this node's attributes.
   public var subgraphs: [Graph] { attributes.flatMap(\.value.subgraphs) }
+
+  /// Whether an attribute holds a graph (If, Loop, Scan).
+  var holdsGraphs: Bool { Self.holdGraphs(attributes) }
+
+  private static func holdGraphs(_ attributes: [Attribute]) -> Bool {
+    attributes.contains { !$0.value.subgraphs.isEmpty }
+  }
 
   /// `domain::opType`, or just `opType` in the default domain.
   public var qualifiedOpType: String {

@@ -116,3 +116,43 @@ private func uses(_ value: Value) -> [String] {
   #expect(uses(x) == ["kept#0"])
   withExtendedLifetime(kept) {}
 }
+
+@Test func graphsKnowTheNodesTheyHold() throws {
+  let b = GraphBuilder()
+  let x = b.input("x")
+  let r = b.op("Relu", x, output: "r", name: "relu")
+  b.output(r)
+  let relu = try #require(r.producer)
+  let loose = Node(opType: "Neg")
+  #expect(b.graph.contains(relu))
+  #expect(!b.graph.contains(loose))
+  b.graph.insert(loose, before: relu)
+  #expect(b.graph.contains(loose))
+  #expect(b.graph.nodes.map(\.opType) == ["Neg", "Relu"])
+  b.graph.remove(loose)
+  #expect(!b.graph.contains(loose))
+  // A view made over another graph's nodes leaves them to that graph.
+  let view = Graph(nodes: b.graph.nodes)
+  #expect(b.graph.contains(relu))
+  #expect(!view.contains(relu))
+  b.graph.setNodes([])
+  #expect(!b.graph.contains(relu))
+}
+
+@Test func nestedGraphsFollowNodesAndAttributes() {
+  let graph = Graph()
+  let body = Graph(name: "body")
+  let plain = Node(opType: "Relu")
+  graph.append(plain)
+  #expect(graph.nestedGraphs.isEmpty)
+  let loop = Node(opType: "Loop", attributes: [Attribute("body", .graph(body))])
+  graph.append(loop)
+  #expect(graph.nestedGraphs.map(\.name) == ["body"])
+  #expect(graph.allGraphs().count == 2)
+  let other = Graph(name: "other")
+  loop.attributes = [Attribute("body", .graph(other))]
+  #expect(graph.nestedGraphs.map(\.name) == ["other"])
+  plain.attributes = [Attribute("alpha", .float(1))]
+  graph.remove(loop)
+  #expect(graph.nestedGraphs.isEmpty)
+}

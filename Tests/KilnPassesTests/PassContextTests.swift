@@ -22,6 +22,24 @@ struct PassContextTests {
     #expect(sum.floatingPointValues() == [1.5, 6.0])
   }
 
+  @Test("new names avoid every name of the graph tree and are handed out once per run")
+  func unusedNames() throws {
+    let subject = try model(opset17 + """
+      g (bool C, float[2] X) => (float[2] Y) {
+        Y = If(C) <then_branch = t () => (float[2] Y_1) { Y_1 = Neg(X) },
+                   else_branch = e () => (float[2] Y_2) { Y_2 = Abs(X) }>
+      }
+      """)
+    let context = PassContext(model: subject)
+    // Outside a pass run the names are gathered each time.
+    #expect(context.unusedName("Y", in: subject.graph) == "Y_3")
+    #expect(context.unusedName("Y", in: subject.graph) == "Y_3")
+    #expect(context.unusedName("Z", in: subject.graph) == "Z")
+    NamesValues.given = []
+    _ = try NamesValues(options: PassOptions(defaultsOf: [])).apply(to: subject.graph, context: context)
+    #expect(NamesValues.given == ["Y_3", "Y_4", "Y_5", "Y_6", "Y_7", "Y_8"])
+  }
+
   @Test("a Constant node's value counts as constant data")
   func constantNodes() throws {
     let subject = try model(opset17 + """

@@ -61,3 +61,17 @@ struct Throws: Pass {
 /// The standard passes plus the test passes.
 let testRegistry = PassRegistry(
   PassRegistry.standard.passes + [OptionsProbe.self, AlwaysChanges.self, DropsFirstNode.self, Throws.self])
+
+/// Names a new value after "Y" in every graph it visits, recording the names it got, to test
+/// that `PassContext.unusedName` hands out each name once per run across the graph tree.
+final class NamesValues: Pass {
+  static let name = "names-values"
+  static let summary = "Test pass that asks for new value names."
+  nonisolated(unsafe) static var given: [String] = []
+  init(options: PassOptions) {}
+  func run(on graph: Graph, context: PassContext) throws -> Bool {
+    Self.given.append(context.unusedName("Y", in: graph))
+    Self.given.append(context.unusedName("Y", in: graph))
+    return false
+  }
+}

@@ -27,19 +27,22 @@ struct ChannelAffine {
 
   /// A node computing `affine(producer(…))`, to take the place of the node that applied the
   /// map; it does not touch the graph beyond adding initializers.
-  func fold(into producer: Node, graph: Graph, opset: Int64) throws(Declined) -> Node {
+  func fold(into producer: Node, graph: Graph, context: PassContext) throws(Declined) -> Node {
+    let opset = context.opsetVersion(producer.domain) ?? 0
     switch producer.opType {
-    case "Conv": return try foldIntoConvolution(producer, graph: graph, transposed: false)
-    case "ConvTranspose": return try foldIntoConvolution(producer, graph: graph, transposed: true)
-    case "Gemm": return try foldIntoGemm(producer, graph: graph, opset: opset)
-    case "MatMul": return try foldIntoMatMul(producer, graph: graph, opset: opset)
+    case "Conv": return try foldIntoConvolution(producer, graph: graph, transposed: false, context)
+    case "ConvTranspose": return try foldIntoConvolution(producer, graph: graph, transposed: true, context)
+    case "Gemm": return try foldIntoGemm(producer, graph: graph, opset: opset, context)
+    case "MatMul": return try foldIntoMatMul(producer, graph: graph, opset: opset, context)
     default: throw Declined("\(producer.opType) is not a linear op the map folds into")
     }
   }
 
   // MARK: Convolutions
 
-  private func foldIntoConvolution(_ conv: Node, graph: Graph, transposed: Bool) throws(Declined) -> Node {
+  private func foldIntoConvolution(
+    _ conv: Node, graph: Graph, transposed: Bool, _ context: PassContext
+  ) throws(Declined) -> Node {
     guard conv.inputs.count >= 2, let x = conv.inputs[0] else { throw Declined("the convolution has no input") }
     let weight = try Parameter.read(conv, input: 1, in: graph, what: "the weight")
     let dims = weight.tensor.dims
@@ -60,12 +63,12 @@ struct ChannelAffine {
       return transposed ? slab / perGroup / inputsPerGroup * perGroup + slab % perGroup : slab / perGroup
     }
     let newBias = (0..<channels).map { scale[$0] * bias[$0] + shift[$0] }
-    return try makeNode(like: conv, graph: graph, inputs: [x], weight: (weight, scaled), bias: newBias, attributes: conv.attributes)
+    return try makeNode(like: conv, graph: graph, inputs: [x], weight: (weight, scaled), bias: newBias, attributes: conv.attributes, context)
   }
 
   // MARK: Gemm and MatMul
 
-  private func foldIntoGemm(_ gemm: Node, graph: Graph, opset: Int64) throws(Declined) -> Node {
+  private func foldIntoGemm(_ gemm: Node, graph: Graph, opset: Int64, _ context: PassContext) throws(Declined) -> Node {
     guard opset >= 7 else { throw Declined("Gemm before opset 7 does not broadcast C") }
     guard gemm.inputs.count >= 2, let a = gemm.inputs[0] else { throw Declined("the Gemm has no input A") }
     let weight = try Parameter.read(gemm, input: 1, in: graph, what: "B")
@@ -75,10 +78,10 @@ struct ChannelAffine {
     let beta = Double(gemm.float("beta", default: 1))
     let newBias = (0..<channels).map { scale[$0] * beta * bias[$0] + shift[$0] }
     let attributes = gemm.attributes.setting("beta", to: .float(1))
-    return try makeNode(like: gemm, graph: graph, inputs: [a], weight: (weight, scaled), bias: newBias, attributes: attributes)
+    return try makeNode(like: gemm, graph: graph, inputs: [a], weight: (weight, scaled), bias: newBias, attributes: attributes, context)
   }
 
-  private func foldIntoMatMul(_ matmul: Node, graph: Graph, opset: Int64) throws(Declined) -> Node {
+  private func foldIntoMatMul(_ matmul: Node, graph: Graph, opset: Int64, _ context: PassContext) throws(Declined) -> Node {
     guard opset >= 7 else { throw Declined("Gemm before opset 7 does not broadcast C") }
     guard matmul.inputs.count == 2, let a = matmul.inputs[0] else { throw Declined("the MatMul has no input A") }
     // The map acts on axis 1; only a 2-D product has its columns there.
@@ -86,7 +89,7 @@ struct ChannelAffine {
     let weight = try Parameter.read(matmul, input: 1, in: graph, what: "B")
     let scaled = try scaledWeight(weight, channel: columnChannel(weight, transposed: false))
     let gemm = Node(name: matmul.name, opType: "Gemm", domain: matmul.domain)
-    return try makeNode(like: gemm, graph: graph, inputs: [a], weight: (weight, scaled), bias: shift, attributes: [])
+    return try makeNode(like: gemm, graph: graph, inputs: [a], weight: (weight, scaled), bias: shift, attributes: [], context)
   }
 
   /// The channel of each element of B: n for column n of op(B), which is row n when
@@ -126,19 +129,19 @@ struct ChannelAffine {
   /// scaled weight (the weight itself when nil) and B' is 1-D of the weight's type.
   private func makeNode(
     like template: Node, graph: Graph, inputs: [Value], weight: (Parameter, Tensor?), bias: [Double],
-    attributes: [Attribute]
+    attributes: [Attribute], _ context: PassContext
   ) throws(Declined) -> Node {
     let type = weight.0.tensor.dataType
     guard let newBias = try? Tensor(dataType: type, dims: [Int64(channels)], realElement: { bias[$0] }) else {
       throw Declined("the folded constants cannot be written as \(type.name)")
     }
-    let w = weight.1.map { graph.addInitializer($0, named: weight.0.value.name) } ?? weight.0.value
+    let w = weight.1.map { graph.addInitializer($0, named: weight.0.value.name, context) } ?? weight.0.value
     let oldBias = template.inputs.count > 2 ? template.inputs[2] : nil
     // A convolution without bias stays without one when the map adds nothing (a plain Mul).
     if oldBias == nil, template.opType != "Gemm", bias.allSatisfy({ $0 == 0 }) {
       return Node(name: template.name, opType: template.opType, domain: template.domain, inputs: inputs + [w], attributes: attributes)
     }
-    let b = graph.addInitializer(newBias, named: oldBias?.name ?? Graph.fusedStem(weight.0.value.name) + "_bias")
+    let b = graph.addInitializer(newBias, named: oldBias?.name ?? Graph.fusedStem(weight.0.value.name) + "_bias", context)
     return Node(name: template.name, opType: template.opType, domain: template.domain, inputs: inputs + [w, b], attributes: attributes)
   }
 }

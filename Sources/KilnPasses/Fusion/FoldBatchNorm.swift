@@ -58,7 +58,7 @@ public struct FoldBatchNorm: Pass {
     do {
       try checkInferenceMode(bn, opset: opset)
       let affine = try normalization(bn, graph: graph)
-      replacement = try affine.fold(into: producer, graph: graph, opset: context.opsetVersion(producer.domain) ?? 0)
+      replacement = try affine.fold(into: producer, graph: graph, context: context)
     } catch {
       // Everything in the `do` throws only `Declined`.
       context.note("skipped: \(error.reason)", at: bn)

@@ -52,12 +52,11 @@ public struct FuseConsecutiveReshapes: Pass {
     }
     if resolved != shape {
       if opset < 5 {
-        second.attributes.removeAll { $0.name == "shape" }
-        second.attributes.append(Attribute("shape", .ints(resolved)))
+        second.attributes = second.attributes.setting("shape", to: .ints(resolved))
       } else {
         let old = second.inputs[1]?.producer
         let base = (second.inputs[1]?.name ?? "shape") + "_fused"
-        second.setInput(1, LayoutFusion.addConstant(resolved, named: base, before: second, in: graph))
+        second.setInput(1, LayoutFusion.addConstant(resolved, named: base, before: second, in: graph, context))
         graph.removeDeadNodes(old.map { [$0] } ?? [])
       }
     }

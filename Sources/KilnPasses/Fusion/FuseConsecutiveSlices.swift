@@ -55,7 +55,7 @@ public struct FuseConsecutiveSlices: Pass {
       fused[index] = compose(fused[index], then: range, size: size)
     }
     let oldParameters = second.inputs.dropFirst().compactMap { $0?.producer }
-    rewrite(second, reading: x, as: fused, graph: graph)
+    rewrite(second, reading: x, as: fused, graph: graph, context)
     graph.removeDeadNodes([first] + oldParameters)
     return true
   }
@@ -112,10 +112,12 @@ public struct FuseConsecutiveSlices: Pass {
 
   /// Makes `slice` read `x` with `ranges` as new constant parameters (steps only when one
   /// is not 1).
-  private static func rewrite(_ slice: Node, reading x: Value, as ranges: [AxisRange], graph: Graph) {
+  private static func rewrite(
+    _ slice: Node, reading x: Value, as ranges: [AxisRange], graph: Graph, _ context: PassContext
+  ) {
     let base = slice.outputs.first??.name ?? "slice"
     func constant(_ suffix: String, _ values: [Int64]) -> Value {
-      LayoutFusion.addConstant(values, named: "\(base)_\(suffix)", before: slice, in: graph)
+      LayoutFusion.addConstant(values, named: "\(base)_\(suffix)", before: slice, in: graph, context)
     }
     var inputs: [Value?] = [
       x, constant("starts", ranges.map(\.start)), constant("ends", ranges.map(\.end)),

@@ -30,8 +30,7 @@ public struct FuseConsecutiveTransposes: Pass {
       return false
     }
     second.setInput(0, try match.value("x"))
-    second.attributes.removeAll { $0.name == "perm" }
-    second.attributes.append(Attribute("perm", .ints(composed)))
+    second.attributes = second.attributes.setting("perm", to: .ints(composed))
     graph.removeDeadNodes([first])
     return true
   }

@@ -23,7 +23,7 @@ public struct FuseGelu: Pass {
   public init(options: PassOptions) {}
 
   public func run(on graph: Graph, context: PassContext) throws -> Bool {
-    try TransformerFusion.applyAlternatives(Self.rules, to: graph, context: context) > 0
+    try RewriteRule.applyAlternatives(Self.rules, to: graph, context: context) > 0
   }
 
   /// The erf form with x/√2 or x·(1/√2), and the tanh form with each way of writing x³, each

@@ -22,7 +22,7 @@ public struct FuseHardSigmoid: Pass {
   public init(options: PassOptions) {}
 
   public func run(on graph: Graph, context: PassContext) throws -> Bool {
-    try TransformerFusion.applyAlternatives(Self.rules, to: graph, context: context) > 0
+    try RewriteRule.applyAlternatives(Self.rules, to: graph, context: context) > 0
   }
 
   static let rules: [RewriteRule] = {

@@ -31,7 +31,7 @@ public struct FuseLayerNorm: Pass {
   public init(options: PassOptions) {}
 
   public func run(on graph: Graph, context: PassContext) throws -> Bool {
-    try TransformerFusion.applyAlternatives(Self.rules, to: graph, context: context) > 0
+    try RewriteRule.applyAlternatives(Self.rules, to: graph, context: context) > 0
   }
 
   static let rules: [RewriteRule] = {
@@ -84,7 +84,7 @@ public struct FuseLayerNorm: Pass {
     let outputName = root.outputs.first??.name ?? "layer_norm"
     let scale = gamma ?? graph.addInitializer(
       TransformerFusion.floatTensor(.init(repeating: 1, count: geometry.size), dims: geometry.dims),
-      unusedNameFrom: outputName + "_scale")
+      unusedNameFrom: outputName + "_scale", context)
     let layerNorm = Node(
       opType: "LayerNormalization", inputs: [x, scale] + (beta.map { [$0] } ?? []),
       attributes: [Attribute("axis", .int(-Int64(geometry.dims.count))), Attribute("epsilon", .float(Float(epsilon)))])
@@ -157,7 +157,7 @@ public struct FuseLayerNorm: Pass {
     }
     if fitted.dims == parameter.constantTensor?.dims { return (parameter, user) }
     let base = (user.outputs.first??.name ?? "layer_norm") + (user.opType == "Mul" ? "_scale" : "_bias")
-    return (graph.addInitializer(fitted, unusedNameFrom: base), user)
+    return (graph.addInitializer(fitted, unusedNameFrom: base, context), user)
   }
 
   /// `parameter`'s data with exactly the normalized dims, when it is a float32 constant that

@@ -55,7 +55,7 @@ public struct FuseMulAddIntoConv: Pass {
         op.opType == "Mul"
         ? ChannelAffine(scale: values, shift: Array(repeating: 0, count: values.count))
         : ChannelAffine(scale: Array(repeating: 1, count: values.count), shift: values)
-      replacement = try affine.fold(into: conv, graph: graph, opset: context.opsetVersion(conv.domain) ?? 0)
+      replacement = try affine.fold(into: conv, graph: graph, context: context)
     } catch {
       // Everything in the `do` throws only `Declined`.
       context.note("skipped: \(error.reason)", at: op)

@@ -86,11 +86,10 @@ public struct FuseSqueezeUnsqueeze: Pass {
     let oldAxes = second.inputs.dropFirst().compactMap { $0?.producer }
     second.setInput(0, x)
     if (context.opsetVersion("") ?? 0) < 13 {
-      second.attributes.removeAll { $0.name == "axes" }
-      second.attributes.append(Attribute("axes", .ints(combined)))
+      second.attributes = second.attributes.setting("axes", to: .ints(combined))
     } else {
       let base = (second.outputs.first??.name ?? second.opType) + "_axes"
-      second.inputs = [x, LayoutFusion.addConstant(combined, named: base, before: second, in: graph)]
+      second.inputs = [x, LayoutFusion.addConstant(combined, named: base, before: second, in: graph, context)]
     }
     graph.removeDeadNodes([first] + oldAxes)
     return true

@@ -15,16 +15,16 @@ extension Graph {
   }
 
   /// Adds an initializer holding `tensor`, named `base` + `_fused` (and a number if that is
-  /// taken in this graph or its subgraphs). Existing initializers are never changed, since
-  /// another node may read them.
-  func addInitializer(_ tensor: Tensor, named base: String) -> Value {
-    addInitializer(tensor, unusedNameFrom: Self.fusedStem(base) + "_fused")
+  /// taken in the model). Existing initializers are never changed, since another node may read
+  /// them.
+  func addInitializer(_ tensor: Tensor, named base: String, _ context: PassContext) -> Value {
+    addInitializer(tensor, unusedNameFrom: Self.fusedStem(base) + "_fused", context)
   }
 
-  /// Adds an initializer holding `tensor`, named `base` (and a number if that is taken in this
-  /// graph or its subgraphs).
-  func addInitializer(_ tensor: Tensor, unusedNameFrom base: String) -> Value {
-    let name = unusedName(base)
+  /// Adds an initializer holding `tensor`, named `base` (and a number if that is taken in the
+  /// model).
+  func addInitializer(_ tensor: Tensor, unusedNameFrom base: String, _ context: PassContext) -> Value {
+    let name = context.unusedName(base, in: self)
     var data = tensor
     data.name = name
     let value = Value(name: name, type: .tensor(tensor.dataType, tensor.shape), constant: data)
@@ -36,25 +36,6 @@ extension Graph {
   static func fusedStem(_ name: String) -> String {
     name.hasSuffix("_fused") ? String(name.dropLast("_fused".count)) : name
   }
-
-  /// `base`, or `base_1`, `base_2`, … : the first that names no value of this graph tree.
-  func unusedName(_ base: String) -> String {
-    var taken = Set<String>()
-    for graph in allGraphs() {
-      for value in graph.inputs + graph.outputs + graph.initializers { taken.insert(value.name) }
-      for node in graph.nodes {
-        for value in node.inputs + node.outputs { if let value { taken.insert(value.name) } }
-      }
-    }
-    var candidate = base
-    var suffix = 0
-    while taken.contains(candidate) {
-      suffix += 1
-      candidate = "\(base)_\(suffix)"
-    }
-    return candidate
-  }
-
 }
 
 extension [Attribute] {

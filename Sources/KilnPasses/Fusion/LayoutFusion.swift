@@ -7,12 +7,14 @@ import KilnIR
 /// Helpers of the layout fusion passes.
 enum LayoutFusion {
   /// Adds a `Constant` node holding `values` as a 1-D int64 tensor just before `anchor` and
-  /// returns its output, named after `base` and unique in `graph` and its subgraphs.
+  /// returns its output, named after `base` and unique in the model.
   ///
   /// A Constant node rather than an initializer: it exists in every opset and is valid in any
   /// IR version (before IR 4 an initializer also had to be a graph input).
-  static func addConstant(_ values: [Int64], named base: String, before anchor: Node, in graph: Graph) -> Value {
-    let name = graph.unusedName(base)
+  static func addConstant(
+    _ values: [Int64], named base: String, before anchor: Node, in graph: Graph, _ context: PassContext
+  ) -> Value {
+    let name = context.unusedName(base, in: graph)
     let tensor = Tensor(dataType: .int64, dims: [Int64(values.count)], bytes: .littleEndian(values))
     let output = Value(name: name, type: .tensor(.int64, Shape(static: [Int64(values.count)])))
     let node = Node(opType: "Constant", outputs: [output], attributes: [Attribute("value", .tensor(tensor))])

@@ -1,5 +1,5 @@
-// What the LayerNorm, Gelu, HardSigmoid and HardSwish fusions share: a driver for alternative
-// patterns, scalar constants compared with a tolerance, Clip bounds, self-contained matches.
+// What the LayerNorm, Gelu, HardSigmoid and HardSwish fusions share: scalar constants compared
+// with a tolerance, Clip bounds, self-contained matches.
 
 import Foundation
 import KilnIR
@@ -14,30 +14,6 @@ enum TransformerFusion {
   /// Whether `value` is within `tolerance` (relative) of `expected`.
   static func isClose(_ value: Double, _ expected: Double) -> Bool {
     value == expected || abs(value - expected) <= tolerance * abs(expected)
-  }
-
-  /// Tries `rules` as alternatives at every node, in graph order: the first rule whose pattern
-  /// matches a node gets it, and its rewrite either fuses or declines with a note. A rule
-  /// whose pattern does not match is not noted: the rules are orderings of one formula, and
-  /// one ordering's partial match on an unrelated Mul says nothing. Returns the rewrite count.
-  static func applyAlternatives(_ rules: [RewriteRule], to graph: Graph, context: PassContext) throws -> Int {
-    let rootOps = Set(rules.compactMap(\.pattern.rootOpType))
-    var rewrites = 0
-    var pinned = graph.pinnedValues()
-    var removed = Set<ObjectIdentifier>()
-    for node in graph.nodes where rootOps.contains(node.opType) && !removed.contains(ObjectIdentifier(node)) {
-      for rule in rules where rule.pattern.rootOpType == node.opType {
-        guard let match = rule.pattern.match(node, in: graph, pinned: pinned).match else { continue }
-        let before = Set(graph.nodes.map(ObjectIdentifier.init))
-        if try rule.rewrite(match, graph, context) {
-          rewrites += 1
-          removed.formUnion(before.subtracting(graph.nodes.map(ObjectIdentifier.init)))
-          pinned = graph.pinnedValues()
-        }
-        break
-      }
-    }
-    return rewrites
   }
 
   /// Whether the default domain's opset is at least `version`; notes at `node` when not.

@@ -149,9 +149,6 @@ extension Graph {
     value.uses.isEmpty && !pinned.contains(ObjectIdentifier(value))
   }
 
-  /// Whether `node` is one of this graph's own nodes (not a subgraph's).
-  public func contains(_ node: Node) -> Bool { nodes.contains { $0 === node } }
-
   /// Removes `node`, whose output `output` carries the same data as `replacement`, making
   /// every reader of that output read `replacement`. Returns false, changing nothing, when it
   /// cannot be done safely:
@@ -207,13 +204,12 @@ extension Graph {
   func dropUnread(_ values: [Value?], nodes: [Node] = []) {
     removeDeadNodes(nodes + values.compactMap { $0?.producer })
     let pinned = pinnedValues()
-    let unread = Set(values.compactMap { value -> ObjectIdentifier? in
-      guard let value, value.producer == nil, isUnread(value, pinned: pinned),
-        !inputs.contains(where: { $0 === value })
-      else { return nil }
-      return ObjectIdentifier(value)
-    })
-    initializers.removeAll { unread.contains(ObjectIdentifier($0)) }
+    for case let value? in values where value.producer == nil && isUnread(value, pinned: pinned) {
+      guard !inputs.contains(where: { $0 === value }),
+        let index = initializers.firstIndex(where: { $0 === value })
+      else { continue }
+      initializers.remove(at: index)
+    }
   }
 
   /// Removes each of `candidates` (and then its producers, transitively) whose outputs nobody

@@ -48,6 +48,7 @@ extension Pass {
   /// Runs the pass over `graph` and, per `scope`, every graph nested in it; returns whether
   /// anything changed.
   public func apply(to graph: Graph, context: PassContext) throws -> Bool {
+    context.startPass(on: graph)
     switch Self.scope {
     case .mainGraph:
       return try context.within(graph, isMain: true) { try run(on: graph, context: context) }
@@ -64,21 +65,10 @@ extension Pass {
 }
 
 extension Graph {
-  /// This graph and every graph nested in its nodes' attributes, outermost first.
-  public func allGraphs() -> [Graph] {
-    var result = [self]
-    for node in nodes {
-      for subgraph in node.subgraphs { result += subgraph.allGraphs() }
-    }
-    return result
-  }
-
   /// Every nested graph before the graph holding it (post-order), with its nesting depth.
   func allGraphsInnermostFirst(depth: Int = 0) -> [(Graph, Int)] {
     var result: [(Graph, Int)] = []
-    for node in nodes {
-      for subgraph in node.subgraphs { result += subgraph.allGraphsInnermostFirst(depth: depth + 1) }
-    }
+    for nested in nestedGraphs { result += nested.allGraphsInnermostFirst(depth: depth + 1) }
     result.append((self, depth))
     return result
   }

@@ -47,6 +47,11 @@ public final class PassContext {
   /// Shape inference from outside KilnPasses (libonnx), for `infer-shapes`; nil when none.
   public let shapeInference: (any ShapeInferenceService)?
 
+  /// The main graph of the pass run now going on (see `startPass(on:)`).
+  private var mainGraph: Graph?
+  /// The names in `mainGraph`'s tree, gathered on the first `unusedName` of the run.
+  private var names: NameIndex?
+
   public init(
     opsetImports: [OpsetImport], registry: KernelRegistry = .standard,
     shapeInference: (any ShapeInferenceService)? = nil
@@ -71,8 +76,29 @@ public final class PassContext {
 
   /// Records a note about `node` (or the graph) for `--verbose`: "skipped: W is not constant".
   public func note(_ message: String, at node: Node? = nil) {
-    let name = node.map { $0.name.isEmpty ? ($0.outputs.first??.name ?? "") : $0.name }
-    notes.append(PassNote(pass: passName, node: name, op: node?.qualifiedOpType, message: message))
+    notes.append(PassNote(pass: passName, node: node?.displayName, op: node?.qualifiedOpType, message: message))
+  }
+
+  /// Starts a run of the current pass over `graph`, the model's main graph.
+  func startPass(on graph: Graph) {
+    mainGraph = graph
+    names = nil
+  }
+
+  /// `base`, or `base_1`, `base_2`, … : a name that no value of the model has and that no
+  /// earlier call of this pass run handed out. Every value a pass creates is named through it.
+  /// The names are gathered once per run, so a run of many fusions stays linear; outside a run
+  /// (a pass's `run` called on its own) they are gathered from `graph` each time.
+  public func unusedName(_ base: String, in graph: Graph) -> String {
+    guard let mainGraph else {
+      var index = NameIndex(graph)
+      return index.claim(base)
+    }
+    var index = names ?? NameIndex(mainGraph)
+    names = nil  // `index` now holds the only reference, so claiming does not copy the set
+    let name = index.claim(base)
+    names = index
+    return name
   }
 
   /// Runs `body` with `graph` as the graph being rewritten.

@@ -273,21 +273,38 @@ public struct RewriteRule: Sendable {
   /// with the reason. Nodes removed by an earlier rewrite are skipped.
   @discardableResult
   public func apply(to graph: Graph, context: PassContext) throws -> Int {
-    guard let rootOp = pattern.rootOpType else { return 0 }
+    try Self.apply([self], to: graph, context: context, notingMismatches: true)
+  }
+
+  /// Tries `rules` as alternatives at every node, in graph order: the first rule whose pattern
+  /// matches a node gets it, and its rewrite either fuses or declines with a note. A rule
+  /// whose pattern does not match is not noted: the rules are orderings of one formula, and
+  /// one ordering's partial match on an unrelated node says nothing. Returns the rewrite count.
+  public static func applyAlternatives(_ rules: [RewriteRule], to graph: Graph, context: PassContext) throws -> Int {
+    try apply(rules, to: graph, context: context, notingMismatches: false)
+  }
+
+  /// The driver of both: one walk over a snapshot of the node list, skipping nodes that an
+  /// earlier rewrite removed; graph outputs are looked up again only after a rewrite.
+  private static func apply(
+    _ rules: [RewriteRule], to graph: Graph, context: PassContext, notingMismatches: Bool
+  ) throws -> Int {
+    let rootOps = Set(rules.compactMap(\.pattern.rootOpType))
     var rewrites = 0
     var pinned = graph.pinnedValues()
-    var removed = Set<ObjectIdentifier>()
-    for node in graph.nodes where node.opType == rootOp && !removed.contains(ObjectIdentifier(node)) {
-      switch pattern.match(node, in: graph, pinned: pinned) {
-      case .mismatch(let reason, let worthNoting):
-        if worthNoting { context.note("skipped: \(reason)", at: node) }
-      case .match(let match):
-        let before = Set(graph.nodes.map(ObjectIdentifier.init))
-        if try rewrite(match, graph, context) {
-          rewrites += 1
-          removed.formUnion(before.subtracting(graph.nodes.map(ObjectIdentifier.init)))
-          pinned = graph.pinnedValues()
+    for node in graph.nodes where rootOps.contains(node.opType) && graph.contains(node) {
+      for rule in rules where rule.pattern.rootOpType == node.opType {
+        switch rule.pattern.match(node, in: graph, pinned: pinned) {
+        case .mismatch(let reason, let worthNoting):
+          if notingMismatches && worthNoting { context.note("skipped: \(reason)", at: node) }
+          continue
+        case .match(let match):
+          if try rule.rewrite(match, graph, context) {
+            rewrites += 1
+            pinned = graph.pinnedValues()
+          }
         }
+        break
       }
     }
     return rewrites
