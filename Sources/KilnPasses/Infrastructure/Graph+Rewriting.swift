@@ -61,15 +61,7 @@ extension Tensor {
   public func floatingPointValues() -> [Double]? {
     guard let count = checkedElementCount, count <= 1 << 24 else { return nil }
     guard dataType == .float || dataType == .double else { return nil }
-    let width = dataType == .float ? 4 : 8
-    return try? withRawBytes { bytes -> [Double]? in
-      guard bytes.count >= Int(count) * width else { return nil }
-      return (0..<Int(count)).map { index in
-        dataType == .float
-          ? Double(Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))))
-          : Double(bitPattern: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)))
-      }
-    } ?? nil
+    return realValues()
   }
 }
 
