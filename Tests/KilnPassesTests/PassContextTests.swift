@@ -38,6 +38,8 @@ struct PassContextTests {
     NamesValues.given = []
     _ = try NamesValues(options: PassOptions(defaultsOf: [])).apply(to: subject.graph, context: context)
     #expect(NamesValues.given == ["Y_3", "Y_4", "Y_5", "Y_6", "Y_7", "Y_8"])
+    // After the run, names are gathered from the graph again, not from the run's index.
+    #expect(context.unusedName("Y", in: subject.graph) == "Y_3")
   }
 
   @Test("a Constant node's value counts as constant data")

@@ -48,20 +48,22 @@ extension Pass {
   /// Runs the pass over `graph` and, per `scope`, every graph nested in it; returns whether
   /// anything changed.
   public func apply(to graph: Graph, context: PassContext) throws -> Bool {
-    context.startPass(on: graph)
-    switch Self.scope {
-    case .mainGraph:
-      return try context.within(graph, isMain: true) { try run(on: graph, context: context) }
-    case .eachGraph:
-      var changed = false
-      for (nested, depth) in graph.allGraphsInnermostFirst() {
-        changed = try context.within(nested, isMain: depth == 0) {
-          try run(on: nested, context: context)
-        } || changed
+    try context.passRun(on: graph) {
+      switch Self.scope {
+      case .mainGraph:
+        return try context.within(graph, isMain: true) { try run(on: graph, context: context) }
+      case .eachGraph:
+        var changed = false
+        for (nested, depth) in graph.allGraphsInnermostFirst() {
+          changed = try context.within(nested, isMain: depth == 0) {
+            try run(on: nested, context: context)
+          } || changed
+        }
+        return changed
       }
-      return changed
     }
   }
+
 }
 
 extension Graph {

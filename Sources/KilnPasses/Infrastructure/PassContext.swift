@@ -47,7 +47,7 @@ public final class PassContext {
   /// Shape inference from outside KilnPasses (libonnx), for `infer-shapes`; nil when none.
   public let shapeInference: (any ShapeInferenceService)?
 
-  /// The main graph of the pass run now going on (see `startPass(on:)`).
+  /// The main graph of the pass run now going on (see `passRun(on:_:)`).
   private var mainGraph: Graph?
   /// The names in `mainGraph`'s tree, gathered on the first `unusedName` of the run.
   private var names: NameIndex?
@@ -79,10 +79,13 @@ public final class PassContext {
     notes.append(PassNote(pass: passName, node: node?.displayName, op: node?.qualifiedOpType, message: message))
   }
 
-  /// Starts a run of the current pass over `graph`, the model's main graph.
-  func startPass(on graph: Graph) {
+  /// Runs `body`, a run of the current pass over `graph` (the model's main graph), with the
+  /// names that `unusedName` hands out tracked for that run alone.
+  func passRun<R>(on graph: Graph, _ body: () throws -> R) rethrows -> R {
     mainGraph = graph
     names = nil
+    defer { (mainGraph, names) = (nil, nil) }
+    return try body()
   }
 
   /// `base`, or `base_1`, `base_2`, … : a name that no value of the model has and that no
