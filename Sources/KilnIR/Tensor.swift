@@ -100,10 +100,33 @@ public struct Tensor: Sendable {
     }
   }
 
-  /// Lets mapped bytes leave resident memory after a one-time read (see
-  /// `MappedFile.dropResidentPages`); other storage is left alone.
-  public func dropResidentPages() {
-    if case .mapped(let file, let range) = storage { file.dropResidentPages(in: range) }
+  /// Calls `body` with the raw element bytes in consecutive pieces of at most `chunkBytes`,
+  /// letting mapped pages leave resident memory after each piece: streaming a large mapped or
+  /// external tensor out keeps about one piece of it resident, not the whole tensor.
+  public func forEachRawChunk(
+    of chunkBytes: Int, _ body: (UnsafeRawBufferPointer) throws -> Void
+  ) throws {
+    precondition(chunkBytes > 0, "chunks need a positive size")
+    let mapping: (file: MappedFile, range: Range<Int>)? =
+      switch storage {
+      case .mapped(let file, let range): (file, range)
+      case .external(let reference): try reference.map()
+      case .bytes, .strings: nil
+      }
+    guard let mapping else { return try withRawBytes(body) }
+    for start in stride(from: mapping.range.lowerBound, to: mapping.range.upperBound, by: chunkBytes) {
+      let piece = start..<min(start + chunkBytes, mapping.range.upperBound)
+      try mapping.file.withBytes(in: piece, body)
+      mapping.file.dropResidentPages(in: piece)
+    }
+  }
+
+  /// Lets the mapped pages that hold `bytes` (offsets into this tensor's raw bytes) leave
+  /// resident memory after a one-time read (see `MappedFile.dropResidentPages`); other storage
+  /// is left alone.
+  public func dropResidentPages(bytes: Range<Int>) {
+    guard case .mapped(let file, let range) = storage else { return }
+    file.dropResidentPages(in: range.lowerBound + bytes.lowerBound..<range.lowerBound + bytes.upperBound)
   }
 
   /// The raw element bytes as `Data` (a copy; prefer `withRawBytes` for large tensors).

@@ -113,6 +113,9 @@ struct ModelLayout {
     return (offset + alignment - 1) / alignment * alignment
   }
 
+  /// How much of a tensor's mapped bytes may be resident at once while it is written out.
+  private static let streamingChunkBytes = 16 << 20
+
   private static func alignment(for length: Int64) -> Int64 {
     length >= 1 << 20 ? 4096 : 64
   }
@@ -122,8 +125,7 @@ struct ModelLayout {
     for piece in initializers where piece.isExternal {
       guard let source = piece.rawSource else { continue }
       try file.pad(toMultipleOf: Self.alignment(for: Int64(piece.rawLength)))
-      try source.withRawBytes { try file.write($0) }
-      source.dropResidentPages()
+      try source.forEachRawChunk(of: Self.streamingChunkBytes) { try file.write($0) }
     }
   }
 
@@ -142,8 +144,7 @@ struct ModelLayout {
       let piece = initializers[index]
       if let source = piece.rawSource, !piece.isExternal {
         try writeFieldHeader(Field.tensorRawData, piece.rawLength, to: sink)
-        try source.withRawBytes { try sink.write($0) }
-        source.dropResidentPages()
+        try source.forEachRawChunk(of: Self.streamingChunkBytes) { try sink.write($0) }
       }
       try sink.write(initializerHeaders[index].high)
     }

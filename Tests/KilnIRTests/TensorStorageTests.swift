@@ -40,6 +40,23 @@ private func temporaryFile(_ bytes: Data) throws -> URL {
   try tensor.validateSize()
 }
 
+@Test func rawChunksCoverEveryByteInOrder() throws {
+  let bytes = Data((0..<10_000).map { UInt8($0 % 251) })
+  let url = try temporaryFile(bytes)
+  defer { try? FileManager.default.removeItem(at: url) }
+  let file = try MappedFile(path: url.path)
+  let mapped = Tensor(dataType: .uint8, dims: [9_000], storage: .mapped(file, 1_000..<10_000))
+  var pieces: [Data] = []
+  try mapped.forEachRawChunk(of: 4_096) { pieces.append(Data($0)) }
+  #expect(pieces.map(\.count) == [4_096, 4_096, 808])
+  #expect(pieces.reduce(Data(), +) == bytes[1_000...])
+  #expect(try mapped.rawData() == bytes[1_000...], "dropping pages keeps the file's bytes")
+
+  var whole: [Data] = []
+  try Tensor(dataType: .uint8, dims: [10_000], bytes: bytes).forEachRawChunk(of: 4_096) { whole.append(Data($0)) }
+  #expect(whole == [bytes], "bytes in memory come in one piece")
+}
+
 @Test func mappedFileAcceptsAnEmptyFile() throws {
   let url = try temporaryFile(Data())
   defer { try? FileManager.default.removeItem(at: url) }

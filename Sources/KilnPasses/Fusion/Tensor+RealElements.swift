@@ -70,10 +70,9 @@ extension Tensor {
   /// tensor leave resident memory (see `MappedFile.dropResidentPages`); other storage and
   /// element types are left alone.
   func dropResidentPages(elements: Range<Int>) {
-    guard case .mapped(let file, let bytes) = storage, fusibleFloatTypes.contains(dataType) else { return }
+    guard fusibleFloatTypes.contains(dataType) else { return }
     let width = dataType.bitWidth / 8
-    let start = bytes.lowerBound + elements.lowerBound * width
-    file.dropResidentPages(in: start..<start + elements.count * width)
+    dropResidentPages(bytes: elements.lowerBound * width..<elements.upperBound * width)
   }
 
   private static func store<T>(
