@@ -12,15 +12,15 @@ extension KernelFamily {
   }
 
   private static func ifKernel(_ invocation: KernelInvocation) throws -> [RuntimeValue?] {
-    let condition = try truth(try invocation.input(0), invocation)
+    let condition = try invocation.scalar(try invocation.input(0), named: "cond") != 0
     let branch = try subgraph(condition ? "then_branch" : "else_branch", invocation)
     return try presentOutputs(invocation.runValueSubgraph(branch, []), invocation)
   }
 
   private static func loopKernel(_ invocation: KernelInvocation) throws -> [RuntimeValue?] {
     let body = try subgraph("body", invocation)
-    let tripLimit = try invocation.optionalValue(0).map { try scalarInt(try tensor($0, invocation), invocation) }
-    var condition = try invocation.optionalValue(1).map { try truth(try tensor($0, invocation), invocation) } ?? true
+    let tripLimit = try invocation.optionalValue(0).map { Int64(try invocation.scalarInteger(try tensor($0, invocation), named: "trip count M")) }
+    var condition = try invocation.optionalValue(1).map { try invocation.scalar(try tensor($0, invocation), named: "cond") != 0 } ?? true
     var carried = try (2..<max(2, invocation.values.count)).map { try invocation.value($0) }
     let scanCount = body.outputs.count - 1 - carried.count
     guard body.inputs.count == 2 + carried.count, scanCount >= 0 else {
@@ -31,7 +31,7 @@ extension KernelFamily {
     while condition, tripLimit.map({ iteration < $0 }) ?? true {
       let counters: [RuntimeValue?] = [.tensor(try HostTensor(scalar: iteration)), .tensor(try HostTensor(scalar: condition))]
       let outputs = try presentOutputs(invocation.runValueSubgraph(body, counters + carried), invocation)
-      condition = try truth(try tensor(outputs[0], invocation), invocation)
+      condition = try invocation.scalar(try tensor(outputs[0], invocation), named: "the body's condition") != 0
       carried = Array(outputs[1..<(1 + carried.count)])
       for index in 0..<scanCount {
         scans[index].append(try tensor(outputs[1 + carried.count + index], invocation))
@@ -65,21 +65,6 @@ extension KernelFamily {
       throw invocation.failure("a trip count, condition or scan output is \(value.kindDescription), not a tensor")
     }
     return tensor
-  }
-
-  private static func truth(_ tensor: HostTensor, _ invocation: KernelInvocation) throws -> Bool {
-    let values = try tensor.widenedToDouble()
-    guard values.count == 1, let value = values.first else {
-      throw invocation.failure("condition must hold one element, not \(values.count)")
-    }
-    return value != 0
-  }
-
-  private static func scalarInt(_ tensor: HostTensor, _ invocation: KernelInvocation) throws -> Int64 {
-    guard tensor.dataType == .int64, tensor.elementCount == 1, let value = tensor.elements(as: Int64.self).first else {
-      throw invocation.failure("trip count must be a single int64")
-    }
-    return value
   }
 
   /// `slices` (same type and shape) stacked along a new `axis` (default the first).

@@ -24,9 +24,11 @@ extension KernelFamily {
     guard centerPointBox == 0 || centerPointBox == 1 else {
       throw invocation.failure("center_point_box must be 0 or 1, not \(centerPointBox)")
     }
-    let limit = try scalarInput(invocation, 2).map { max(try invocation.intValues(of: $0)[0], 0) } ?? 0
-    let iouThreshold = try scalarInput(invocation, 3).map { try invocation.floatingValues(of: $0)[0] } ?? 0
-    let scoreThreshold = try scalarInput(invocation, 4).map { try invocation.floatingValues(of: $0)[0] }
+    let limit = try nonEmptyInput(invocation, 2).map {
+      max(try invocation.scalarInteger($0, named: "max_output_boxes_per_class"), 0)
+    } ?? 0
+    let iouThreshold = try nonEmptyInput(invocation, 3).map { try invocation.scalar($0, named: "iou_threshold") } ?? 0
+    let scoreThreshold = try nonEmptyInput(invocation, 4).map { try invocation.scalar($0, named: "score_threshold") }
     let (batches, classes, count) = (boxes.shape[0], scores.shape[1], boxes.shape[1])
     let boxValues = try invocation.floatingValues(of: boxes)
     let scoreValues = try invocation.floatingValues(of: scores)
@@ -48,11 +50,9 @@ extension KernelFamily {
     return [try HostTensor(shape: [selected.count / 3, 3], values: selected)]
   }
 
-  /// Optional input `index`, which must hold a single value; nil when it is absent or empty.
-  private static func scalarInput(_ invocation: KernelInvocation, _ index: Int) throws -> HostTensor? {
-    guard let tensor = invocation.optionalInput(index), tensor.elementCount > 0 else { return nil }
-    guard tensor.elementCount == 1 else { throw invocation.failure("input \(index) must hold a single value") }
-    return tensor
+  /// Optional input `index`; nil when it is absent or empty.
+  private static func nonEmptyInput(_ invocation: KernelInvocation, _ index: Int) -> HostTensor? {
+    invocation.optionalInput(index).flatMap { $0.elementCount > 0 ? $0 : nil }
   }
 
   /// Greedy suppression within one class: boxes above the score threshold, best score first

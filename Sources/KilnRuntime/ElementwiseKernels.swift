@@ -44,7 +44,7 @@ extension KernelFamily {
     guard x.isFloatingPoint else {
       throw invocation.failure("needs a floating-point input, not \(x.dataType.name)")
     }
-    return [try HostTensor(shape: x.shape, values: try x.widenedToDouble().map(test))]
+    return [try HostTensor(shape: x.shape, values: try invocation.doubleValues(of: x).map(test))]
   }
 
   private static let unaryOps = [

@@ -12,11 +12,11 @@ extension KernelFamily {
   static let losses = KernelFamily { registry in
     registry.register("NegativeLogLikelihoodLoss") { invocation in
       let problem = try LossProblem(invocation)
-      return [try problem.loss(logProbabilities: try problem.scores.widenedToDouble())]
+      return [try problem.loss(logProbabilities: try invocation.doubleValues(of: problem.scores))]
     }
     registry.register("SoftmaxCrossEntropyLoss") { invocation in
       let problem = try LossProblem(invocation)
-      let logProbabilities = problem.classLanes.map(try problem.scores.widenedToDouble(), logSoftmaxLane)
+      let logProbabilities = problem.classLanes.map(try invocation.doubleValues(of: problem.scores), logSoftmaxLane)
       let loss = try problem.loss(logProbabilities: logProbabilities)
       guard invocation.node.outputs.count > 1 else { return [loss] }
       let scores = problem.scores
@@ -58,7 +58,7 @@ private struct LossProblem {
       guard weight.shape == [classes], weight.dataType == scores.dataType else {
         throw invocation.failure("needs a \(scores.dataType.name) weight of shape [\(classes)], got \(weight.shape)")
       }
-      return try weight.widenedToDouble()
+      return try invocation.doubleValues(of: weight)
     }
     ignoreIndex = invocation.node.attribute("ignore_index") != nil
       ? invocation.int("ignore_index", default: 0) : nil

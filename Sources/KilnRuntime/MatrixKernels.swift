@@ -63,7 +63,7 @@ extension KernelFamily {
     }
     let order = x.shape[x.rank - 1]
     let batchShape = Array(x.shape.dropLast(2))
-    let values = try x.widenedToDouble()
+    let values = try invocation.doubleValues(of: x)
     let determinants = (0..<batchShape.reduce(1, *)).map { matrix in
       determinant(Array(values[(matrix * order * order)..<((matrix + 1) * order * order)]), order: order)
     }

@@ -23,7 +23,7 @@ extension KernelFamily {
     let x = try invocation.input(0)
     guard x.isFloatingPoint else { throw invocation.failure("needs a floating-point input, not \(x.dataType.name)") }
     let walker = try ReductionWalker(shape: x.shape, axes: invocation.ints("axes") ?? [0, 2, 3], invocation: invocation)
-    let values = try x.widenedToDouble()
+    let values = try invocation.doubleValues(of: x)
     let count = Double(walker.groupSize)
     let means = walker.fold(values, initial: 0, +).map { $0 / count }
     let squares = walker.fold(values.map { $0 * $0 }, initial: 0, +).map { $0 / count }

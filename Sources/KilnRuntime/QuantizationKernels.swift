@@ -29,7 +29,7 @@ extension KernelFamily {
     }
     let parameters = try QuantizationParameters(
       data: data, scale: try invocation.input(1), zeroPoint: zeroPoint, invocation)
-    let values = try data.widenedToDouble().enumerated().map { index, value in
+    let values = try invocation.doubleValues(of: data).enumerated().map { index, value in
       let (scale, zero) = parameters[index]
       return Double(Float(value) / Float(scale)).rounded(.toNearestOrEven) + zero
     }
@@ -53,7 +53,7 @@ extension KernelFamily {
     }
     let parameters = try QuantizationParameters(
       data: data, scale: scale, zeroPoint: invocation.optionalInput(2), invocation)
-    let values = try data.widenedToDouble().enumerated().map { index, value in
+    let values = try invocation.doubleValues(of: data).enumerated().map { index, value in
       let (scale, zero) = parameters[index]
       return Double(Float(value - zero) * Float(scale))
     }
@@ -62,7 +62,7 @@ extension KernelFamily {
 
   private static func dynamicQuantizeKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
     let data = try invocation.input(0)
-    let values = try data.widenedToDouble().map { Float($0) }
+    let values = try invocation.doubleValues(of: data).map { Float($0) }
     let low = min(0, values.min() ?? 0), high = max(0, values.max() ?? 0)
     let scale = (high - low) / 255
     let rawZero = (0 - low / scale).rounded(.toNearestOrEven)
@@ -103,10 +103,10 @@ extension KernelFamily {
     _ sums: [Double], shape: [Int], _ invocation: KernelInvocation, outputAt: (scale: Int, zero: Int),
     inputScale: (Int) -> Float
   ) throws -> HostTensor {
-    let yScale = try invocation.input(outputAt.scale).widenedToDouble()
+    let yScale = try invocation.doubleValues(of: invocation.input(outputAt.scale))
     let yZeroPoint = try invocation.input(outputAt.zero)
     guard yScale.count == 1, let outScale = yScale.first.map(Float.init),
-      let outZero = try yZeroPoint.widenedToDouble().first, yZeroPoint.elementCount == 1
+      let outZero = try invocation.doubleValues(of: yZeroPoint).first, yZeroPoint.elementCount == 1
     else { throw invocation.failure("y_scale and y_zero_point must be single values") }
     let values = sums.enumerated().map { index, sum in
       Double((Float(sum) * (inputScale(index) / outScale)).rounded(.toNearestOrEven)) + outZero
@@ -122,7 +122,7 @@ extension Float {
 /// A zero point, scale or bias given once or once per row, column or channel: its value
 /// repeated `count` times, or its `count` values.
 private func parameterValues(_ tensor: HostTensor, count: Int, _ invocation: KernelInvocation) throws -> [Double] {
-  let values = try tensor.widenedToDouble()
+  let values = try invocation.doubleValues(of: tensor)
   if values.count == 1 { return [Double](repeating: values[0], count: count) }
   guard values.count == count, tensor.rank <= 1 else {
     throw invocation.failure("a zero point, scale or bias has \(values.count) values where 1 or \(count) fit")
@@ -138,8 +138,8 @@ private struct QuantizationParameters {
   let inner: Int
 
   init(data: HostTensor, scale: HostTensor, zeroPoint: HostTensor?, _ invocation: KernelInvocation) throws {
-    scales = try scale.widenedToDouble()
-    zeros = try zeroPoint?.widenedToDouble() ?? [0]
+    scales = try invocation.doubleValues(of: scale)
+    zeros = try zeroPoint.map { try invocation.doubleValues(of: $0) } ?? [0]
     guard invocation.int("block_size", default: 0) == 0 else {
       throw invocation.failure("blocked quantization is not supported")
     }
@@ -180,7 +180,7 @@ private struct IntegerProduct {
     let batch = try Self.broadcast(Array(aShape.dropLast(2)), Array(bShape.dropLast(2)), invocation)
     rows = m
     columns = n
-    let aValues = try a.widenedToDouble(), bValues = try b.widenedToDouble()
+    let aValues = try invocation.doubleValues(of: a), bValues = try invocation.doubleValues(of: b)
     let aZeros = try aZero.map { try parameterValues($0, count: m, invocation) } ?? [Double](repeating: 0, count: m)
     let bZeros = try bZero.map { try parameterValues($0, count: n, invocation) } ?? [Double](repeating: 0, count: n)
     let aOffsets = Self.batchOffsets(batch, Array(aShape.dropLast(2)), matrixSize: m * k)
@@ -277,7 +277,7 @@ private struct IntegerConvolution {
     let xZeroValue = try xZero.map { try parameterValues($0, count: 1, invocation)[0] } ?? 0
     let wZeros = try wZero.map { try parameterValues($0, count: outChannels, invocation) } ?? [Double](repeating: 0, count: outChannels)
     let biases = try bias.map { try parameterValues($0, count: outChannels, invocation) } ?? [Double](repeating: 0, count: outChannels)
-    let xValues = try x.widenedToDouble(), wValues = try w.widenedToDouble()
+    let xValues = try invocation.doubleValues(of: x), wValues = try invocation.doubleValues(of: w)
     let groupIn = inChannels / group, groupOut = outChannels / group
     let (inputSize, kernelSize) = (geometry.inputCount, geometry.kernelCount)
     let (segments, step) = (geometry.segments(), geometry.segmentStep)

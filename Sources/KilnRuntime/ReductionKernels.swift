@@ -29,7 +29,7 @@ extension KernelFamily {
     let noop = invocation.int("noop_with_empty_axes", default: 0) != 0
     let walker = try ReductionWalker(
       shape: data.shape, axes: axes.isEmpty && !noop ? Array(data.shape.indices) : axes, invocation: invocation)
-    let values = try data.widenedToDouble()
+    let values = try invocation.doubleValues(of: data)
     let reduced = reduction.apply(values, walker)
     let shape = keepDims ? walker.keptShape : walker.droppedShape
     return [try HostTensor.narrowing(reduced, to: data.dataType, shape: shape)]
@@ -42,7 +42,7 @@ extension KernelFamily {
     let keepDims = invocation.int("keepdims", default: 1) != 0
     let preferLast = invocation.int("select_last_index", default: 0) != 0
     let walker = try ReductionWalker(shape: data.shape, axes: [axis], invocation: invocation)
-    let values = try data.widenedToDouble()
+    let values = try invocation.doubleValues(of: data)
     var best = [Double](repeating: .nan, count: walker.outputCount)
     var index = [Int64](repeating: -1, count: walker.outputCount)
     let length = data.shape[axis], inner = walker.inputStrides[axis]
@@ -145,18 +145,10 @@ struct Reduction: Sendable {
 }
 
 extension HostTensor {
-  /// The elements widened to Double (numeric types and Bool), or an error for other types.
-  func widenedToDouble() throws -> [Double] {
-    guard let values = doubleValues() else {
-      throw KilnError.badInput("element type \(dataType.name) is not supported here")
-    }
-    return values
-  }
-
   /// The elements as Ints, for index-like inputs (axes, k); values too large to be an index
   /// or not whole are an error.
   func integers(_ invocation: KernelInvocation) throws -> [Int] {
-    try widenedToDouble().map { value in
+    try invocation.doubleValues(of: self).map { value in
       guard value.magnitude < 1e15, value == value.rounded() else {
         throw invocation.failure("\(value) is not a usable integer here")
       }

@@ -119,12 +119,30 @@ extension KernelInvocation {
     }
   }
 
-  /// The values of a numeric (not Boolean) tensor as Doubles.
+  /// The values of a numeric or Boolean (0 and 1) tensor as Doubles.
   func doubleValues(of tensor: HostTensor) throws -> [Double] {
-    guard tensor.dataType != .bool, let values = tensor.doubleValues() else {
+    guard let values = tensor.doubleValues() else {
       throw failure("element type \(tensor.dataType.name) is not supported by the runtime here")
     }
     return values
+  }
+
+  /// The one value of a numeric or Boolean tensor, called `name` in messages.
+  func scalar(_ tensor: HostTensor, named name: String) throws -> Double {
+    let values = try doubleValues(of: tensor)
+    guard values.count == 1, let value = values.first else {
+      throw failure("\(name) must hold one value, not \(values.count)")
+    }
+    return value
+  }
+
+  /// The one value of an int32 or int64 tensor, called `name` in messages.
+  func scalarInteger(_ tensor: HostTensor, named name: String) throws -> Int {
+    let values = try intValues(of: tensor)
+    guard values.count == 1, let value = values.first else {
+      throw failure("\(name) must hold one value, not \(values.count)")
+    }
+    return value
   }
 
   /// Axes made non-negative, refusing repeats.

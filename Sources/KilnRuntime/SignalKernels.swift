@@ -30,7 +30,7 @@ extension KernelFamily {
     let signal = try ComplexSignal(input, invocation)
     let axisValue =
       invocation.opset >= 20
-      ? try invocation.optionalInput(2).map { try scalarInteger($0, "axis", invocation) } ?? -2
+      ? try invocation.optionalInput(2).map { try invocation.scalarInteger($0, named: "axis") } ?? -2
       : invocation.int("axis", default: 1)
     let axis = try invocation.axis(axisValue, rank: input.rank)
     guard axis < input.rank - 1 else {
@@ -39,7 +39,7 @@ extension KernelFamily {
     let inverse = invocation.int("inverse", default: 0) != 0
     let onesided = invocation.int("onesided", default: 0) != 0
     let available = input.shape[axis]
-    let length = try invocation.optionalInput(1).map { try scalarInteger($0, "dft_length", invocation) }
+    let length = try invocation.optionalInput(1).map { try invocation.scalarInteger($0, named: "dft_length") }
       ?? (inverse && onesided ? 2 * (available - 1) : available)
     guard length >= 1 else { throw invocation.failure("dft_length must be positive, not \(length)") }
     var shape = input.shape
@@ -47,15 +47,15 @@ extension KernelFamily {
     shape[shape.count - 1] = onesided && inverse ? 1 : 2
     let output = try HostTensor(zeros: input.dataType, shape: shape)
     let transform = FourierTransform(length: length)
-    let lines = Lines(shape: input.shape, axis: axis)
-    let outputLines = Lines(shape: shape, axis: axis)
+    let lines = Lanes(complexShape: input.shape, axis: axis)
+    let outputLines = Lanes(complexShape: shape, axis: axis)
     var result = [Double](repeating: 0, count: output.elementCount)
     for line in 0..<lines.count {
       var (re, im) = signal.line(line, lines: lines, count: length)
       if inverse && onesided { completeHermitian(&re, &im, halfCount: max(1, min(available, length / 2 + 1))) }
       if inverse { transform.inverse(&re, &im) } else { transform.forward(&re, &im) }
       for bin in 0..<shape[axis] {
-        let offset = outputLines.offset(line, position: bin) * shape[shape.count - 1]
+        let offset = outputLines.index(lane: line, position: bin) * shape[shape.count - 1]
         result[offset] = re[bin]
         if shape[shape.count - 1] == 2 { result[offset + 1] = im[bin] }
       }
@@ -82,9 +82,9 @@ extension KernelFamily {
     let input = try invocation.input(0)
     guard input.rank == 3 else { throw invocation.failure("signal must be [batch, length, 1 or 2], not \(input.shape)") }
     let signal = try ComplexSignal(input, invocation)
-    let step = try scalarInteger(try invocation.input(1), "frame_step", invocation)
+    let step = try invocation.scalarInteger(try invocation.input(1), named: "frame_step")
     let window = try invocation.optionalInput(2).map { try invocation.doubleValues(of: $0) }
-    let givenLength = try invocation.optionalInput(3).map { try scalarInteger($0, "frame_length", invocation) }
+    let givenLength = try invocation.optionalInput(3).map { try invocation.scalarInteger($0, named: "frame_length") }
     guard let frameLength = givenLength ?? window?.count else {
       throw invocation.failure("needs a window or a frame_length")
     }
@@ -100,7 +100,7 @@ extension KernelFamily {
     let output = try HostTensor(zeros: input.dataType, shape: [batch, frames, bins, 2])
     let transform = FourierTransform(length: frameLength)
     var result = [Double](repeating: 0, count: output.elementCount)
-    let lines = Lines(shape: input.shape, axis: 1)
+    let lines = Lanes(complexShape: input.shape, axis: 1)
     for item in 0..<batch {
       for frame in 0..<frames {
         var (re, im) = signal.line(item, lines: lines, count: frameLength, from: frame * step)
@@ -128,7 +128,7 @@ extension KernelFamily {
   private static func windowKernel(
     _ invocation: KernelInvocation, _ shape: (Double) -> Double
   ) throws -> [HostTensor?] {
-    let size = try scalarInteger(try invocation.input(0), "size", invocation)
+    let size = try invocation.scalarInteger(try invocation.input(0), named: "size")
     guard size >= 0 else { throw invocation.failure("window size must not be negative, not \(size)") }
     let output = try HostTensor(zeros: try outputType(invocation), shape: [size])
     let period = Double(invocation.int("periodic", default: 1) != 0 ? size : size - 1)
@@ -141,9 +141,9 @@ extension KernelFamily {
   /// spaced evenly on the mel scale mel(f) = 2595 · log10(1 + f/700) between the lower and
   /// upper edge frequencies, as the ONNX reference computes it.
   private static func melWeightMatrixKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
-    let melBins = try scalarInteger(try invocation.input(0), "num_mel_bins", invocation)
-    let dftLength = try scalarInteger(try invocation.input(1), "dft_length", invocation)
-    let sampleRate = try scalarInteger(try invocation.input(2), "sample_rate", invocation)
+    let melBins = try invocation.scalarInteger(try invocation.input(0), named: "num_mel_bins")
+    let dftLength = try invocation.scalarInteger(try invocation.input(1), named: "dft_length")
+    let sampleRate = try invocation.scalarInteger(try invocation.input(2), named: "sample_rate")
     let edges = try [3, 4].map { index in
       let values = try invocation.doubleValues(of: try invocation.input(index))
       guard values.count == 1, let value = values.first, value.isFinite else {
@@ -197,35 +197,6 @@ extension KernelFamily {
     }
     return type
   }
-
-  /// The one value of an int32 or int64 tensor.
-  private static func scalarInteger(_ tensor: HostTensor, _ name: String, _ invocation: KernelInvocation) throws -> Int {
-    let values = try invocation.intValues(of: tensor)
-    guard values.count == 1, let value = values.first else {
-      throw invocation.failure("\(name) must hold one value, not \(values.count)")
-    }
-    return value
-  }
-}
-
-/// The 1-D lines of a `[..., n (axis), ..., c]` layout along `axis`, c being the last
-/// (real/imaginary) dimension: `count` lines, each a row-major offset plus position × stride.
-private struct Lines {
-  let count: Int
-  /// The points along each line.
-  let extent: Int
-  private let inner: Int
-
-  init(shape: [Int], axis: Int) {
-    inner = shape[(axis + 1)..<(shape.count - 1)].reduce(1, *)
-    extent = shape[axis]
-    count = shape[..<axis].reduce(1, *) * inner
-  }
-
-  /// The offset, in complex elements, of `position` along line `line`.
-  func offset(_ line: Int, position: Int) -> Int {
-    (line / inner * extent + position) * inner + line % inner
-  }
 }
 
 /// A real (`[..., 1]`) or complex (`[..., 2]`) floating-point signal read as Doubles.
@@ -243,11 +214,11 @@ private struct ComplexSignal {
   }
 
   /// `count` points of line `line` from position `start`, zero past the line's end.
-  func line(_ line: Int, lines: Lines, count: Int, from start: Int = 0) -> ([Double], [Double]) {
+  func line(_ line: Int, lines: Lanes, count: Int, from start: Int = 0) -> ([Double], [Double]) {
     var re = [Double](repeating: 0, count: count)
     var im = [Double](repeating: 0, count: count)
-    for index in 0..<max(0, min(count, lines.extent - start)) {
-      let offset = lines.offset(line, position: start + index) * components
+    for index in 0..<max(0, min(count, lines.length - start)) {
+      let offset = lines.index(lane: line, position: start + index) * components
       re[index] = values[offset]
       if components == 2 { im[index] = values[offset + 1] }
     }

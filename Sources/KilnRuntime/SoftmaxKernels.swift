@@ -25,7 +25,7 @@ extension KernelFamily {
     let lanes = coerced
       ? Lanes(outer: data.shape[..<axis].reduce(1, *), length: data.shape[axis...].reduce(1, *), inner: 1)
       : Lanes(shape: data.shape, axis: axis)
-    let values = try data.widenedToDouble()
+    let values = try invocation.doubleValues(of: data)
     let result = lanes.map(values, transform)
     return [try HostTensor.narrowing(result, to: data.dataType, shape: data.shape)]
   }
@@ -74,6 +74,20 @@ struct Lanes {
   init(shape: [Int], axis: Int) {
     self.init(
       outer: shape[..<axis].reduce(1, *), length: shape[axis], inner: shape[(axis + 1)...].reduce(1, *))
+  }
+
+  /// The lanes along `axis` of a real (`[..., 1]`) or complex (`[..., 2]`) signal's `shape`,
+  /// counted in signal points: the last dimension is left out.
+  init(complexShape shape: [Int], axis: Int) {
+    self.init(shape: Array(shape.dropLast()), axis: axis)
+  }
+
+  /// The number of lanes.
+  var count: Int { outer * inner }
+
+  /// The flat index of element `position` of lane `lane` (0 ..< count, outer-major).
+  func index(lane: Int, position: Int) -> Int {
+    index(lane / inner, position, lane % inner)
   }
 
   /// The flat index of element `position` of lane (`outerIndex`, `innerIndex`).

@@ -20,7 +20,7 @@ extension KernelFamily {
     let largest = invocation.int("largest", default: 1) != 0
     let lanes = Lanes(shape: data.shape, axis: axis)
     let chosenLanes = Lanes(outer: lanes.outer, length: k, inner: lanes.inner)
-    let values = try data.widenedToDouble()
+    let values = try invocation.doubleValues(of: data)
     var chosen = [Int](repeating: 0, count: chosenLanes.outer * k * lanes.inner)
     lanes.forEach { outerIndex, innerIndex, indices in
       let order = rankedPositions(indices.map { values[$0] }, largest: largest)
@@ -77,7 +77,7 @@ extension KernelFamily {
     let axis = try invocation.axis(rawAxis, rank: data.rank)
     let exclusive = invocation.int("exclusive", default: 0) != 0
     let reverse = invocation.int("reverse", default: 0) != 0
-    let sums = Lanes(shape: data.shape, axis: axis).map(try data.widenedToDouble()) { lane in
+    let sums = Lanes(shape: data.shape, axis: axis).map(try invocation.doubleValues(of: data)) { lane in
       var running = 0.0
       var result = [Double](repeating: 0, count: lane.count)
       for position in reverse ? Array(lane.indices.reversed()) : Array(lane.indices) {

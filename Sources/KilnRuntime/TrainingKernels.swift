@@ -94,7 +94,7 @@ extension KernelFamily {
       throw invocation.failure(
         "needs R, T and \(groupSize) tensors per optimized tensor, got \(invocation.inputs.count) inputs")
     }
-    let rate = try scalar(try invocation.input(0), invocation)
+    let rate = try invocation.scalar(try invocation.input(0), named: "learning rate R")
     let step = try invocation.intValues(of: try invocation.input(1))
     guard step.count == 1 else { throw invocation.failure("needs a scalar step count T") }
     let count = operandCount / groupSize
@@ -105,7 +105,7 @@ extension KernelFamily {
       guard x.isFloatingPoint, operands.allSatisfy({ $0.shape == x.shape && $0.dataType == x.dataType }) else {
         throw invocation.failure("needs float tensors of one type and shape in group \(tensor)")
       }
-      let values = try operands.map { try $0.widenedToDouble() }
+      let values = try operands.map { try invocation.doubleValues(of: $0) }
       var updated = [[Double]](repeating: [Double](repeating: 0, count: x.elementCount), count: 1 + states)
       for element in 0..<x.elementCount {
         for (slot, value) in rule(rate, step[0], values.map { $0[element] }).enumerated() {
@@ -117,14 +117,5 @@ extension KernelFamily {
       }
     }
     return Array(outputs.prefix(invocation.node.outputs.count))
-  }
-
-  /// The value of a one-element floating-point tensor.
-  private static func scalar(_ tensor: HostTensor, _ invocation: KernelInvocation) throws -> Double {
-    guard tensor.isFloatingPoint, tensor.elementCount == 1 else {
-      throw invocation.failure(
-        "needs a floating-point scalar learning rate R, got \(tensor.dataType.name) \(tensor.shape)")
-    }
-    return try tensor.widenedToDouble()[0]
   }
 }
