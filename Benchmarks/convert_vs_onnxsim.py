@@ -7,7 +7,8 @@ size dwarfs the process's own, the largest libonnx-testdata pytorch-converted mo
 generated MLP with WEIGHTS_MB (default 1024) MB of weights (roundtrip_large_model.py). Each tool runs in its
 own process on the same file; per tool and model the script prints wall time, peak RSS (the
 kernel's rusage of that child alone), nodes after, output size (model file and external data)
-and the median onnxruntime latency of its output over REPEATS runs, then Kiln's ratios.
+and the median onnxruntime latency of its output over REPEATS runs (the input and every tool's
+output measured together, round robin, in one process), then Kiln's ratios.
 
 The issue's targets: Kiln wall time <= 0.5x the faster of onnxsim/onnxslim, Kiln peak RSS <=
 1.25x the model's size, nodes after <= onnxslim's on every model, output latency <= onnxslim's
@@ -15,7 +16,7 @@ The issue's targets: Kiln wall time <= 0.5x the faster of onnxsim/onnxslim, Kiln
 
 onnxsim and onnxslim are installed into .venv by Benchmarks/run.sh, never by `make test`; when
 one is missing this script says so and measures the others. Environment: KILN (the binary,
-default .build/release/kiln), WEIGHTS_MB, REPEATS (default 10), TIMEOUT seconds per tool run
+default .build/release/kiln), WEIGHTS_MB, REPEATS (default 50), TIMEOUT seconds per tool run
 (default 1800), MODELS (a comma-separated subset of the names printed, e.g. resnet18_bn).
 
 Besides RSS/model, the ratios give (RSS − idle)/model, where idle is the peak RSS of `kiln
@@ -37,7 +38,7 @@ sys.path.insert(0, HERE)
 KILN = os.environ.get("KILN", ".build/release/kiln")
 WEIGHTS_MB = int(os.environ.get("WEIGHTS_MB", "1024"))
 WIDE_WIDTH = float(os.environ.get("WIDE_WIDTH", "3.4"))
-REPEATS = int(os.environ.get("REPEATS", "10"))
+REPEATS = int(os.environ.get("REPEATS", "50"))
 TIMEOUT = int(os.environ.get("TIMEOUT", "1800"))
 ONLY = {m for m in os.environ.get("MODELS", "").split(",") if m}
 TESTDATA = "/usr/share/libonnx-testdata/data"
@@ -128,13 +129,42 @@ def node_count(path):
     return int(result.stdout) if result.returncode == 0 else None
 
 
-def ort_latency(path):
-    from runtime_latency import ORT_RUN
-    result = subprocess.run([sys.executable, "-c", ORT_RUN, path, "1", str(REPEATS)],
+# Median onnxruntime latency (ms, one thread) of each model given, measured in one process by
+# round robin: each round runs every model once, starting with a different one, so that drift
+# in the machine's speed (other processes, frequency) falls on all models alike.
+ORT_INTERLEAVED = """
+import json, sys, time, statistics, numpy as np, onnxruntime as ort
+paths, repeats = sys.argv[2:], int(sys.argv[1])
+options = ort.SessionOptions()
+options.intra_op_num_threads = 1
+options.inter_op_num_threads = 1
+sessions = [ort.InferenceSession(p, options, providers=["CPUExecutionProvider"]) for p in paths]
+rng = np.random.default_rng(0)
+feeds = {}
+for i in sessions[0].get_inputs():
+    shape = [d if isinstance(d, int) else 1 for d in i.shape]
+    kind = {"tensor(float)": np.float32, "tensor(int64)": np.int64}.get(i.type, np.float32)
+    feeds[i.name] = (rng.random(shape) * 2 - 1).astype(kind)
+for session in sessions:
+    session.run(None, feeds)
+times = [[] for _ in sessions]
+for round in range(repeats):
+    for k in range(len(sessions)):
+        index = (round + k) % len(sessions)
+        start = time.perf_counter()
+        sessions[index].run(None, feeds)
+        times[index].append((time.perf_counter() - start) * 1000)
+print(json.dumps([statistics.median(t) for t in times]))
+"""
+
+
+def ort_latencies(paths):
+    """{path: median ms} for the models that onnxruntime ran, measured together."""
+    result = subprocess.run([sys.executable, "-c", ORT_INTERLEAVED, str(REPEATS), *paths],
                             capture_output=True, text=True)
     if result.returncode != 0:
-        return None
-    return float(result.stdout.strip())
+        return {}
+    return dict(zip(paths, json.loads(result.stdout)))
 
 
 def make_models(folder):
@@ -181,7 +211,7 @@ def run_tool(tool, name, path, folder):
     if error:
         return {"error": error}
     return {"seconds": seconds, "rss": rss, "nodes": node_count(out), "bytes": output_bytes(out),
-            "latency": ort_latency(out)}
+            "path": out}
 
 
 def fmt(value, pattern, missing="-"):
@@ -214,20 +244,25 @@ def main():
         for name, path in models:
             size = os.path.getsize(path)
             before = node_count(path)
-            print(f"{name:<28} {'input':<9} {'':>8} {'':>13} {fmt(before, '{:7d}'):>7} "
-                  f"{size / 2**20:9.2f} {fmt(ort_latency(path), '{:8.2f}'):>8}", flush=True)
             row = results.setdefault(name, {"size": size, "nodes": before})
             for tool in tools:
-                r = row[tool] = run_tool(tool, name, path, folder)
+                row[tool] = run_tool(tool, name, path, folder)
+            ran = [tool for tool in tools if "error" not in row[tool]]
+            latency = ort_latencies([path] + [row[tool].pop("path") for tool in ran])
+            print(f"{name:<28} {'input':<9} {'':>8} {'':>13} {fmt(before, '{:7d}'):>7} "
+                  f"{size / 2**20:9.2f} {fmt(latency.get(path), '{:8.2f}'):>8}", flush=True)
+            for tool in tools:
+                r = row[tool]
                 if "error" in r:
                     print(f"{'':<28} {tool:<9} failed: {r['error']}", flush=True)
                     continue
+                r["latency"] = latency.get(os.path.join(folder, f"{name}.{tool}.onnx"))
                 print(f"{'':<28} {tool:<9} {r['seconds']:8.2f} {r['rss'] / 2**20:13.0f} "
                       f"{fmt(r['nodes'], '{:7d}'):>7} {r['bytes'] / 2**20:9.2f} "
                       f"{fmt(r['latency'], '{:8.2f}'):>8}", flush=True)
-                for other in os.listdir(folder):  # keep the disk small: outputs are done
-                    if other.startswith(f"{name}.{tool}.onnx"):
-                        os.remove(os.path.join(folder, other))
+            for other in os.listdir(folder):  # keep the disk small: this model's outputs are done
+                if other.startswith(f"{name}."):
+                    os.remove(os.path.join(folder, other))
     print()
     print("Kiln's ratios (targets: wall <= 0.5x the faster tool, RSS/model <= 1.25x, "
           "nodes <= onnxslim's, latency <= onnxslim's + 2%)")
