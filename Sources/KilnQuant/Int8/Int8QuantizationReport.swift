@@ -9,6 +9,13 @@ public struct Int8QuantizationReport: Sendable, Codable, Equatable {
     public var quantized: Bool
     /// Why the node stayed float32, or what was left float in a quantized node (its bias).
     public var reason: String?
+
+    public init(name: String, opType: String, quantized: Bool, reason: String?) {
+      self.name = name
+      self.opType = opType
+      self.quantized = quantized
+      self.reason = reason
+    }
   }
 
   public var nodes: [NodeOutcome] = []
