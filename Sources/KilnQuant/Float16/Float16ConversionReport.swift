@@ -11,6 +11,13 @@ public struct Float16ConversionReport: Sendable, Codable, Equatable {
     public var largestMagnitude: Float
     /// Nonzero values below float16's smallest subnormal (2⁻²⁴) in magnitude, flushed to 0.
     public var flushed: Int
+
+    public init(name: String, clipped: Int, largestMagnitude: Float, flushed: Int) {
+      self.name = name
+      self.clipped = clipped
+      self.largestMagnitude = largestMagnitude
+      self.flushed = flushed
+    }
   }
 
   /// A node that stays float32, and why.

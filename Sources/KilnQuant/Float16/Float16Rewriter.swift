@@ -11,6 +11,9 @@ final class Float16Rewriter {
   private let plan: Float16Plan
   private var names: NameIndex
   private var casts: [CastKey: Value] = [:]
+  /// The values that turn float16: the plan's, with kept graph outputs swapped for the
+  /// values their Casts read.
+  private var half: Set<ObjectIdentifier>
 
   private struct CastKey: Hashable {
     let value: ObjectIdentifier
@@ -20,6 +23,7 @@ final class Float16Rewriter {
   init(graph: Graph, plan: Float16Plan) {
     self.graph = graph
     self.plan = plan
+    half = plan.half
     names = NameIndex(graph)
   }
 
@@ -51,6 +55,8 @@ final class Float16Rewriter {
       guard let producer = output.producer, let slot = producer.outputs.firstIndex(where: { $0 === output }) else { continue }
       let inner = Value(name: names.claim("\(output.name)_float16"), type: output.type)
       producer.outputs[slot] = inner
+      half.remove(ObjectIdentifier(output))
+      half.insert(ObjectIdentifier(inner))
       for use in output.uses { use.node.setInput(use.index, inner) }
       let key = CastKey(value: ObjectIdentifier(inner), toHalf: false)
       casts[key] = output
@@ -61,7 +67,7 @@ final class Float16Rewriter {
   /// Planned values get float16 types; planned float32 initializers float16 data.
   private func convertValues(_ report: inout Float16ConversionReport) throws {
     let values = graph.inputs + graph.initializers + graph.nodes.flatMap { $0.outputs.compactMap { $0 } }
-    for value in values where plan.isHalf(value) {
+    for value in values where half.contains(ObjectIdentifier(value)) {
       value.type = halfType(value.type)
       guard let tensor = value.constant else { continue }
       let (converted, change) = try Float16Values.convert(tensor)
