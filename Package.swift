@@ -46,7 +46,8 @@ let package = Package(
       ]
     ),
     .target(name: "KilnPasses", dependencies: ["KilnIR", "KilnRuntime"]),
-    .target(name: "Kiln", dependencies: ["KilnIR", "KilnONNX", "KilnRuntime", "KilnPasses"]),
+    .target(name: "KilnQuant", dependencies: ["KilnIR", "KilnRuntime", "KilnPasses"]),
+    .target(name: "Kiln", dependencies: ["KilnIR", "KilnONNX", "KilnRuntime", "KilnPasses", "KilnQuant"]),
     .executableTarget(
       name: "kiln",
       dependencies: [
@@ -82,6 +83,10 @@ let package = Package(
     .testTarget(
       name: "KilnPassesTests",
       dependencies: ["KilnPasses", "KilnIR", "KilnRuntime", "KilnONNX", "KilnTestSupport"]
+    ),
+    .testTarget(
+      name: "KilnQuantTests",
+      dependencies: ["KilnQuant", "KilnIR", "KilnRuntime", "KilnPasses", "KilnONNX", "KilnTestSupport"]
     ),
     .testTarget(
       name: "KilnTests",

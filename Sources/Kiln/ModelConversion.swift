@@ -223,7 +223,7 @@ public enum ModelConversion {
     }
   }
 
-  private static func refuseOverwritingInput(input: String, output: String, inPlace: Bool) throws {
+  static func refuseOverwritingInput(input: String, output: String, inPlace: Bool) throws {
     guard !inPlace else { return }
     let inputPath = URL(fileURLWithPath: input).resolvingSymlinksInPath().path
     let outputPath = URL(fileURLWithPath: output).resolvingSymlinksInPath().path

@@ -5,10 +5,10 @@ import KilnIR
 /// Every value name in a graph tree (inputs, outputs, initializers, node inputs and outputs of
 /// the graph and its subgraphs), gathered once, plus the names handed out since. Subgraphs may
 /// read outer values by name, so a new name must be unique in the whole tree.
-struct NameIndex {
+public struct NameIndex {
   private var taken: Set<String> = []
 
-  init(_ root: Graph) {
+  public init(_ root: Graph) {
     for graph in root.allGraphs() {
       for value in graph.inputs + graph.outputs + graph.initializers { taken.insert(value.name) }
       for node in graph.nodes {
@@ -18,7 +18,7 @@ struct NameIndex {
   }
 
   /// `base`, or `base_1`, `base_2`, … : the first name not taken, which is taken from now on.
-  mutating func claim(_ base: String) -> String {
+  public mutating func claim(_ base: String) -> String {
     var candidate = base
     var suffix = 0
     while taken.contains(candidate) {
