@@ -18,6 +18,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
     .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+    .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
   ],
   targets: [
     .target(
@@ -37,6 +38,9 @@ let package = Package(
     .target(name: "KilnIR"),
     .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
     .target(name: "CKilnKernels"),
+    .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
+    .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+    .target(name: "CKilnImage", dependencies: ["CJPEG", "CPNG"]),
     .target(name: "KilnRuntime", dependencies: ["KilnIR", "CBLAS", "CKilnKernels"]),
     .target(
       name: "KilnONNX",
@@ -46,12 +50,15 @@ let package = Package(
       ]
     ),
     .target(name: "KilnPasses", dependencies: ["KilnIR", "KilnRuntime"]),
-    .target(name: "KilnQuant", dependencies: ["KilnIR", "KilnRuntime", "KilnPasses"]),
+    .target(
+      name: "KilnQuant",
+      dependencies: ["KilnIR", "KilnRuntime", "KilnPasses", "CKilnImage", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
+    ),
     .target(name: "Kiln", dependencies: ["KilnIR", "KilnONNX", "KilnRuntime", "KilnPasses", "KilnQuant"]),
     .executableTarget(
       name: "kiln",
       dependencies: [
-        "Kiln", "KilnIR", "KilnONNX",
+        "Kiln", "KilnIR", "KilnONNX", "KilnQuant",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -86,7 +93,8 @@ let package = Package(
     ),
     .testTarget(
       name: "KilnQuantTests",
-      dependencies: ["KilnQuant", "KilnIR", "KilnRuntime", "KilnPasses", "KilnONNX", "KilnTestSupport"]
+      dependencies: ["KilnQuant", "KilnIR", "KilnRuntime", "KilnPasses", "KilnONNX", "KilnTestSupport"],
+      exclude: ["Resources"]
     ),
     .testTarget(
       name: "KilnTests",

@@ -12,12 +12,15 @@ VENV="$ROOT/.venv"
 REQUIREMENTS="$ROOT/scripts/requirements-oracle.txt"
 STAMP="$VENV/.kiln-requirements"
 
-# pkg-config lets SwiftPM find OpenBLAS's headers (the CBLAS system-library module).
+# pkg-config lets SwiftPM find the headers of OpenBLAS, libjpeg-turbo and libpng (the CBLAS,
+# CJPEG and CPNG system-library modules).
 APT_PACKAGES=(
   libonnx-dev
   libprotobuf-dev
   protobuf-compiler
   libopenblas-dev
+  libjpeg62-turbo-dev
+  libpng-dev
   libonnx-testdata
   pkg-config
 )
