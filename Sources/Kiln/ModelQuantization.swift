@@ -102,7 +102,7 @@ public enum ModelQuantization {
   }
 
   private static func prepare(_ model: Model, _ pipeline: Pipeline) throws -> PipelineReport {
-    var manager = PassManager(pipeline: pipeline)
+    let manager = PassManager(pipeline: pipeline)
     return try manager.run(on: model, context: PassContext(model: model, shapeInference: LibONNXShapeInference()))
   }
 

@@ -27,8 +27,8 @@ struct Float16ConverterTests {
   /// `text` parsed, typed by infer-shapes, and converted with `options`.
   func converted(_ text: String, _ options: Float16ConversionOptions) throws -> (Model, Float16ConversionReport) {
     let subject = try model(text)
-    var manager = PassManager(pipeline: try Pipeline.list("infer-shapes"))
-    try manager.run(on: subject)
+    let manager = PassManager(pipeline: try Pipeline.list("infer-shapes"))
+    _ = try manager.run(on: subject)
     return (subject, try Float16Converter(options: options).convert(subject))
   }
 
