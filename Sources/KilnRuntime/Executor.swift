@@ -103,7 +103,7 @@ public final class Executor {
   }
 
   /// Runs the model like `run(_:)` and shows `observer` every tensor of the main graph as it
-  /// is produced: each fed input, then each node output in node order. Constants are not
+  /// is produced: each fed input, then each node output in node order. Initializers are not
   /// shown, nor values inside subgraphs. The observer must not keep what it does not need:
   /// values are still released after their last reader.
   public func run(_ feeds: [String: HostTensor], observing observer: @escaping TensorObserver) throws
