@@ -3,6 +3,9 @@
 import CBLAS
 import KilnIR
 
+/// Receives a tensor a graph run produced, with the name of its value. A thrown error stops the run.
+public typealias TensorObserver = (String, HostTensor) throws -> Void
+
 /// Options for `Executor`.
 public struct ExecutionOptions: Sendable {
   /// Threads kernels may use.
@@ -86,7 +89,11 @@ public final class Executor {
   /// Runs the model on `feeds` (by input name) and returns every graph output by name. Every
   /// input and output must be a tensor; `run(values:)` takes sequences and optionals too.
   public func run(_ feeds: [String: HostTensor]) throws -> [String: HostTensor] {
-    try run(values: feeds.mapValues(RuntimeValue.tensor)).mapValues { output in
+    try tensors(run(values: feeds.mapValues(RuntimeValue.tensor)))
+  }
+
+  private func tensors(_ outputs: [String: RuntimeValue]) throws -> [String: HostTensor] {
+    try outputs.mapValues { output in
       guard let tensor = output.tensor else {
         throw KilnError.badInput(
           "a graph output is \(output.kindDescription), not a tensor", hint: "run it with run(values:)")
@@ -95,10 +102,24 @@ public final class Executor {
     }
   }
 
+  /// Runs the model like `run(_:)` and shows `observer` every tensor of the main graph as it
+  /// is produced: each fed input, then each node output in node order. Initializers are not
+  /// shown, nor values inside subgraphs. The observer must not keep what it does not need:
+  /// values are still released after their last reader.
+  public func run(_ feeds: [String: HostTensor], observing observer: @escaping TensorObserver) throws
+    -> [String: HostTensor]
+  {
+    try tensors(run(values: feeds.mapValues(RuntimeValue.tensor), observer: observer))
+  }
+
   /// Runs the model on `feeds` of any runtime values and returns every graph output by name.
   public func run(values feeds: [String: RuntimeValue]) throws -> [String: RuntimeValue] {
+    try run(values: feeds, observer: nil)
+  }
+
+  private func run(values feeds: [String: RuntimeValue], observer: TensorObserver?) throws -> [String: RuntimeValue] {
     let inputs = try InputBinding(graph: model.graph).bind(feeds)
-    let outputs = try GraphRun(graph: model.graph, context: context).run(inputs: inputs, parent: nil)
+    let outputs = try GraphRun(graph: model.graph, context: context, observer: observer).run(inputs: inputs, parent: nil)
     var result: [String: RuntimeValue] = [:]
     for (value, output) in zip(model.graph.outputs, outputs) {
       guard let output else {

@@ -21,24 +21,42 @@ final class Environment {
 
 /// Runs the nodes of one graph. Each value is dropped after its last reader, so memory holds
 /// only what later nodes still need.
+///
+/// With an observer, every tensor a node produces (and every fed graph input) is shown to it
+/// as soon as it exists; activation fusion is then off, so that no node output goes unseen.
 struct GraphRun {
   let graph: Graph
   let context: ExecutionContext
+  var observer: TensorObserver? = nil
 
   func run(inputs: [RuntimeValue?], parent: Environment?) throws -> [RuntimeValue?] {
     let environment = Environment(parent: parent)
-    for (value, input) in zip(graph.inputs, inputs) { environment[value] = input }
+    for (value, input) in zip(graph.inputs, inputs) {
+      environment[value] = input
+      if value.constant == nil { try observe([value], in: environment) }
+    }
     for value in graph.initializers where environment[value] == nil {
       environment[value] = .tensor(try context.constant(value))
     }
     let plan = context.plan(for: graph)
     for (index, node) in graph.nodes.enumerated() {
-      if !plan.absorbed.contains(index) {
+      if observer != nil {
+        try runNode(node, fusing: nil, in: environment)
+        try observe(node.outputs, in: environment)
+      } else if !plan.absorbed.contains(index) {
         try runNode(node, fusing: plan.fusions[index], in: environment)
       }
       for value in plan.lastReaders[index] { environment.release(value) }
     }
     return graph.outputs.map { environment[$0] }
+  }
+
+  /// Shows the observer those of `values` that hold a tensor.
+  private func observe(_ values: [Value?], in environment: Environment) throws {
+    guard let observer else { return }
+    for case let value? in values {
+      if case .tensor(let tensor)? = environment[value] { try observer(value.name, tensor) }
+    }
   }
 
   /// Runs `node`; with `fusion`, the node also applies the activation node after it and its

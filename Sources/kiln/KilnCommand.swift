@@ -15,7 +15,10 @@ struct KilnCommand: ParsableCommand {
       ONNX. Exit codes: 0 success, 1 validation failed, 2 bad input or usage, 3 internal error.
       """,
     version: "0.1.0",
-    subcommands: [InspectCommand.self, ConvertCommand.self, RunCommand.self, PassesCommand.self, QuantizeCommand.self]
+    subcommands: [
+      InspectCommand.self, ConvertCommand.self, RunCommand.self, PassesCommand.self, CalibrateCommand.self,
+      QuantizeCommand.self,
+    ]
   )
 
   /// Parses the command line and runs it, turning every failure into a message and an exit code.

@@ -53,8 +53,8 @@ struct RunCommand: ParsableCommand {
 
   func run() throws {
     var request = ModelRunRequest()
-    request.inputFiles = try pairs(inputs, option: "--input")
-    request.shapes = try pairs(shapes, option: "--shape").mapValues(parseShape)
+    request.inputFiles = try Self.pairs(inputs, option: "--input")
+    request.shapes = try Self.pairs(shapes, option: "--shape").mapValues(Self.parseShape)
     request.random = random
     request.seed = seed
     request.threads = threads
@@ -73,7 +73,7 @@ struct RunCommand: ParsableCommand {
   }
 
   /// `NAME=VALUE` arguments by name; a name given twice is an error.
-  private func pairs(_ arguments: [String], option: String) throws -> [String: String] {
+  static func pairs(_ arguments: [String], option: String) throws -> [String: String] {
     var result: [String: String] = [:]
     for argument in arguments {
       guard let equals = argument.firstIndex(of: "="), equals != argument.startIndex else {
@@ -87,7 +87,7 @@ struct RunCommand: ParsableCommand {
   }
 
   /// `1x3x224x224` as sizes; an empty text is a scalar.
-  private func parseShape(_ text: String) throws -> [Int] {
+  static func parseShape(_ text: String) throws -> [Int] {
     if text.isEmpty { return [] }
     return try text.split(separator: "x", omittingEmptySubsequences: false).map {
       guard let size = Int($0), size >= 0 else {

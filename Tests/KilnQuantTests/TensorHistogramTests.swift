@@ -1,0 +1,89 @@
+// Histograms: exact bins, exact growth by doubling, merging equal to one pass, odd values.
+
+import Foundation
+import KilnIR
+import KilnRuntime
+import Testing
+
+@testable import KilnQuant
+
+private func histogram(_ values: [Float], bins: Int = 8) throws -> TensorHistogram {
+  var histogram = try TensorHistogram(binCount: bins)
+  values.withUnsafeBufferPointer { histogram.add($0) }
+  return histogram
+}
+
+/// Seeded values spread over several magnitudes, so that merging must coarsen.
+private func spreadValues(count: Int, seed: UInt64) -> [Float] {
+  var generator = SplitMix64(seed: seed)
+  return (0..<count).map { _ in
+    Float(Double.random(in: -1..<1, using: &generator) * pow(2, Double(generator.next() % 12)))
+  }
+}
+
+@Suite struct TensorHistogramTests {
+  @Test func valuesLandInTheirBinsBelowTheNextPowerOfTwo() throws {
+    let h = try histogram([-1.5, -0.25, 0, 0.5, 1.75])
+    #expect(h.rangeExponent == 1, "R = 2 is the smallest power of two above 1.75")
+    #expect(h.binWidth == 0.5)
+    #expect(h.counts == [0, 1, 0, 1, 1, 1, 0, 1])
+    #expect(h.count == 5 && h.minimum == -1.5 && h.maximum == 1.75)
+  }
+
+  @Test func aValueAtAPowerOfTwoDoublesTheRange() throws {
+    let h = try histogram([2, -2])
+    #expect(h.rangeExponent == 2)
+    #expect(h.counts == [0, 0, 1, 0, 0, 0, 1, 0], "-2 opens bin [-2, -1), 2 opens [2, 3)")
+  }
+
+  @Test func growingMergesAdjacentBinPairs() throws {
+    var h = try histogram([-1.5, -0.25, 0, 0.5, 1.75])
+    [Float(7)].withUnsafeBufferPointer { h.add($0) }
+    #expect(h.rangeExponent == 3)
+    #expect(h.counts == [0, 0, 0, 2, 3, 0, 0, 1])
+  }
+
+  @Test func mergedPartsEqualOnePassOverAllValues() throws {
+    let values = spreadValues(count: 3000, seed: 7)
+    let whole = try histogram(values, bins: 256)
+    var merged = try histogram(Array(values[2000...]), bins: 256)
+    try merged.merge(histogram(Array(values[..<500]), bins: 256))
+    try merged.merge(histogram(Array(values[500..<2000]), bins: 256))
+    #expect(merged == whole)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .sortedKeys
+    #expect(try encoder.encode(merged) == encoder.encode(whole))
+  }
+
+  @Test func nanAndInfinityAreCountedApart() throws {
+    let h = try histogram([.nan, .infinity, -.infinity, 1, .nan])
+    #expect(h.nanCount == 2 && h.infinityCount == 2 && h.count == 1)
+    #expect(h.valueRange == TensorRange(min: 1, max: 1))
+    let none = try histogram([.nan])
+    #expect(none.valueRange == nil && none.counts.allSatisfy { $0 == 0 })
+  }
+
+  @Test func hugeAndTinyValuesFitTheBins() throws {
+    let h = try histogram([Float.greatestFiniteMagnitude, -Float.leastNonzeroMagnitude, 0])
+    #expect(h.rangeExponent == 128)
+    #expect(h.counts.reduce(0, +) == 3)
+    #expect(try histogram([1e-35]).rangeExponent == TensorHistogram.smallestExponent)
+  }
+
+  @Test func binCountsMustBePowersOfTwo() throws {
+    for bins in [0, 1, 6, -4] {
+      #expect(throws: KilnError.self) { try TensorHistogram(binCount: bins) }
+    }
+    var eight = try histogram([1], bins: 8)
+    let sixteen = try histogram([1], bins: 16)
+    #expect(throws: KilnError.self) { try eight.merge(sixteen) }
+  }
+
+  @Test func jsonRoundTripsAndDamageIsRefused() throws {
+    let h = try histogram(spreadValues(count: 100, seed: 1), bins: 64)
+    let data = try JSONEncoder().encode(h)
+    #expect(try JSONDecoder().decode(TensorHistogram.self, from: data) == h)
+    let damaged = String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\"count\":100", with: "\"count\":99")
+    #expect(throws: DecodingError.self) { try JSONDecoder().decode(TensorHistogram.self, from: Data(damaged.utf8)) }
+  }
+}
