@@ -10,10 +10,6 @@ public struct CalibrationOptions {
   public var threads = 1
   /// Bins per histogram (a power of two).
   public var binCount = TensorHistogram.defaultBinCount
-  /// At most this many samples, from the first (`--limit`); all when nil.
-  public var limit: Int?
-  /// Only this part of the (limited) samples (`--shard I/N`).
-  public var shard: CalibrationShard?
   /// Called after each sample.
   public var progress: ((CalibrationProgress) -> Void)?
   /// The passes pipelines may name.
@@ -36,19 +32,14 @@ public enum ModelCalibration {
     return try PassManager(pipeline: pipeline).run(on: model, context: context)
   }
 
-  /// The sample indices `options` select out of `count`.
-  public static func indices(count: Int, options: CalibrationOptions) -> [Int] {
-    let limited = min(count, options.limit ?? count)
-    return Array(options.shard?.indices(of: limited) ?? 0..<limited)
-  }
-
-  /// Prepares `model` (in place) and runs it over the selected samples of `source`.
+  /// Prepares `model` (in place) and runs it over every sample of `source` (which a
+  /// `ShardedSource` limits or shards).
   public static func calibrate(
     model: Model, source: any CalibrationSource, options: CalibrationOptions = .init()
   ) throws -> CalibrationStatistics {
     guard source.count > 0 else { throw KilnError.badInput("there are no calibration samples") }
     try prepare(model, registry: options.registry)
     let calibrator = try Calibrator(model: model, threads: options.threads, binCount: options.binCount)
-    return try calibrator.run(source, indices: indices(count: source.count, options: options), progress: options.progress)
+    return try calibrator.run(source, progress: options.progress)
   }
 }

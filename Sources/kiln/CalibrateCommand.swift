@@ -35,9 +35,10 @@ struct CalibrateCommand: ParsableCommand {
         one `kiln quantize` runs too, then runs in Kiln's runtime on each sample; every float32
         tensor of the main graph gets a histogram and its exact min and max. The statistics file
         does not depend on the range method: quantization picks minmax, percentile, entropy or mse
-        from it later. Samples: --random N seeded random inputs. --shard I/N calibrates the I-th
-        of N equal parts (0-based); `kiln calibrate merge` joins the parts' files into exactly the
-        file one run over all samples writes.
+        from it later. Samples: --images DIR (preprocessed as the options say), --inputs DIR
+        (.npy/.npz) or --random N seeded random inputs. --shard I/N calibrates the samples whose
+        index modulo N is I; `kiln calibrate merge` joins the parts' files into exactly the file
+        one run over all samples writes.
         """)
 
     @Argument(help: "The model file (ONNX).")
@@ -46,20 +47,7 @@ struct CalibrateCommand: ParsableCommand {
     @Option(name: [.short, .customLong("output")], help: "Where to write the statistics (JSON).")
     var output: String
 
-    @Option(help: "Calibrate on this many seeded random samples.")
-    var random: Int
-
-    @Option(help: "The seed of the random samples.")
-    var seed: UInt64 = 0
-
-    @Option(name: .customLong("shape"), help: "The shape of an input whose dims are not fixed: NAME=1x3x224x224 (repeatable).")
-    var shapes: [String] = []
-
-    @Option(help: "Use at most this many samples, from the first.")
-    var limit: Int?
-
-    @Option(help: "Calibrate part I of N (0-based), e.g. 0/4; merge the parts' files afterwards.")
-    var shard: String?
+    @OptionGroup var data: CalibrationDataOptions
 
     @Option(help: "Bins per histogram (a power of two).")
     var bins = TensorHistogram.defaultBinCount
@@ -72,30 +60,30 @@ struct CalibrateCommand: ParsableCommand {
 
     func validate() throws {
       if threads < 1 { throw ValidationError("--threads must be at least 1") }
-      if random < 1 { throw ValidationError("--random must be at least 1") }
-      if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
     }
 
     func run() throws {
       var options = CalibrationOptions()
       options.threads = threads
       options.binCount = bins
-      options.limit = limit
-      options.shard = try shard.map(CalibrationShard.init(parsing:))
       let graph = try ONNXModelReader.read(path: model)
-      let source: RandomCalibrationSource
+      let samples: CalibrationData
       do {
-        source = try RandomCalibrationSource(
-          model: graph, count: random, seed: seed,
-          shapes: RunCommand.pairs(shapes, option: "--shape").mapValues(RunCommand.parseShape))
-      } catch let error as KilnError {
+        samples = try data.calibrationData(for: graph)
+      } catch let error as KilnError where error.kind != .usage {
         throw error.inFile(model)
+      }
+      for skipped in samples.skippedImages {
+        FileHandle.standardError.write(Data("skipped \(skipped.name): \(skipped.reason)\n".utf8))
+      }
+      if !samples.skippedImages.isEmpty {
+        FileHandle.standardError.write(Data("skipped \(samples.skippedImages.count) unreadable images\n".utf8))
       }
       let display = quiet ? nil : ProgressDisplay(label: "calibrate", unit: "samples")
       options.progress = display.map { display in { display.update(completed: $0.completed, total: $0.total) } }
       let statistics: CalibrationStatistics
       do {
-        statistics = try ModelCalibration.calibrate(model: graph, source: source, options: options)
+        statistics = try ModelCalibration.calibrate(model: graph, source: samples.source, options: options)
       } catch let error as KilnError {
         throw error.inFile(model)
       }

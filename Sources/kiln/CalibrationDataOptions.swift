@@ -5,13 +5,23 @@ import Kiln
 import KilnIR
 import KilnQuant
 
-/// `--images DIR` or `--inputs DIR`, the preprocessing of images, and which samples to use.
+/// `--images DIR`, `--inputs DIR` or `--random N`, the preprocessing of images, and which
+/// samples to use.
 struct CalibrationDataOptions: ParsableArguments {
   @Option(help: "A folder of .jpg/.jpeg/.png images (read recursively, sorted by path).")
   var images: String?
 
   @Option(help: "A folder of .npy files (one-input models) or .npz files (an array per input name).")
   var inputs: String?
+
+  @Option(help: "Use this many seeded random samples instead of data (for smoke tests).")
+  var random: Int?
+
+  @Option(help: "The seed of --random samples.")
+  var seed: UInt64 = 0
+
+  @Option(name: .customLong("shape"), help: "With --random, the shape of an input whose dims are not fixed: NAME=1x3x224x224 (repeatable).")
+  var shapes: [String] = []
 
   @Option(help: "Resize images: N (shorter side to N) or WxH (exact), bilinear.")
   var resize: String?
@@ -56,6 +66,9 @@ struct CalibrationDataOptions: ParsableArguments {
     var request = CalibrationDataRequest()
     request.imageFolder = images
     request.tensorFolder = inputs
+    request.randomCount = random
+    request.randomSeed = seed
+    request.randomShapes = try RunCommand.pairs(shapes, option: "--shape").mapValues(RunCommand.parseShape)
     request.preprocessingFile = preprocess
     request.preprocessing = Preprocessing(
       resize: try resize.map(Preprocessing.Resize.init(text:)),

@@ -55,9 +55,9 @@ private let source = SeededSource(count: 12, shape: [1, 4, 16, 16])
     try withTemporaryFolder { folder in
       var paths: [String] = []
       for index in 0..<3 {
-        let shard = try CalibrationShard(index: index, count: 3)
+        let shard = try ShardedSource(base: source, shard: Shard(index: index, count: 3))
         let path = folder.file("shard\(index).json")
-        try calibrator.run(source, indices: Array(shard.indices(of: source.count))).write(to: path)
+        try calibrator.run(shard).write(to: path)
         paths.append(path)
       }
       #expect(try CalibrationStatistics.merge(paths: paths.reversed()).jsonData() == whole)
@@ -85,15 +85,6 @@ private let source = SeededSource(count: 12, shape: [1, 4, 16, 16])
       _ = try Calibrator(model: model()).run(wrong)
     } throws: { error in
       (error as? KilnError)?.file == "sample-0" && (error as? KilnError)?.exitCode == 2
-    }
-  }
-
-  @Test func shardsCoverEverySampleOnce() throws {
-    let parts = try (0..<4).map { try CalibrationShard(index: $0, count: 4).indices(of: 10) }
-    #expect(parts.flatMap { Array($0) } == Array(0..<10))
-    #expect(try CalibrationShard(parsing: "2/4") == CalibrationShard(index: 2, count: 4))
-    for text in ["4/4", "-1/2", "1", "a/b", "1/0"] {
-      #expect(throws: KilnError.self) { try CalibrationShard(parsing: text) }
     }
   }
 }
