@@ -91,16 +91,18 @@ let package = Package(
       name: "KilnPassesTests",
       dependencies: ["KilnPasses", "KilnIR", "KilnRuntime", "KilnONNX", "KilnTestSupport"]
     ),
+    .target(
+      name: "DigitsTestSupport", dependencies: ["KilnIR", "KilnQuant", "KilnRuntime"], path: "Tests/DigitsTestSupport"),
     .testTarget(
       name: "KilnQuantTests",
-      dependencies: ["KilnQuant", "KilnIR", "KilnRuntime", "KilnPasses", "KilnONNX", "KilnTestSupport"],
+      dependencies: ["KilnQuant", "KilnIR", "KilnRuntime", "KilnPasses", "KilnONNX", "KilnTestSupport", "DigitsTestSupport"],
       exclude: ["Resources"]
     ),
     .testTarget(
       name: "KilnTests",
       dependencies: [
-        "Kiln", "kiln", "KilnONNX", "KilnIR", "KilnPasses", "KilnRuntime", "ONNXProto", "KilnTestSupport",
-        "ONNXTestSupport",
+        "Kiln", "kiln", "KilnONNX", "KilnIR", "KilnPasses", "KilnRuntime", "KilnQuant", "ONNXProto", "KilnTestSupport",
+        "ONNXTestSupport", "DigitsTestSupport",
       ]
     ),
   ],

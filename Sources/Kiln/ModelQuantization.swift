@@ -7,11 +7,11 @@ import KilnPasses
 import KilnQuant
 
 /// Options for `ModelQuantization.run`.
-public struct QuantizationOptions: Sendable {
+public struct QuantizationOptions {
   /// What to produce.
-  public enum Mode: Sendable {
-    /// int8 QDQ from activation ranges by tensor name.
-    case int8(Int8QuantizationOptions, ranges: [String: TensorRange])
+  public enum Mode {
+    /// int8 QDQ with activation ranges from `ranges`.
+    case int8(Int8QuantizationOptions, ranges: ActivationRanges)
     /// float16 weights and compute.
     case float16(Float16ConversionOptions)
   }
@@ -23,7 +23,7 @@ public struct QuantizationOptions: Sendable {
   /// Where weights go.
   public var write: ONNXWriteOptions
 
-  public init(mode: Mode, pipeline: String = "default", write: ONNXWriteOptions = .init()) {
+  public init(mode: Mode, pipeline: String = ModelCalibration.preparePipeline, write: ONNXWriteOptions = .init()) {
     self.mode = mode
     self.pipeline = pipeline
     self.write = write
@@ -63,7 +63,7 @@ public enum ModelQuantization {
       summary.passesThatChanged = try prepare(model, pipeline).statistics.filter(\.changed).count
       switch options.mode {
       case .int8(let int8, let ranges):
-        summary.int8 = try Int8Quantizer(options: int8).quantize(model, ranges: ranges)
+        summary.int8 = try Int8Quantizer(options: int8).quantize(model, ranges: ranges.resolve(for: model))
       case .float16(let float16):
         // fp16 reads element types: type every value the pipeline's passes made.
         _ = try prepare(model, Pipeline.list("infer-shapes"))

@@ -56,6 +56,9 @@ struct CalibrationDataOptions: ParsableArguments {
   @Option(help: "Use only shard I/N: samples whose index modulo N is I (after --limit).")
   var shard: String?
 
+  /// Whether samples are given (`--images`, `--inputs` or `--random`).
+  var givesSamples: Bool { images != nil || inputs != nil || random != nil }
+
   /// The calibration samples for `model` these options describe.
   func calibrationData(for model: Model) throws -> CalibrationData {
     try CalibrationData.load(for: model, request: request())

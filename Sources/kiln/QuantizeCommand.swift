@@ -28,17 +28,29 @@ struct QuantizeCommand: ParsableCommand {
   @Option(name: [.short, .customLong("output")], help: "Where to write the quantized model.")
   var output: String
 
-  @Flag(help: "int8 QDQ quantization (needs --ranges).")
+  @Flag(help: "int8 QDQ quantization (needs --stats, calibration data such as --images, or --ranges).")
   var int8 = false
 
   @Flag(help: "float16 conversion.")
   var fp16 = false
 
+  @Option(help: "Calibration statistics that `kiln calibrate` wrote for this model.")
+  var stats: String?
+
+  @Option(help: "How ranges are chosen from the statistics: minmax, percentile, entropy or mse.")
+  var method = "minmax"
+
+  @Option(help: "The percentile of --method percentile.")
+  var percentile = CalibrationMethod.defaultPercentile
+
   @Option(help: "Activation ranges: a JSON file {\"tensor\": {\"min\": a, \"max\": b}, ...}.")
   var ranges: String?
 
-  @Option(help: "The preparation pipeline: a name or a path to a .pipeline file.")
-  var pipeline = "default"
+  @OptionGroup(title: "Calibration data (instead of --stats)")
+  var data: CalibrationDataOptions
+
+  @Option(help: "The preparation pipeline: a name or a path to a .pipeline file (calibration statistics must come from the same one).")
+  var pipeline = ModelCalibration.preparePipeline
 
   @Flag(help: "One scale per weight tensor instead of per output channel.")
   var perTensor = false
@@ -66,9 +78,12 @@ struct QuantizeCommand: ParsableCommand {
 
   func validate() throws {
     guard int8 != fp16 else { throw ValidationError("give exactly one of --int8 and --fp16") }
-    if int8 && ranges == nil { throw ValidationError("--int8 needs --ranges FILE") }
-    if fp16 && (ranges != nil || perTensor || symmetricActivations || skipOpTypes != nil || skipNodes != nil) {
-      throw ValidationError("--ranges, --per-tensor, --symmetric-activations and the skip lists are for --int8")
+    let rangeSources = [stats != nil, ranges != nil, data.givesSamples].filter { $0 }.count
+    if int8 && rangeSources != 1 {
+      throw ValidationError("--int8 needs exactly one of --stats FILE, calibration data (--images, --inputs, --random) and --ranges FILE")
+    }
+    if fp16 && (rangeSources > 0 || perTensor || symmetricActivations || skipOpTypes != nil || skipNodes != nil) {
+      throw ValidationError("--stats, calibration data, --ranges, --per-tensor, --symmetric-activations and the skip lists are for --int8")
     }
     if int8 && (keepIoTypes || fp16Blocklist != nil) {
       throw ValidationError("--keep-io-types and --fp16-blocklist are for --fp16")
@@ -80,12 +95,12 @@ struct QuantizeCommand: ParsableCommand {
 
   func run() throws {
     let mode: QuantizationOptions.Mode
-    if int8, let ranges {
+    if int8 {
       mode = .int8(
         Int8QuantizationOptions(
           perChannel: !perTensor, activationType: Int8QuantizationOptions.ActivationType(rawValue: activationType) ?? .int8,
           symmetricActivations: symmetricActivations, skipOpTypes: list(skipOpTypes), skipNodes: list(skipNodes)),
-        ranges: try ModelQuantization.readRanges(path: ranges))
+        ranges: try activationRanges())
     } else {
       mode = .float16(
         Float16ConversionOptions(
@@ -100,6 +115,20 @@ struct QuantizeCommand: ParsableCommand {
     } else {
       print(summary.text)
     }
+  }
+
+  /// Where the activation ranges come from, as the options say.
+  private func activationRanges() throws -> ActivationRanges {
+    if let ranges { return .given(try ModelQuantization.readRanges(path: ranges)) }
+    let method = try CalibrationMethod(name: self.method, percentile: percentile)
+    if let stats { return .statistics(try CalibrationStatistics.read(path: stats), method) }
+    var options = CalibrationOptions()
+    let display = ProgressDisplay(label: "calibrate", unit: "samples")
+    options.progress = { progress in
+      display.update(completed: progress.completed, total: progress.total)
+      if progress.completed == progress.total { display.finish() }
+    }
+    return .calibrate(try data.request(), method, options)
   }
 
   private func list(_ text: String?) -> Set<String> {
