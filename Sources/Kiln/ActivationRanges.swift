@@ -8,9 +8,9 @@ import KilnQuant
 public enum ActivationRanges {
   /// Ranges given as they are (`--ranges FILE`).
   case given([String: TensorRange])
-  /// Ranges chosen by `method` from statistics that `kiln calibrate` wrote for the same model
-  /// (`--stats FILE`).
-  case statistics(CalibrationStatistics, CalibrationMethod)
+  /// Ranges chosen from statistics that `kiln calibrate` wrote for the same model (`--stats
+  /// FILE`), by `method` or else by the method the statistics name.
+  case statistics(CalibrationStatistics, CalibrationMethod?)
   /// Ranges measured now, on the samples `request` names (`--images DIR` ...), chosen by
   /// `method`.
   case calibrate(CalibrationDataRequest, CalibrationMethod, CalibrationOptions)
@@ -22,7 +22,7 @@ public enum ActivationRanges {
       return ranges
     case .statistics(let statistics, let method):
       try Self.check(statistics, describe: model)
-      return statistics.ranges(method)
+      return statistics.ranges(method ?? statistics.method)
     case .calibrate(let request, let method, let options):
       let samples = try CalibrationData.load(for: model, request: request)
       let calibrator = try Calibrator(model: model, threads: options.threads, binCount: options.binCount)

@@ -10,6 +10,8 @@ public struct CalibrationOptions {
   public var threads = 1
   /// Bins per histogram (a power of two).
   public var binCount = TensorHistogram.defaultBinCount
+  /// The range method the statistics name for quantization (`--method`).
+  public var method: CalibrationMethod = .minmax
   /// Called after each sample.
   public var progress: ((CalibrationProgress) -> Void)?
   /// The passes pipelines may name.
@@ -40,6 +42,8 @@ public enum ModelCalibration {
     guard source.count > 0 else { throw KilnError.badInput("there are no calibration samples") }
     try prepare(model, registry: options.registry)
     let calibrator = try Calibrator(model: model, threads: options.threads, binCount: options.binCount)
-    return try calibrator.run(source, progress: options.progress)
+    var statistics = try calibrator.run(source, progress: options.progress)
+    statistics.method = options.method
+    return statistics
   }
 }

@@ -49,6 +49,12 @@ struct CalibrateCommand: ParsableCommand {
 
     @OptionGroup var data: CalibrationDataOptions
 
+    @Option(help: "The range method quantization uses by default with these statistics: minmax, percentile, entropy or mse.")
+    var method = "minmax"
+
+    @Option(help: "The percentile of --method percentile.")
+    var percentile = CalibrationMethod.defaultPercentile
+
     @Option(help: "Bins per histogram (a power of two).")
     var bins = TensorHistogram.defaultBinCount
 
@@ -66,6 +72,7 @@ struct CalibrateCommand: ParsableCommand {
       var options = CalibrationOptions()
       options.threads = threads
       options.binCount = bins
+      options.method = try CalibrationMethod(name: method, percentile: percentile)
       let graph = try ONNXModelReader.read(path: model)
       let samples: CalibrationData
       do {

@@ -37,8 +37,8 @@ struct QuantizeCommand: ParsableCommand {
   @Option(help: "Calibration statistics that `kiln calibrate` wrote for this model.")
   var stats: String?
 
-  @Option(help: "How ranges are chosen from the statistics: minmax, percentile, entropy or mse.")
-  var method = "minmax"
+  @Option(help: "How ranges are chosen from the histograms: minmax, percentile, entropy or mse (default: the one --stats names, else minmax).")
+  var method: String?
 
   @Option(help: "The percentile of --method percentile.")
   var percentile = CalibrationMethod.defaultPercentile
@@ -120,7 +120,7 @@ struct QuantizeCommand: ParsableCommand {
   /// Where the activation ranges come from, as the options say.
   private func activationRanges() throws -> ActivationRanges {
     if let ranges { return .given(try ModelQuantization.readRanges(path: ranges)) }
-    let method = try CalibrationMethod(name: self.method, percentile: percentile)
+    let method = try self.method.map { try CalibrationMethod(name: $0, percentile: percentile) }
     if let stats { return .statistics(try CalibrationStatistics.read(path: stats), method) }
     var options = CalibrationOptions()
     let display = ProgressDisplay(label: "calibrate", unit: "samples")
@@ -128,7 +128,7 @@ struct QuantizeCommand: ParsableCommand {
       display.update(completed: progress.completed, total: progress.total)
       if progress.completed == progress.total { display.finish() }
     }
-    return .calibrate(try data.request(), method, options)
+    return .calibrate(try data.request(), method ?? .minmax, options)
   }
 
   private func list(_ text: String?) -> Set<String> {

@@ -80,4 +80,14 @@ private func normalWithOutlier(count: Int, outlier: Float) throws -> TensorHisto
     #expect(throws: KilnError.self) { try CalibrationMethod(name: "kl") }
     #expect(throws: KilnError.self) { try CalibrationMethod(name: "percentile", percentile: 101) }
   }
+
+  @Test func methodsReadBackFromTheirText() throws {
+    for method in [CalibrationMethod.minmax, .percentile(99.99), .entropy, .mse] {
+      #expect(try CalibrationMethod(text: method.text) == method)
+    }
+    #expect(try CalibrationMethod(text: "percentile") == .percentile(CalibrationMethod.defaultPercentile))
+    for text in ["", "minmax:3", "percentile:x", "percentile:20"] {
+      #expect(throws: KilnError.self) { try CalibrationMethod(text: text) }
+    }
+  }
 }

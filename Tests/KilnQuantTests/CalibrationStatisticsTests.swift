@@ -23,7 +23,8 @@ private func statistics(_ tensors: [String: [Float]], samples: Int = 1) throws -
   }
 
   @Test func filesReadBackToTheSameBytes() throws {
-    let stats = try statistics(["b": [0.1, -3.75, 1e-7], "a": [Float.pi]])
+    var stats = try statistics(["b": [0.1, -3.75, 1e-7], "a": [Float.pi]])
+    stats.method = .percentile(99.9)
     try withTemporaryFolder { folder in
       let path = folder.file("s.json")
       try stats.write(to: path)
@@ -45,6 +46,13 @@ private func statistics(_ tensors: [String: [Float]], samples: Int = 1) throws -
     var other = try statistics(["a": [1]])
     other.graphName = "h"
     #expect(throws: KilnError.self) { try stats.merge(other, file: "h.json") }
+    var entropy = try statistics(["a": [1], "b": [2]])
+    entropy.method = .entropy
+    #expect {
+      try stats.merge(entropy, file: "entropy.json")
+    } throws: { error in
+      (error as? KilnError)?.message.contains("by entropy, not by minmax") == true
+    }
   }
 
   @Test func statisticsOfNoSamplesMergeWithAny() throws {

@@ -34,6 +34,27 @@ public enum CalibrationMethod: Equatable, Sendable {
     }
   }
 
+  /// The method as text: `minmax`, `entropy`, `mse`, or `percentile:P`.
+  public var text: String {
+    switch self {
+    case .minmax: "minmax"
+    case .percentile(let percentile): "percentile:\(percentile)"
+    case .entropy: "entropy"
+    case .mse: "mse"
+    }
+  }
+
+  /// Parses `text` as written by `text` (`percentile` alone takes the default percentile).
+  public init(text: String) throws {
+    let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+    guard let name = parts.first else { throw KilnError.badInput("the calibration method is empty") }
+    guard parts.count == 1 || name == "percentile", let percentile = Double(parts.count == 2 ? parts[1] : "\(Self.defaultPercentile)")
+    else {
+      throw KilnError.badInput("'\(text)' is not a calibration method", hint: "use minmax, percentile[:P], entropy or mse")
+    }
+    try self.init(name: name, percentile: percentile)
+  }
+
   /// The range this method picks for `histogram`, always within the exact minimum and
   /// maximum; `[0, 0]` for a tensor that never held a finite value.
   public func range(of histogram: TensorHistogram) -> TensorRange {

@@ -5,7 +5,7 @@ import KilnIR
 
 extension CalibrationStatistics: Codable {
   private enum CodingKeys: String, CodingKey {
-    case schema, version, graph, inputs, bins, samples, tensors
+    case schema, version, graph, inputs, bins, method, samples, tensors
   }
 
   /// The first two fields alone, read before the rest to refuse other formats clearly.
@@ -21,6 +21,7 @@ extension CalibrationStatistics: Codable {
     try container.encode(graphName, forKey: .graph)
     try container.encode(inputNames, forKey: .inputs)
     try container.encode(binCount, forKey: .bins)
+    try container.encode(method.text, forKey: .method)
     try container.encode(sampleCount, forKey: .samples)
     try container.encode(tensors, forKey: .tensors)
   }
@@ -31,6 +32,11 @@ extension CalibrationStatistics: Codable {
       graphName: try container.decode(String.self, forKey: .graph),
       inputNames: try container.decode([String].self, forKey: .inputs),
       binCount: try container.decode(Int.self, forKey: .bins))
+    do {
+      method = try CalibrationMethod(text: try container.decode(String.self, forKey: .method))
+    } catch let error as KilnError {
+      throw DecodingError.dataCorruptedError(forKey: .method, in: container, debugDescription: error.message)
+    }
     sampleCount = try container.decode(Int.self, forKey: .samples)
     tensors = try container.decode([String: TensorHistogram].self, forKey: .tensors)
     if let name = tensors.keys.sorted().first(where: { tensors[$0]?.binCount != binCount }) {

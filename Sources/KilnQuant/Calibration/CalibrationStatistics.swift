@@ -20,6 +20,8 @@ public struct CalibrationStatistics: Equatable, Sendable {
   public var inputNames: [String]
   /// The bin count of every histogram.
   public var binCount: Int
+  /// How ranges are chosen from the histograms unless quantization is told otherwise.
+  public var method: CalibrationMethod = .minmax
   /// The samples run.
   public var sampleCount = 0
   /// The histograms, by tensor name.
@@ -61,6 +63,11 @@ public struct CalibrationStatistics: Equatable, Sendable {
     }
     guard other.binCount == binCount else {
       throw KilnError.badInput("the histograms have \(other.binCount) bins, not \(binCount)", file: file)
+    }
+    guard other.method == method else {
+      throw KilnError.badInput(
+        "the statistics choose ranges by \(other.method.text), not by \(method.text)", file: file,
+        hint: "calibrate every shard with the same --method")
     }
     if other.sampleCount > 0 && sampleCount > 0 {
       let mine = Set(tensors.keys), theirs = Set(other.tensors.keys)
