@@ -13,7 +13,7 @@ struct RealElementsTests {
   func roundTrip() throws {
     let third = 1.0 / 3.0
     for type in [DataType.float, .float16, .double] {
-      let tensor = try Tensor(dataType: type, dims: [2, 2]) { Double($0) * third }
+      let tensor = try Tensor(dataType: type, values: (0..<4).map { Double($0) * third })
       #expect(tensor.byteCount == 4 * Int64(type.bitWidth / 8))
       let expected: [Double] =
         switch type {
@@ -27,26 +27,31 @@ struct RealElementsTests {
 
   @Test("float32 elements are little-endian IEEE singles in the tensor's bytes")
   func layout() throws {
-    let tensor = try Tensor(dataType: .float, dims: [3]) { [1.5, -2, 0.1][$0] }
+    let tensor = try Tensor(dataType: .float, values: [1.5, -2, 0.1])
     #expect(try tensor.rawData() == littleEndianBytes([Float(1.5), -2, Float(0.1)]))
   }
 
-  @Test("elements are written chunk by chunk, each chunk reported once it is written")
+  @Test("elements are scaled run by run and chunk by chunk, each chunk reported once it is read")
   func chunks() throws {
-    var written: [Range<Int>] = []
-    let tensor = try Tensor(dataType: .double, dims: [8], chunk: 3, realElement: { Double($0) }) { written.append($0) }
-    #expect(written == [0..<3, 3..<6, 6..<8])
-    #expect(tensor.realValues() == (0..<8).map(Double.init))
+    var read: [Range<Int>] = []
+    var runs: [Int] = []
+    let source = try Tensor(dataType: .double, values: (0..<8).map(Double.init))
+    let scaled = source.scaled(runLength: 2, chunk: 3, factor: { run in runs.append(run); return Double(run + 1) }) {
+      read.append($0)
+    }
+    #expect(read == [0..<3, 3..<6, 6..<8])
+    #expect(runs == [0, 1, 1, 2, 3], "a run cut by a chunk is looked up once per piece")
+    #expect(scaled?.realValues() == [0, 1, 4, 6, 12, 15, 24, 28])
   }
 
   @Test("other element types, short data and writes of other types are refused")
   func refusals() {
     #expect(Tensor(dataType: .int64, dims: [1], bytes: littleEndianBytes([Int64(7)])).realValues() == nil)
     #expect(floatTensor([1, 2, 3], dims: [2, 2]).realValues() == nil)
-    #expect(throws: KilnError.self) { try Tensor(dataType: .int32, dims: [1]) { _ in 1 } }
+    #expect(throws: KilnError.self) { try Tensor(dataType: .int32, values: [1]) }
   }
 
-  @Test("a weight in a mapped file is scaled element by element and stays readable after")
+  @Test("a weight in a mapped file is scaled run by run and stays readable after")
   func scaledFromMappedFile() throws {
     try withTemporaryFolder { folder in
       let path = folder.file("weights.bin")
@@ -55,7 +60,7 @@ struct RealElementsTests {
       let source = Tensor(name: "W", dataType: .float, dims: [2, 2], storage: .mapped(file, 4..<20))
       let weight = Parameter(
         value: Value(name: "W", type: .tensor(.float, source.shape), constant: source), tensor: source, what: "the weight")
-      let scaled = try weight.scaled { $0 < 2 ? 0.5 : -3 }
+      let scaled = try weight.scaled(runLength: 2) { $0 == 0 ? 0.5 : -3 }
       #expect(scaled.realValues() == [0.5, 1, -9, -12])
       source.dropResidentPages(elements: 1..<4)
       #expect(source.realValues() == [1, 2, 3, 4])

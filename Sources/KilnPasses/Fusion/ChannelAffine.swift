@@ -58,10 +58,9 @@ struct ChannelAffine {
     // One slab of `kernelSize` elements per (dim 0, dim 1) pair; find its output channel.
     let kernelSize = dims.dropFirst(2).reduce(1) { $0 * Int($1) }
     let inputsPerGroup = transposed ? Int(dims[0]) / group : 1
-    let scaled = try scaledWeight(weight) { index in
-      let slab = index / kernelSize
-      return transposed ? slab / perGroup / inputsPerGroup * perGroup + slab % perGroup : slab / perGroup
-    }
+    let scaled = try scaledWeight(weight, runs: ChannelRuns(length: kernelSize) { slab in
+      transposed ? slab / perGroup / inputsPerGroup * perGroup + slab % perGroup : slab / perGroup
+    })
     let newBias = (0..<channels).map { scale[$0] * bias[$0] + shift[$0] }
     return try makeNode(like: conv, graph: graph, inputs: [x], weight: (weight, scaled), bias: newBias, attributes: conv.attributes, context)
   }
@@ -72,9 +71,9 @@ struct ChannelAffine {
     guard opset >= 7 else { throw Declined("Gemm before opset 7 does not broadcast C") }
     guard gemm.inputs.count >= 2, let a = gemm.inputs[0] else { throw Declined("the Gemm has no input A") }
     let weight = try Parameter.read(gemm, input: 1, in: graph, what: "B")
-    let channel = try columnChannel(weight, transposed: gemm.int("transB", default: 0) != 0)
+    let runs = try columnRuns(weight, transposed: gemm.int("transB", default: 0) != 0)
     let bias = try biasValues(gemm, input: 2, graph: graph)
-    let scaled = try scaledWeight(weight, channel: channel)
+    let scaled = try scaledWeight(weight, runs: runs)
     let beta = Double(gemm.float("beta", default: 1))
     let newBias = (0..<channels).map { scale[$0] * beta * bias[$0] + shift[$0] }
     let attributes = gemm.attributes.setting("beta", to: .float(1))
@@ -87,29 +86,29 @@ struct ChannelAffine {
     // The map acts on axis 1; only a 2-D product has its columns there.
     guard a.tensorShape?.rank == 2 else { throw Declined("A is not known to be 2-D") }
     let weight = try Parameter.read(matmul, input: 1, in: graph, what: "B")
-    let scaled = try scaledWeight(weight, channel: columnChannel(weight, transposed: false))
+    let scaled = try scaledWeight(weight, runs: columnRuns(weight, transposed: false))
     let gemm = Node(name: matmul.name, opType: "Gemm", domain: matmul.domain)
     return try makeNode(like: gemm, graph: graph, inputs: [a], weight: (weight, scaled), bias: shift, attributes: [], context)
   }
 
-  /// The channel of each element of B: n for column n of op(B), which is row n when
-  /// `transposed`; throws when B is not a matrix with `channels` columns.
-  private func columnChannel(_ weight: Parameter, transposed: Bool) throws(Declined) -> (Int) -> Int {
+  /// The channel of each element of B: n for column n of op(B), which is row n (a run of K
+  /// elements) when `transposed`; throws when B is not a matrix with `channels` columns.
+  private func columnRuns(_ weight: Parameter, transposed: Bool) throws(Declined) -> ChannelRuns {
     let dims = weight.tensor.dims
     guard dims.count == 2, Int(transposed ? dims[0] : dims[1]) == channels else {
       throw Declined("B is not a [K, \(channels)] matrix")
     }
     let columns = Int(dims[1])
-    return { index in transposed ? index / columns : index % columns }
+    return transposed ? ChannelRuns(length: columns) { $0 } : ChannelRuns(length: 1) { $0 % columns }
   }
 
   // MARK: Parts
 
-  /// The weight with element i scaled by `scale[channel(i)]`, or nil when every scale is 1 and
-  /// the weight stays as it is (a map that only shifts, an Add).
-  private func scaledWeight(_ weight: Parameter, channel: (Int) -> Int) throws(Declined) -> Tensor? {
+  /// The weight with each run scaled by `scale[runs.channel(run)]`, or nil when every scale is
+  /// 1 and the weight stays as it is (a map that only shifts, an Add).
+  private func scaledWeight(_ weight: Parameter, runs: ChannelRuns) throws(Declined) -> Tensor? {
     guard !scale.allSatisfy({ $0 == 1 }) else { return nil }
-    return try weight.scaled { scale[channel($0)] }
+    return try weight.scaled(runLength: runs.length) { scale[runs.channel($0)] }
   }
 
   /// The bias at input `input` broadcast to one value per channel (zeros when omitted); it must
@@ -132,7 +131,7 @@ struct ChannelAffine {
     attributes: [Attribute], _ context: PassContext
   ) throws(Declined) -> Node {
     let type = weight.0.tensor.dataType
-    guard let newBias = try? Tensor(dataType: type, dims: [Int64(channels)], realElement: { bias[$0] }) else {
+    guard let newBias = try? Tensor(dataType: type, values: bias) else {
       throw Declined("the folded constants cannot be written as \(type.name)")
     }
     let w = weight.1.map { graph.addInitializer($0, named: weight.0.value.name, context) } ?? weight.0.value
@@ -180,17 +179,15 @@ struct Parameter {
     return values
   }
 
-  /// The tensor with element i multiplied by `factor(i)` in Double and rounded once to its type,
-  /// streamed from the source bytes into the new tensor's. The source's mapped pages are let
-  /// go chunk by chunk as they are read, so that a large weight is never resident whole next to
-  /// its scaled copy; a later reader of the source faults them back in from the file.
-  func scaled(by factor: (Int) -> Double) throws(Declined) -> Tensor {
-    let result = tensor.withRealElements { source in
-      try? Tensor(
-        dataType: tensor.dataType, dims: tensor.dims, chunk: Self.chunkElements,
-        realElement: { source[$0] * factor($0) }, afterChunk: tensor.dropResidentPages(elements:))
-    }
-    guard let result = result ?? nil else { throw unreadable }
+  /// The tensor with each run of `runLength` elements multiplied by `factor(run)` in Double and
+  /// rounded once to its type, streamed from the source bytes into the new tensor's. The
+  /// source's mapped pages are let go chunk by chunk as they are read, so that a large weight is
+  /// never resident whole next to its scaled copy; a later reader of the source faults them
+  /// back in from the file.
+  func scaled(runLength: Int, by factor: (Int) -> Double) throws(Declined) -> Tensor {
+    let result = tensor.scaled(
+      runLength: runLength, chunk: Self.chunkElements, factor: factor, afterChunk: tensor.dropResidentPages(elements:))
+    guard let result else { throw unreadable }
     return result
   }
 
@@ -198,4 +195,11 @@ struct Parameter {
   static let chunkElements = 1 << 20
 
   private var unreadable: Declined { Declined("\(what) '\(value.name)' cannot be read") }
+}
+
+/// Which output channel each element of a weight scales with: element i is in run
+/// i / `length`, and run r belongs to channel `channel(r)`.
+private struct ChannelRuns {
+  let length: Int
+  let channel: (Int) -> Int
 }

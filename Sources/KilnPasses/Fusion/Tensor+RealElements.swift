@@ -40,30 +40,42 @@ extension Tensor {
     withRealElements { elements in (0..<elements.count).map { elements[$0] } }
   }
 
-  /// A float32, float16 or float64 tensor of `dims` whose element i is `element(i)` rounded once
-  /// to `dataType`, written straight into its bytes, `chunk` elements at a time; `afterChunk`
-  /// gets the range of elements each chunk wrote, once it is written.
-  init(
-    dataType: DataType, dims: [Int64], chunk: Int = .max, realElement element: (Int) -> Double,
-    afterChunk: (Range<Int>) -> Void = { _ in }
-  ) throws {
-    self.init(dataType: dataType, dims: dims, bytes: Data())
-    guard fusibleFloatTypes.contains(dataType), chunk > 0, let count = checkedElementCount.map(Int.init) else {
-      throw KilnError.internalError("fusions cannot write \(dataType.name)\(dims) constants")
+  /// A float32, float16 or float64 vector of `values`, each rounded once to `dataType`.
+  init(dataType: DataType, values: [Double]) throws {
+    guard fusibleFloatTypes.contains(dataType) else {
+      throw KilnError.internalError("fusions cannot write \(dataType.name) constants")
     }
-    var data = Data(count: count * dataType.bitWidth / 8)
+    var data = Data(count: values.count * dataType.bitWidth / 8)
     data.withUnsafeMutableBytes { bytes in
-      for start in stride(from: 0, to: count, by: chunk) {
-        let range = start..<min(start + min(chunk, count), count)
-        switch dataType {
-        case .float: Self.store(range, as: Float.self, into: bytes) { Float(element($0)) }
-        case .float16: Self.store(range, as: Float16.self, into: bytes) { Float16(element($0)) }
-        default: Self.store(range, as: Double.self, into: bytes, element)
-        }
-        afterChunk(range)
+      switch dataType {
+      case .float: for (index, value) in values.enumerated() { bytes.storeBytes(of: Float(value), toByteOffset: 4 * index, as: Float.self) }
+      case .float16: for (index, value) in values.enumerated() { bytes.storeBytes(of: Float16(value), toByteOffset: 2 * index, as: Float16.self) }
+      default: for (index, value) in values.enumerated() { bytes.storeBytes(of: value, toByteOffset: 8 * index, as: Double.self) }
       }
     }
-    storage = .bytes(data)
+    self.init(dataType: dataType, dims: [Int64(values.count)], bytes: data)
+  }
+
+  /// This float32, float16 or float64 tensor with each run of `runLength` consecutive elements
+  /// multiplied by `factor(run)` in Double and rounded once to its type; nil when its bytes
+  /// cannot be read. The elements are streamed from the source bytes into the new tensor's,
+  /// `chunk` at a time, and `afterChunk` gets the range of elements each chunk read.
+  func scaled(
+    runLength: Int, chunk: Int, factor: (Int) -> Double, afterChunk: (Range<Int>) -> Void
+  ) -> Tensor? {
+    precondition(runLength > 0 && chunk > 0, "runs and chunks need a positive length")
+    let result = withRealElements { source -> Data in
+      var data = Data(count: source.bytes.count)
+      data.withUnsafeMutableBytes { target in
+        switch dataType {
+        case .float: Self.scaleRuns(source, into: target, as: Float.self, runLength, chunk, factor, afterChunk)
+        case .float16: Self.scaleRuns(source, into: target, as: Float16.self, runLength, chunk, factor, afterChunk)
+        default: Self.scaleRuns(source, into: target, as: Double.self, runLength, chunk, factor, afterChunk)
+        }
+      }
+      return data
+    }
+    return result.map { Tensor(dataType: dataType, dims: dims, bytes: $0) }
   }
 
   /// Lets the mapped pages that hold elements `elements` of this float32, float16 or float64
@@ -75,11 +87,26 @@ extension Tensor {
     dropResidentPages(bytes: elements.lowerBound * width..<elements.upperBound * width)
   }
 
-  private static func store<T>(
-    _ range: Range<Int>, as type: T.Type, into bytes: UnsafeMutableRawBufferPointer, _ element: (Int) -> T
+  /// Scales `source` into `target` run by run: the factor is looked up once per run, and the
+  /// run's elements are scaled in a tight loop over the element type.
+  private static func scaleRuns<T: BinaryFloatingPoint>(
+    _ source: RealElements, into target: UnsafeMutableRawBufferPointer, as type: T.Type, _ length: Int,
+    _ chunk: Int, _ factor: (Int) -> Double, _ afterChunk: (Range<Int>) -> Void
   ) {
-    for index in range {
-      bytes.storeBytes(of: element(index), toByteOffset: index * MemoryLayout<T>.stride, as: T.self)
+    let width = MemoryLayout<T>.stride
+    for start in stride(from: 0, to: source.count, by: chunk) {
+      let end = min(start + chunk, source.count)
+      var index = start
+      while index < end {
+        let runEnd = min((index / length + 1) * length, end)
+        let scale = factor(index / length)
+        while index < runEnd {
+          let value = source.bytes.loadUnaligned(fromByteOffset: index * width, as: T.self)
+          target.storeBytes(of: T(Double(value) * scale), toByteOffset: index * width, as: T.self)
+          index += 1
+        }
+      }
+      afterChunk(start..<end)
     }
   }
 }
