@@ -54,6 +54,15 @@ extension ModelQuantization {
   }
 }
 
+extension Int8QuantizationReport {
+  /// Says of each node in `kept` that sensitivity analysis kept it float32.
+  mutating func markKeptFloat(_ kept: [String]) {
+    for index in nodes.indices where kept.contains(nodes[index].name) {
+      nodes[index].reason = "kept float32 by sensitivity analysis"
+    }
+  }
+}
+
 extension SensitivityReport {
   /// Lines for `kiln quantize`'s summary: the worst layers, the model's error, what stays float.
   var summaryLines: [String] {

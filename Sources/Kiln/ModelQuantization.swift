@@ -74,6 +74,7 @@ public enum ModelQuantization {
           summary.sensitivity = report
         }
         summary.int8 = try Int8Quantizer(options: int8).quantize(model, ranges: ranges)
+        summary.int8?.markKeptFloat(summary.sensitivity?.keptFloat ?? [])
       case .float16(let float16):
         // fp16 reads element types: type every value the pipeline's passes made.
         _ = try prepare(model, Pipeline.list("infer-shapes"))

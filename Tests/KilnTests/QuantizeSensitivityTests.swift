@@ -40,6 +40,7 @@ struct QuantizeSensitivityTests {
         "--sensitivity-samples", "4")
       #expect(run.status == 0, "\(run)")
       #expect(run.stderr.contains("sensitivity: layer 3/3") && run.stdout.contains("kept float32: \(SensitiveModel.sensitiveLayer)"), "\(run)")
+      #expect(run.stdout.contains("\(SensitiveModel.sensitiveLayer) (Conv): kept float32 by sensitivity analysis"), "\(run)")
       let object = try report(folder.file("report.json"))
       #expect(object["schemaVersion"] as? Int == 1 && object["samples"] as? Int == 4)
       #expect(object["keptFloat"] as? [String] == [SensitiveModel.sensitiveLayer])
