@@ -44,7 +44,7 @@ extension ModelQuantization {
     request.progress("sensitivity: \(analysis.layers.count) layers on \(samples.count) samples")
     let report = try analysis.report(selecting: request.selection, progress: { request.progress("sensitivity: \($0)") })
     if report.selection.boundMet == false, let bound = report.selection.maxError {
-      if let path = request.reportPath { try report.write(to: path) }
+      if let path = request.reportPath { try report.write(to: AtomicOutputFile(destination: path)) }
       throw KilnError(
         .validationFailed,
         "no int8 model meets --max-error \(bound): with all but one of the \(report.layers.count) layers kept float32 the error is still \(report.errorWithKeptLayers.relativeL2)",

@@ -84,8 +84,10 @@ public enum ModelQuantization {
     } catch let error as KilnError {
       throw error.inFile(inputPath)
     }
+    // The report file is created first, so that an unwritable report path fails before the model is written.
+    let reportFile = try summary.sensitivity.flatMap { _ in options.sensitivity?.reportPath }.map(AtomicOutputFile.init)
     summary.outputBytes = try ONNXModelWriter.write(model, to: outputPath, options: options.write).modelBytes
-    if let report = summary.sensitivity, let path = options.sensitivity?.reportPath { try report.write(to: path) }
+    if let reportFile, let report = summary.sensitivity { try report.write(to: reportFile) }
     summary.seconds = Date().timeIntervalSince(start)
     return summary
   }

@@ -93,6 +93,7 @@ struct QuantizeSensitivityTests {
         (["--inputs", inputs, "--max-error=-1"], "--max-error must be a finite number >= 0"),
         (["--inputs", inputs, "--keep-fp32", "4"], "cannot keep 4 layers in float32: the model has 3"),
         (["--images", folder.file("missing"), "--keep-fp32", "1"], "missing"),
+        (["--inputs", inputs, "--keep-fp32", "1", "--sensitivity", folder.file("missing/report.json")], "cannot create output file"),
       ]
       for (arguments, message) in cases {
         let run = try kiln(

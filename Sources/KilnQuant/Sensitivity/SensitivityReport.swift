@@ -66,9 +66,8 @@ public struct SensitivityReport: Sendable, Codable, Equatable {
     return try encoder.encode(self) + Data("\n".utf8)
   }
 
-  /// Writes `json()` to `path` atomically.
-  public func write(to path: String) throws {
-    let file = try AtomicOutputFile(destination: path)
+  /// Writes `json()` into `file` and commits it.
+  public func write(to file: AtomicOutputFile) throws {
     try file.write(try json())
     try file.commit()
   }
