@@ -22,11 +22,17 @@ public struct QuantizationOptions {
   public var pipeline: String
   /// Where weights go.
   public var write: ONNXWriteOptions
+  /// With `.int8`: measure each layer's error and keep the worst float32.
+  public var sensitivity: SensitivityRequest?
 
-  public init(mode: Mode, pipeline: String = ModelCalibration.preparePipeline, write: ONNXWriteOptions = .init()) {
+  public init(
+    mode: Mode, pipeline: String = ModelCalibration.preparePipeline, write: ONNXWriteOptions = .init(),
+    sensitivity: SensitivityRequest? = nil
+  ) {
     self.mode = mode
     self.pipeline = pipeline
     self.write = write
+    self.sensitivity = sensitivity
   }
 }
 
@@ -42,12 +48,14 @@ public struct QuantizationSummary: Sendable, Encodable {
   public var passesThatChanged: Int
   public var int8: Int8QuantizationReport?
   public var float16: Float16ConversionReport?
+  public var sensitivity: SensitivityReport?
   public var seconds: Double
 }
 
 /// `kiln quantize`: reads a model, prepares it with a pipeline, quantizes it, writes it.
 public enum ModelQuantization {
-  /// Quantizes `inputPath` into `outputPath`. Nothing is written when anything fails.
+  /// Quantizes `inputPath` into `outputPath`. Nothing is written when anything fails (but a
+  /// sensitivity report when a `maxError` bound cannot be met).
   public static func run(input inputPath: String, output outputPath: String, options: QuantizationOptions) throws
     -> QuantizationSummary
   {
@@ -62,8 +70,15 @@ public enum ModelQuantization {
       try Verifier.verify(model)
       summary.passesThatChanged = try prepare(model, pipeline).statistics.filter(\.changed).count
       switch options.mode {
-      case .int8(let int8, let ranges):
-        summary.int8 = try Int8Quantizer(options: int8).quantize(model, ranges: ranges.resolve(for: model))
+      case .int8(var int8, let source):
+        let ranges = try source.resolve(for: model)
+        if let request = options.sensitivity {
+          let report = try analyzeSensitivity(model, options: int8, ranges: ranges, request: request)
+          int8.skipNodes.formUnion(report.keptFloat)
+          summary.sensitivity = report
+        }
+        summary.int8 = try Int8Quantizer(options: int8).quantize(model, ranges: ranges)
+        summary.int8?.markKeptFloat(summary.sensitivity?.keptFloat ?? [])
       case .float16(let float16):
         // fp16 reads element types: type every value the pipeline's passes made.
         _ = try prepare(model, Pipeline.list("infer-shapes"))
@@ -73,7 +88,10 @@ public enum ModelQuantization {
     } catch let error as KilnError {
       throw error.inFile(inputPath)
     }
+    // The report file is created first, so that an unwritable report path fails before the model is written.
+    let reportFile = try summary.sensitivity.flatMap { _ in options.sensitivity?.reportPath }.map(AtomicOutputFile.init)
     summary.outputBytes = try ONNXModelWriter.write(model, to: outputPath, options: options.write).modelBytes
+    if let reportFile, let report = summary.sensitivity { try report.write(to: reportFile) }
     summary.seconds = Date().timeIntervalSince(start)
     return summary
   }
@@ -125,6 +143,7 @@ extension QuantizationSummary {
       lines += int8.notes.map { "  note: \($0)" }
       lines.append("weights: \(int8.weightBytesBefore) -> \(int8.weightBytesAfter) bytes")
     }
+    if let sensitivity { lines += sensitivity.summaryLines }
     if let float16 {
       lines.append(
         "fp16: \(float16.convertedNodes) nodes in float16, \(float16.keptNodes.count) kept float32, \(float16.casts) casts")

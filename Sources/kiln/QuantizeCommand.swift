@@ -20,6 +20,16 @@ struct QuantizeCommand: ParsableCommand {
       --fp16 converts weights and compute to float16, keeping blocklisted ops in float32 and
       reporting weights clipped to ±65504. The output is written atomically; on any error
       nothing is written (exit 2 for bad input).
+
+      Sensitivity (--int8 with --sensitivity, --keep-fp32 or --max-error, and samples from
+      --images or --inputs): each layer is quantized alone and the float model's outputs are
+      compared with the quantized model's on the first --sensitivity-samples samples. The
+      error is the relative L2 error ||q - f|| / ||f|| over every element of every output and
+      sample (cosine similarity is reported too); layers are ranked by it, worst first.
+      --keep-fp32 K leaves the K worst layers float32. --max-error E leaves the worst layers
+      float32 one at a time, re-measuring the whole model, until its error is <= E; when even
+      all but one layer kept float32 exceed E, no int8 model meets the bound: nothing is
+      written but the --sensitivity report, and the exit code is 1 (validation failed).
       """)
 
   @Argument(help: "The input model file (ONNX).")
@@ -46,7 +56,7 @@ struct QuantizeCommand: ParsableCommand {
   @Option(help: "Activation ranges: a JSON file {\"tensor\": {\"min\": a, \"max\": b}, ...}.")
   var ranges: String?
 
-  @OptionGroup(title: "Calibration data (instead of --stats)")
+  @OptionGroup(title: "Calibration data (the samples to calibrate on without --stats or --ranges, and of sensitivity analysis)")
   var data: CalibrationDataOptions
 
   @Option(help: "The preparation pipeline: a name or a path to a .pipeline file (calibration statistics must come from the same one).")
@@ -73,24 +83,67 @@ struct QuantizeCommand: ParsableCommand {
   @Option(help: "fp16: op types kept in float32, comma-separated, replacing the default list.")
   var fp16Blocklist: String?
 
+  @Option(help: "int8: measure each layer's error and write the ranking as JSON to this file.")
+  var sensitivity: String?
+
+  @Option(help: "int8: keep the K layers that add the most error in float32.")
+  var keepFp32: Int?
+
+  @Option(help: "int8: keep the worst layers in float32 until the model's relative L2 error is <= E (exit 1 if it cannot be met).")
+  var maxError: Double?
+
+  @Option(help: "int8: the number of samples (the first ones) sensitivity analysis measures on.")
+  var sensitivitySamples = 32
+
   @Flag(help: "Print the summary as JSON.")
   var json = false
 
   func validate() throws {
     guard int8 != fp16 else { throw ValidationError("give exactly one of --int8 and --fp16") }
-    let rangeSources = [stats != nil, ranges != nil, data.givesSamples].filter { $0 }.count
-    if int8 && rangeSources != 1 {
-      throw ValidationError("--int8 needs exactly one of --stats FILE, calibration data (--images, --inputs, --random) and --ranges FILE")
+    let givenRanges = [stats != nil, ranges != nil].filter { $0 }.count
+    if int8 && (givenRanges > 1 || givenRanges == 0 && !data.givesSamples) {
+      throw ValidationError("--int8 needs one of --stats FILE, calibration data (--images, --inputs, --random) or --ranges FILE")
     }
-    if fp16 && (rangeSources > 0 || perTensor || symmetricActivations || skipOpTypes != nil || skipNodes != nil) {
+    if fp16 && (givenRanges > 0 || data.givesSamples || perTensor || symmetricActivations || skipOpTypes != nil || skipNodes != nil) {
       throw ValidationError("--stats, calibration data, --ranges, --per-tensor, --symmetric-activations and the skip lists are for --int8")
     }
     if int8 && (keepIoTypes || fp16Blocklist != nil) {
       throw ValidationError("--keep-io-types and --fp16-blocklist are for --fp16")
     }
+    try validateSensitivity()
     if Int8QuantizationOptions.ActivationType(rawValue: activationType) == nil {
       throw ValidationError("--activation-type must be int8 or uint8, not '\(activationType)'")
     }
+  }
+
+  /// Whether any sensitivity option is given.
+  private var wantsSensitivity: Bool { sensitivity != nil || keepFp32 != nil || maxError != nil }
+
+  private func validateSensitivity() throws {
+    if wantsSensitivity {
+      guard int8 else { throw ValidationError("--sensitivity, --keep-fp32 and --max-error are for --int8") }
+      guard data.givesSamples else {
+        throw ValidationError("sensitivity analysis needs samples: give --images DIR, --inputs DIR or --random N")
+      }
+    } else if data.givesSamples && (stats != nil || ranges != nil) {
+      throw ValidationError(
+        "with --stats or --ranges, calibration data only serves sensitivity analysis: add --sensitivity, --keep-fp32 or --max-error, or leave the data out")
+    }
+    if keepFp32 != nil && maxError != nil { throw ValidationError("give at most one of --keep-fp32 and --max-error") }
+    if let keepFp32, keepFp32 < 0 { throw ValidationError("--keep-fp32 must be 0 or more, not \(keepFp32)") }
+    if let maxError, !(maxError >= 0 && maxError.isFinite) {
+      throw ValidationError("--max-error must be a finite number >= 0, not \(maxError)")
+    }
+    if sensitivitySamples < 1 { throw ValidationError("--sensitivity-samples must be at least 1, not \(sensitivitySamples)") }
+  }
+
+  /// The sensitivity request the options describe, if any.
+  private func sensitivityRequest() throws -> SensitivityRequest? {
+    guard wantsSensitivity else { return nil }
+    let selection: FloatLayerSelection = keepFp32.map { .worst($0) } ?? maxError.map { .maxError($0) } ?? .none
+    return SensitivityRequest(
+      samples: try data.request(), sampleCount: sensitivitySamples, selection: selection, reportPath: sensitivity,
+      progress: { FileHandle.standardError.write(Data("\($0)\n".utf8)) })
   }
 
   func run() throws {
@@ -107,7 +160,8 @@ struct QuantizeCommand: ParsableCommand {
           keepIOTypes: keepIoTypes, blocklist: fp16Blocklist.map(list) ?? Float16ConversionOptions.defaultBlocklist))
     }
     let summary = try ModelQuantization.run(
-      input: model, output: output, options: QuantizationOptions(mode: mode, pipeline: pipeline))
+      input: model, output: output,
+      options: QuantizationOptions(mode: mode, pipeline: pipeline, sensitivity: try sensitivityRequest()))
     if json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -33,16 +33,37 @@ func randomFeeds(_ model: Model, seed: UInt64 = 1) throws -> [String: HostTensor
 
 /// The min and max that each tensor in `names` takes when the model in `text` runs on `feeds`.
 func observedRanges(_ text: String, _ names: [String], feeds: [String: HostTensor]) throws -> [String: TensorRange] {
-  let subject = try model(text)
-  let values = subject.graph.inputs + subject.graph.nodes.flatMap { $0.outputs.compactMap { $0 } }
-  subject.graph.outputs += names.compactMap { name in values.first { $0.name == name } }
-  let outputs = try Executor(model: subject).run(feeds)
+  try tensorRanges(model(text), samples: FeedSource(samples: [feeds])).filter { names.contains($0.key) }
+}
+
+/// The min and max of every float tensor (graph inputs and node outputs of the main graph)
+/// when `subject` runs on every sample of `samples`: the ranges a min-max calibration gives,
+/// for tests until calibration exists. `subject` is not changed.
+func tensorRanges(_ subject: Model, samples: any CalibrationSource) throws -> [String: TensorRange] {
+  let observed = subject.copy()
+  let produced = observed.graph.nodes.flatMap { $0.outputs.compactMap { $0 } }
+  let shown = Set(observed.graph.outputs.map(ObjectIdentifier.init))
+  observed.graph.outputs += produced.filter { !shown.contains(ObjectIdentifier($0)) }
+  let executor = try Executor(model: observed)
   var ranges: [String: TensorRange] = [:]
-  for name in names {
-    let numbers = try #require(outputs[name]?.doubleValues())
-    ranges[name] = TensorRange(min: Float(numbers.min() ?? 0), max: Float(numbers.max() ?? 0))
+  for index in 0..<samples.count {
+    let sample = try samples.sample(at: index)
+    for (name, tensor) in try executor.run(sample).merging(sample, uniquingKeysWith: { first, _ in first })
+    where tensor.isFloatingPoint {
+      let numbers = try #require(tensor.doubleValues())
+      let range = TensorRange(min: Float(numbers.min() ?? 0), max: Float(numbers.max() ?? 0))
+      ranges[name] = ranges[name].map { $0.union(range) } ?? range
+    }
   }
   return ranges
+}
+
+/// Samples held in memory, named s0, s1, ...
+struct FeedSource: CalibrationSource {
+  let samples: [CalibrationSample]
+  var count: Int { samples.count }
+  func name(at index: Int) -> String { "s\(index)" }
+  func sample(at index: Int) throws -> CalibrationSample { samples[index] }
 }
 
 /// The largest |a − b| over every output, relative to the largest |a| of that output.

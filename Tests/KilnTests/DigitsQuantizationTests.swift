@@ -43,6 +43,24 @@ struct DigitsQuantizationTests {
     }
   }
 
+  @Test("the same images calibrate and measure sensitivity; the kept layer stays float")
+  func sensitivityOnCalibrationImages() throws {
+    try withTemporaryFolder { folder in
+      let output = folder.file("int8.onnx")
+      let run = try kiln(
+        ["quantize", model, "-o", output, "--int8", "--keep-fp32", "1", "--sensitivity-samples", "16",
+         "--sensitivity", folder.file("report.json")] + images)
+      #expect(run.status == 0, "\(run)")
+      let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.file("report.json"))))
+      let kept = try #require((report as? [String: Any])?["keptFloat"] as? [String])
+      #expect(kept.count == 1)
+      let quantized = try ONNXModelReader.read(path: output)
+      let keptNode = try #require(quantized.graph.nodes.first { $0.name == kept[0] })
+      #expect(keptNode.inputs.allSatisfy { $0?.producer?.opType != "DequantizeLinear" })
+      #expect(try DigitsFixture.accuracy(of: quantized) >= DigitsFixture.accuracy(of: ONNXModelReader.read(path: model)) - 1)
+    }
+  }
+
   @Test("fp16: within 0.2 point of float")
   func float16KeepsAccuracy() throws {
     try withTemporaryFolder { folder in
