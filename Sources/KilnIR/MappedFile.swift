@@ -8,8 +8,9 @@ import Foundation
   import Darwin
 #endif
 
-/// A file mapped read-only into memory. Tensors keep slices of it instead of copying weights;
-/// the mapping lives as long as any tensor refers to it.
+/// A file mapped into memory. Tensors keep slices of it instead of copying weights; the
+/// mapping lives as long as any tensor refers to it. A model file is mapped read-only; a
+/// scratch file (see `scratch`) holds a large tensor computed by Kiln.
 public final class MappedFile: @unchecked Sendable {
   /// The path the file was opened from.
   public let path: String
@@ -17,9 +18,14 @@ public final class MappedFile: @unchecked Sendable {
   public let count: Int
   private let base: UnsafeRawPointer?
 
-  /// Maps `path` read-only. Throws a `KilnError` naming the file when it cannot be opened.
-  public init(path: String) throws {
+  private init(path: String, count: Int, base: UnsafeRawPointer?) {
     self.path = path
+    self.count = count
+    self.base = base
+  }
+
+  /// Maps `path` read-only. Throws a `KilnError` naming the file when it cannot be opened.
+  public convenience init(path: String) throws {
     let descriptor = open(path, O_RDONLY)
     guard descriptor >= 0 else {
       throw KilnError.badInput(
@@ -33,16 +39,48 @@ public final class MappedFile: @unchecked Sendable {
     guard (info.st_mode & S_IFMT) == S_IFREG else {
       throw KilnError.badInput("not a regular file", file: path)
     }
-    count = Int(info.st_size)
-    if count == 0 {
-      base = nil
+    let count = Int(info.st_size)
+    guard count > 0 else {
+      self.init(path: path, count: 0, base: nil)
       return
     }
     let address = mmap(nil, count, PROT_READ, MAP_PRIVATE, descriptor, 0)
     guard let address, address != MAP_FAILED else {
       throw KilnError.badInput("cannot map file: \(String(cString: strerror(errno)))", file: path)
     }
-    base = UnsafeRawPointer(address)
+    self.init(path: path, count: count, base: UnsafeRawPointer(address))
+  }
+
+  /// A scratch file of `count` bytes (more than zero) in the temporary folder, filled by
+  /// `fill`. The file is unlinked at once, so it vanishes with the mapping; its space is
+  /// reserved first, so a full disk is an error here, never a fault while filling. `fill` gets
+  /// the bytes and a function that lets a written range leave resident memory (the kernel
+  /// keeps it in the file): a large tensor computed into a scratch file never needs to be
+  /// resident whole. Throws when the file cannot be made; callers fall back to memory.
+  public static func scratch(
+    count: Int, fill: (UnsafeMutableRawBufferPointer, _ release: (Range<Int>) -> Void) -> Void
+  ) throws -> MappedFile {
+    precondition(count > 0, "a scratch file needs a size")
+    var template = Array((NSTemporaryDirectory() + "/kiln-scratch-XXXXXX").utf8CString)
+    let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+    guard descriptor >= 0 else { throw scratchError("cannot create a scratch file") }
+    let path = String(cString: template)
+    unlink(path)
+    defer { close(descriptor) }
+    let reserved = posix_fallocate(descriptor, 0, off_t(count))
+    guard reserved == 0 else {
+      throw KilnError.internalError(
+        "cannot reserve \(count) bytes for a scratch file in \(NSTemporaryDirectory()): \(String(cString: strerror(reserved)))")
+    }
+    let address = mmap(nil, count, PROT_READ | PROT_WRITE, MAP_SHARED, descriptor, 0)
+    guard let address, address != MAP_FAILED else { throw scratchError("cannot map a scratch file") }
+    let file = MappedFile(path: path, count: count, base: UnsafeRawPointer(address))
+    fill(UnsafeMutableRawBufferPointer(start: address, count: count), file.dropResidentPages(in:))
+    return file
+  }
+
+  private static func scratchError(_ what: String) -> KilnError {
+    KilnError.internalError("\(what) in \(NSTemporaryDirectory()): \(String(cString: strerror(errno)))")
   }
 
   deinit {

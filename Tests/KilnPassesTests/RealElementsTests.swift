@@ -44,6 +44,22 @@ struct RealElementsTests {
     #expect(scaled?.realValues() == [0, 1, 4, 6, 12, 15, 24, 28])
   }
 
+  @Test("a large result is computed into a scratch file, with the values a small one gets")
+  func scratch() throws {
+    let count = Tensor.scratchBytes / 4 + 3
+    let source = try Tensor(dataType: .float, values: (0..<count).map { Double($0 % 1000) })
+    let scaled = try #require(source.scaled(runLength: 1000, chunk: 1 << 16, factor: { Double($0) + 0.5 }) { _ in })
+    guard case .mapped = scaled.storage else {
+      Issue.record("a result of \(scaled.byteCount) bytes stayed in memory")
+      return
+    }
+    let values = try #require(scaled.realValues())
+    #expect(values.count == count)
+    for index in [0, 999, 1000, 123_456, count - 1] {
+      #expect(values[index] == Double(Float(Double(index % 1000) * (Double(index / 1000) + 0.5))))
+    }
+  }
+
   @Test("other element types, short data and writes of other types are refused")
   func refusals() {
     #expect(Tensor(dataType: .int64, dims: [1], bytes: littleEndianBytes([Int64(7)])).realValues() == nil)

@@ -59,24 +59,38 @@ extension Tensor {
   /// This float32, float16 or float64 tensor with each run of `runLength` consecutive elements
   /// multiplied by `factor(run)` in Double and rounded once to its type; nil when its bytes
   /// cannot be read. The elements are streamed from the source bytes into the new tensor's,
-  /// `chunk` at a time, and `afterChunk` gets the range of elements each chunk read.
+  /// `chunk` at a time, and `afterChunk` gets the range of elements each chunk read. A result
+  /// of `scratchBytes` or more goes to a scratch file whose pages leave resident memory chunk
+  /// by chunk, so that folding a large weight needs about one chunk of memory, not the weight.
   func scaled(
     runLength: Int, chunk: Int, factor: (Int) -> Double, afterChunk: (Range<Int>) -> Void
   ) -> Tensor? {
     precondition(runLength > 0 && chunk > 0, "runs and chunks need a positive length")
-    let result = withRealElements { source -> Data in
-      var data = Data(count: source.bytes.count)
-      data.withUnsafeMutableBytes { target in
+    let width = dataType.bitWidth / 8
+    return withRealElements { source -> Tensor in
+      func fill(_ target: UnsafeMutableRawBufferPointer, _ release: (Range<Int>) -> Void) {
+        let afterEachChunk = { (elements: Range<Int>) in
+          afterChunk(elements)
+          release(elements.lowerBound * width..<elements.upperBound * width)
+        }
         switch dataType {
-        case .float: Self.scaleRuns(source, into: target, as: Float.self, runLength, chunk, factor, afterChunk)
-        case .float16: Self.scaleRuns(source, into: target, as: Float16.self, runLength, chunk, factor, afterChunk)
-        default: Self.scaleRuns(source, into: target, as: Double.self, runLength, chunk, factor, afterChunk)
+        case .float: Self.scaleRuns(source, into: target, as: Float.self, runLength, chunk, factor, afterEachChunk)
+        case .float16: Self.scaleRuns(source, into: target, as: Float16.self, runLength, chunk, factor, afterEachChunk)
+        default: Self.scaleRuns(source, into: target, as: Double.self, runLength, chunk, factor, afterEachChunk)
         }
       }
-      return data
+      let count = source.bytes.count
+      if count >= Self.scratchBytes, let file = try? MappedFile.scratch(count: count, fill: fill) {
+        return Tensor(dataType: dataType, dims: dims, storage: .mapped(file, 0..<count))
+      }
+      var data = Data(count: count)
+      data.withUnsafeMutableBytes { fill($0, { _ in }) }
+      return Tensor(dataType: dataType, dims: dims, bytes: data)
     }
-    return result.map { Tensor(dataType: dataType, dims: dims, bytes: $0) }
   }
+
+  /// Results from this size on are computed into a scratch file rather than memory.
+  static let scratchBytes = 64 << 10
 
   /// Lets the mapped pages that hold elements `elements` of this float32, float16 or float64
   /// tensor leave resident memory (see `MappedFile.dropResidentPages`); other storage and
