@@ -55,7 +55,7 @@ struct RealElementsTests {
     }
     let values = try #require(scaled.realValues())
     #expect(values.count == count)
-    for index in [0, 999, 1000, 123_456, count - 1] {
+    for index in [0, 999, 1000, count / 2, count - 1] {
       #expect(values[index] == Double(Float(Double(index % 1000) * (Double(index / 1000) + 0.5))))
     }
   }
