@@ -23,6 +23,10 @@ public enum ONNXModelReader {
       let parts = try file.withBytes { bytes in
         try ModelPartsScanner(bytes: bytes, storage: { .mapped(file, $0) }).scanModel()
       }
+      // Scanning maps the pages around every field it reads (the kernel maps whole cached
+      // folios), weights included; let them go, so that each weight is resident only while a
+      // pass or the writer reads it.
+      file.dropResidentPages(in: 0..<file.count)
       return try ONNXImporter(resolver: ExternalDataResolver(modelPath: path)).importModel(parts)
     } catch let error as KilnError {
       throw error.inFile(path)
