@@ -4,6 +4,7 @@
 SWIFT      ?= swift
 KILN       ?= .build/debug/kiln
 DEMO_MODEL ?= fixtures/mnist-small.onnx
+DIGITS     ?= fixtures/digits
 VENV_PYTHON = .venv/bin/python
 
 .PHONY: all setup build demo test bench clean distclean
@@ -23,6 +24,10 @@ demo: build
 	$(KILN) inspect out/roundtrip.onnx
 	$(KILN) convert $(DEMO_MODEL) -o out/optimized.onnx --verify --input-shape image=1x1x28x28
 	$(KILN) run out/optimized.onnx --random --repeat 20 --output-dir out/outputs
+	$(KILN) calibrate $(DIGITS)/model.onnx --images $(DIGITS)/calibration --preprocess $(DIGITS)/preprocess.json \
+		--method percentile -o out/digits-stats.json
+	$(KILN) quantize $(DIGITS)/model.onnx --int8 --stats out/digits-stats.json -o out/digits-int8.onnx
+	$(KILN) quantize $(DIGITS)/model.onnx --fp16 --keep-io-types -o out/digits-fp16.onnx
 
 test: setup
 	$(SWIFT) build --build-tests
