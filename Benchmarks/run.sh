@@ -2,7 +2,7 @@
 # Runs Kiln's side-by-side benchmarks (release build). Not part of `make test`.
 # Environment: WEIGHTS_MB (1024) and REPEATS for the round trip; REPEATS and ROUNDS (best of, default 3) for the runtime;
 # WEIGHTS_MB, REPEATS, TIMEOUT and MODELS for the optimizer comparison; RESNET_TEST, REPEATS and
-# TIMEOUT for the int8 quantization comparison.
+# TIMEOUT, THREADS and ROUNDS for the int8 quantization comparison.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
