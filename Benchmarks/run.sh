@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs Kiln's side-by-side benchmarks (release build). Not part of `make test`.
 # Environment: WEIGHTS_MB (1024) and REPEATS for the round trip; REPEATS and ROUNDS (best of, default 3) for the runtime;
-# WEIGHTS_MB, REPEATS, TIMEOUT and MODELS for the optimizer comparison.
+# WEIGHTS_MB, REPEATS, TIMEOUT and MODELS for the optimizer comparison; RESNET_TEST, REPEATS and
+# TIMEOUT, THREADS and ROUNDS for the int8 quantization comparison.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -9,6 +10,7 @@ swift build -c release --product kiln
 export KILN="$ROOT/.build/release/kiln"
 .venv/bin/python Benchmarks/roundtrip_large_model.py
 .venv/bin/python Benchmarks/runtime_latency.py
+.venv/bin/python Benchmarks/quantize_vs_onnxruntime.py
 # onnxsim and onnxslim only serve this benchmark, so they are installed here, not by setup.sh.
 for package in onnxsim onnxslim; do
   .venv/bin/python -m pip install --quiet "$package" \

@@ -47,9 +47,14 @@ def read_gray_png(path):
 def labeled_test_images():
     lines = (DIGITS / "labels.txt").read_text().split("\n")
     names, labels = zip(*(line.split("\t") for line in lines if line))
-    pixels = np.stack([read_gray_png(DIGITS / "test" / name) for name in names]).astype(np.float32)
+    return preprocessed([read_gray_png(DIGITS / "test" / name) for name in names]), np.array(labels, np.int64)
+
+
+def preprocessed(images):
+    """32x32 gray images as the [N, 1, 16, 16] float32 batch preprocess.json describes."""
+    pixels = np.stack(images).astype(np.float32)
     small = 0.25 * (pixels[:, 0::2, 0::2] + pixels[:, 1::2, 0::2] + pixels[:, 0::2, 1::2] + pixels[:, 1::2, 1::2])
-    return ((small / 255 - 0.5) / 0.5)[:, None, :, :].astype(np.float32), np.array(labels, np.int64)
+    return ((small / 255 - 0.5) / 0.5)[:, None, :, :].astype(np.float32)
 
 
 def ort_predictions(path, batch):
