@@ -6,7 +6,7 @@ import KilnQuant
 
 /// Options for `ModelCalibration.calibrate`.
 public struct CalibrationOptions {
-  /// Threads the runtime may use; the statistics do not depend on it.
+  /// Samples calibrated at once, one per thread; the statistics do not depend on it.
   public var threads = 1
   /// Bins per histogram (a power of two).
   public var binCount = TensorHistogram.defaultBinCount

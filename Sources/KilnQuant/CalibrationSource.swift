@@ -14,5 +14,7 @@ public protocol CalibrationSource {
   /// messages and reports.
   func name(at index: Int) -> String
   /// Reads sample `index` (0 ..< count). Throws a KilnError naming the file when it cannot.
+  /// Calibration calls it from several threads at once (one per worker), for different
+  /// indices.
   func sample(at index: Int) throws -> CalibrationSample
 }

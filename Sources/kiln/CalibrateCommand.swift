@@ -58,7 +58,7 @@ struct CalibrateCommand: ParsableCommand {
     @Option(help: "Bins per histogram (a power of two).")
     var bins = TensorHistogram.defaultBinCount
 
-    @Option(help: "Threads the runtime may use (the statistics do not depend on it).")
+    @Option(help: "Samples calibrated at once, one per thread (the statistics do not depend on it).")
     var threads = 1
 
     @Flag(name: .shortAndLong, help: "Print nothing but errors.")

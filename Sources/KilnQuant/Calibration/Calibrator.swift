@@ -1,5 +1,6 @@
 // Running a model over calibration samples and collecting the histograms of its tensors.
 
+import Foundation
 import KilnIR
 import KilnRuntime
 
@@ -15,36 +16,54 @@ public struct CalibrationProgress: Sendable {
 
 /// Runs a model over samples of a `CalibrationSource` and histograms every float32 tensor of
 /// its main graph (fed inputs and node outputs; constants, Constant-node outputs included, are
-/// not measured). One sample is held at a time and each tensor is released as the executor
-/// releases it, so memory is bounded by the histograms, never by the number of samples.
-/// The statistics depend only on the samples, not on their order nor on the thread count.
+/// not measured). Each of `threads` workers runs its share of the samples in its own executor,
+/// one sample at a time, into its own statistics, merged at the end; each tensor is released as
+/// the executor releases it, so memory is bounded by the histograms, never by the number of
+/// samples. Merging is exact, so the statistics depend only on the samples, not on their order
+/// nor on the thread count.
 public struct Calibrator {
-  public let executor: Executor
+  /// One executor per worker.
+  public let executors: [Executor]
   public let binCount: Int
   /// Values the main graph's Constant nodes produce: constants, not measured.
   private let constants: Set<String>
 
+  /// A calibrator running `threads` samples at once (one single-threaded executor each: at
+  /// batch 1 samples in parallel scale better than one sample's kernels split over threads).
   public init(model: Model, threads: Int = 1, binCount: Int = TensorHistogram.defaultBinCount) throws {
     _ = try TensorHistogram(binCount: binCount)
-    executor = try Executor(model: model, options: ExecutionOptions(threads: threads))
+    executors = try (0..<max(1, threads)).map { _ in try Executor(model: model, options: ExecutionOptions(threads: 1)) }
     self.binCount = binCount
     constants = Set(
       model.graph.nodes.filter { $0.opType == "Constant" && ($0.domain.isEmpty || $0.domain == "ai.onnx") }
         .flatMap { $0.outputs.compactMap { $0?.name } })
   }
 
-  /// Runs samples `indices` (all by default) of `source`, calling `progress` after each.
+  /// Runs samples `indices` (all by default) of `source`, calling `progress` after each (from
+  /// one thread at a time).
   public func run(
     _ source: any CalibrationSource, indices: [Int]? = nil, progress: ((CalibrationProgress) -> Void)? = nil
+  ) throws -> CalibrationStatistics {
+    let chosen = indices ?? Array(0..<source.count)
+    if let index = chosen.first(where: { !(0..<source.count).contains($0) }) {
+      throw KilnError.badInput("sample \(index) is out of range: the source has \(source.count)")
+    }
+    let run = ParallelRun(calibrator: self, source: source, chosen: chosen, progress: progress)
+    let workers = min(executors.count, max(chosen.count, 1))
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in run.work(worker, of: workers) }
+    var statistics = try run.statistics(of: 0)
+    for worker in 1..<workers { try statistics.merge(run.statistics(of: worker), file: "worker \(worker)") }
+    return statistics
+  }
+
+  /// The statistics of samples `indices` of `source` run in `executor`.
+  fileprivate func measure(
+    _ source: any CalibrationSource, _ indices: [Int], _ executor: Executor, after: (String) -> Void
   ) throws -> CalibrationStatistics {
     let graph = executor.model.graph
     var statistics = CalibrationStatistics(
       graphName: graph.name, inputNames: executor.requiredInputs.map(\.name), binCount: binCount)
-    let chosen = indices ?? Array(0..<source.count)
-    for (done, index) in chosen.enumerated() {
-      guard (0..<source.count).contains(index) else {
-        throw KilnError.badInput("sample \(index) is out of range: the source has \(source.count)")
-      }
+    for index in indices {
       let name = source.name(at: index)
       do {
         _ = try executor.run(source.sample(at: index)) { [constants] value, tensor in
@@ -54,8 +73,50 @@ public struct Calibrator {
         throw error.inFile(name)
       }
       statistics.sampleCount += 1
-      progress?(CalibrationProgress(completed: done + 1, total: chosen.count, sampleName: name))
+      after(name)
     }
     return statistics
+  }
+}
+
+/// One parallel calibration run: what its workers share (the calibrator, the source, the
+/// samples, the progress callback, called under a lock) and each worker's outcome. Workers
+/// only read the shared parts and each sets its own outcome, under the lock.
+private final class ParallelRun: @unchecked Sendable {
+  private let calibrator: Calibrator
+  private let source: any CalibrationSource
+  private let chosen: [Int]
+  private let progress: ((CalibrationProgress) -> Void)?
+  private let lock = NSLock()
+  private var done = 0
+  private var outcomes: [Int: Result<CalibrationStatistics, any Error>] = [:]
+
+  init(calibrator: Calibrator, source: any CalibrationSource, chosen: [Int], progress: ((CalibrationProgress) -> Void)?) {
+    self.calibrator = calibrator
+    self.source = source
+    self.chosen = chosen
+    self.progress = progress
+  }
+
+  /// Runs worker `worker`'s share: every `workers`-th chosen sample from the `worker`-th.
+  func work(_ worker: Int, of workers: Int) {
+    let indices = stride(from: worker, to: chosen.count, by: workers).map { chosen[$0] }
+    let outcome = Result {
+      try calibrator.measure(source, indices, calibrator.executors[worker]) { name in
+        lock.lock()
+        defer { lock.unlock() }
+        done += 1
+        progress?(CalibrationProgress(completed: done, total: chosen.count, sampleName: name))
+      }
+    }
+    lock.lock()
+    outcomes[worker] = outcome
+    lock.unlock()
+  }
+
+  /// Worker `worker`'s statistics, or the error it threw.
+  func statistics(of worker: Int) throws -> CalibrationStatistics {
+    guard let outcome = outcomes[worker] else { throw KilnError.internalError("calibration worker \(worker) did not run") }
+    return try outcome.get()
   }
 }
