@@ -31,13 +31,13 @@ struct CalibrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Measure a model's tensors on calibration samples (the default).",
       discussion: """
-        The model first goes through the pre-quantization pipeline (passes/quantize-prepare), the
-        one `kiln quantize` runs too, then runs in Kiln's runtime on each sample; every float32
-        tensor of the main graph gets a histogram and its exact min and max. The statistics file
-        does not depend on the range method: quantization picks minmax, percentile, entropy or mse
-        from it later. Samples: --images DIR (preprocessed as the options say), --inputs DIR
-        (.npy/.npz) or --random N seeded random inputs. --shard I/N calibrates the samples whose
-        index modulo N is I; `kiln calibrate merge` joins the parts' files into exactly the file
+        The model first goes through the pre-quantization pipeline (passes/quantize-prepare), the \
+        one `kiln quantize` runs too, then runs in Kiln's runtime on each sample; every float32 \
+        tensor of the main graph gets a histogram and its exact min and max. The statistics file \
+        does not depend on the range method: quantization picks minmax, percentile, entropy or mse \
+        from it later. Samples: --images DIR (preprocessed as the options say), --inputs DIR \
+        (.npy/.npz) or --random N seeded random inputs. --shard I/N calibrates the samples whose \
+        index modulo N is I; `kiln calibrate merge` joins the parts' files into exactly the file \
         one run over all samples writes.
         """)
 
@@ -105,7 +105,7 @@ struct CalibrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Merge statistics files of calibration shards.",
       discussion: """
-        The files must come from the same model, prepared the same way, with the same bin count.
+        The files must come from the same model, prepared the same way, with the same bin count. \
         The merge is exact: shards merged give the bytes one run over all their samples gives.
         """)
 

@@ -11,16 +11,16 @@ struct ConvertCommand: ParsableCommand {
     commandName: "convert",
     abstract: "Optimize a model through a pipeline of passes and write it.",
     discussion: """
-      The default pipeline (passes/default.pipeline) runs safe cleanup passes; --pipeline none
-      writes the model back unchanged (a round trip); `kiln passes` lists every pass. Output is
-      written atomically: on any error the output path is left as it was. Weights go to an
-      external-data file when the input kept them external, when --external-data is given, or
+      The default pipeline (passes/default.pipeline) runs safe cleanup passes; --pipeline none \
+      writes the model back unchanged (a round trip); `kiln passes` lists every pass. Output is \
+      written atomically: on any error the output path is left as it was. Weights go to an \
+      external-data file when the input kept them external, when --external-data is given, or \
       when the model would pass protobuf's 2 GB limit.
 
-      --verify runs the original and the result in Kiln's runtime on the same inputs (seeded
-      random values, or --input files) and fails (exit 1, nothing written) when an output
-      element is off by more than --atol + --rtol × |original|; --verify-each checks after
-      every pass and names the first pass that changed the numbers. A model the runtime cannot
+      --verify runs the original and the result in Kiln's runtime on the same inputs (seeded \
+      random values, or --input files) and fails (exit 1, nothing written) when an output \
+      element is off by more than --atol + --rtol × |original|; --verify-each checks after \
+      every pass and names the first pass that changed the numbers. A model the runtime cannot \
       run cannot be verified (exit 2).
       """)
 

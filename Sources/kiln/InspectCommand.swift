@@ -10,9 +10,9 @@ struct InspectCommand: ParsableCommand {
     commandName: "inspect",
     abstract: "Print a summary of a model.",
     discussion: """
-      Shows the producer, IR version, opsets, inputs and outputs with element types and shapes
-      (symbolic dims by name), the node count and op-type histogram, the parameter count and
-      bytes, and the external-data files the weights are in. Weights are not read.
+      Shows the producer, IR version, opsets, inputs and outputs with element types and shapes \
+      (symbolic dims by name), the node count and op-type histogram, the parameter count and \
+      bytes, and the external-data files the weights are in. Weights are not read. \
       With --graph it prints the model's IR as stable, diffable text instead.
       """)
 

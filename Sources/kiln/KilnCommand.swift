@@ -11,7 +11,7 @@ struct KilnCommand: ParsableCommand {
     commandName: "kiln",
     abstract: "Convert, optimize, quantize and validate neural network models.",
     discussion: """
-      Kiln reads ONNX models into one IR, runs pipelines of passes over it and writes optimized
+      Kiln reads ONNX models into one IR, runs pipelines of passes over it and writes optimized \
       ONNX. Exit codes: 0 success, 1 validation failed, 2 bad input or usage, 3 internal error.
       """,
     version: "0.1.0",

@@ -9,7 +9,7 @@ struct PassesCommand: ParsableCommand {
     commandName: "passes",
     abstract: "List every optimization pass with its summary and options.",
     discussion: """
-      Pipelines (passes/*.pipeline, or --pipeline PATH) name one pass per line, with options
+      Pipelines (passes/*.pipeline, or --pipeline PATH) name one pass per line, with options \
       as key=value; `kiln convert --passes a,b,c` runs a list of passes.
       """)
 

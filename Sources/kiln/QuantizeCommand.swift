@@ -12,24 +12,26 @@ struct QuantizeCommand: ParsableCommand {
     commandName: "quantize",
     abstract: "Quantize a model to int8 (QDQ, from activation ranges) or float16.",
     discussion: """
-      The model first runs the preparation pipeline (--pipeline, default `default`: batch
-      norms folded, constants folded), then: --int8 quantizes Conv, ConvTranspose, MatMul and
-      Gemm nodes with constant weights (symmetric int8 weights per channel, int32 biases,
-      QuantizeLinear/DequantizeLinear on their inputs) from a ranges file
-      {"tensor": {"min": a, "max": b}, ...} measured on the model after the same pipeline;
-      --fp16 converts weights and compute to float16, keeping blocklisted ops in float32 and
-      reporting weights clipped to ±65504. The output is written atomically; on any error
+      The model first runs the preparation pipeline (--pipeline, default quantize-prepare: \
+      BatchNormalization folded, constants folded; calibration statistics must come from the \
+      same one), then: --int8 quantizes Conv, ConvTranspose, MatMul and Gemm nodes with constant \
+      weights (symmetric int8 weights per channel, int32 biases, QuantizeLinear and \
+      DequantizeLinear on their inputs) with activation ranges from --stats (a `kiln calibrate` \
+      file; --method, default the file's), from calibration data given here (--images, --inputs \
+      or --random, calibrated now), or from --ranges {"tensor": {"min": a, "max": b}, ...}; \
+      --fp16 converts weights and compute to float16, keeping blocklisted ops in float32 and \
+      reporting weights clipped to ±65504. The output is written atomically; on any error \
       nothing is written (exit 2 for bad input).
 
-      Sensitivity (--int8 with --sensitivity, --keep-fp32 or --max-error, and samples from
-      --images or --inputs): each layer is quantized alone and the float model's outputs are
-      compared with the quantized model's on the first --sensitivity-samples samples. The
-      error is the relative L2 error ||q - f|| / ||f|| over every element of every output and
-      sample (cosine similarity is reported too); layers are ranked by it, worst first.
-      --keep-fp32 K leaves the K worst layers float32. --max-error E leaves the worst layers
-      float32 one at a time, re-measuring the whole model, until its error is <= E; when even
-      all but one layer kept float32 exceed E, no int8 model meets the bound: nothing is
-      written but the --sensitivity report, and the exit code is 1 (validation failed).
+      Sensitivity (--int8 with --sensitivity, --keep-fp32 or --max-error, on the calibration \
+      data): each layer is quantized alone and the float model's outputs are compared with the \
+      quantized model's on the first --sensitivity-samples samples. The error is the relative \
+      L2 error ||q - f|| / ||f|| over every element of every output and sample (cosine \
+      similarity is reported too); layers are ranked by it, worst first. --keep-fp32 K leaves \
+      the K worst layers float32. --max-error E leaves the worst layers float32 one at a time, \
+      re-measuring the whole model, until its error is <= E; when even all but one layer kept \
+      float32 exceed E, no int8 model meets the bound: nothing is written but the \
+      --sensitivity report, and the exit code is 1 (validation failed).
       """)
 
   @Argument(help: "The input model file (ONNX).")

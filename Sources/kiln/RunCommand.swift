@@ -11,11 +11,11 @@ struct RunCommand: ParsableCommand {
     commandName: "run",
     abstract: "Run a model in the Kiln runtime.",
     discussion: """
-      Inputs come from files (--input NAME=FILE.npy or NAME=FILE.pb) or, with --random, from a
-      seeded generator (floats in [-1, 1), integers in [0, 10)); dims that are not fixed need
-      --shape NAME=1x3x224x224. A model with ops the runtime lacks is refused before running,
-      naming every missing op. After one warm-up run, --repeat runs are timed. Prints each
-      output's name, element type, shape, min, max and mean, and the median and p90 latency;
+      Inputs come from files (--input NAME=FILE.npy or NAME=FILE.pb) or, with --random, from a \
+      seeded generator (floats in [-1, 1), integers in [0, 10)); dims that are not fixed need \
+      --shape NAME=1x3x224x224. A model with ops the runtime lacks is refused before running, \
+      naming every missing op. After one warm-up run, --repeat runs are timed. Prints each \
+      output's name, element type, shape, min, max and mean, and the median and p90 latency; \
       with --output-dir writes each output as NAME.npy.
       """)
 
