@@ -61,6 +61,20 @@ private func normalWithOutlier(count: Int, outlier: Float) throws -> TensorHisto
     #expect(range.min == -range.max || range.min > -range.max)
   }
 
+  @Test func entropyOfANonnegativeTensorSearchesWith256Levels() throws {
+    var generator = SplitMix64(seed: 5)
+    let halfNormal = (0..<100_000).map { _ in
+      Float(abs(sqrt(-2 * log(Double.random(in: Double.ulpOfOne..<1, using: &generator)))))
+    } + [30]
+    var histogram = try TensorHistogram()
+    halfNormal.withUnsafeBufferPointer { histogram.add($0) }
+    let asymmetric = EntropyThreshold.threshold(histogram, nonnegative: true)
+    let symmetric = EntropyThreshold.threshold(histogram, nonnegative: false)
+    #expect(asymmetric > symmetric, "twice the levels on [0, t] afford a wider t")
+    #expect(asymmetric < 30, "the outlier is still clipped")
+    #expect(CalibrationMethod.entropy.range(of: histogram).max == Float(min(asymmetric, Double(histogram.maximum))))
+  }
+
   @Test func entropyKeepsAFewIsolatedValuesWhole() throws {
     var histogram = try TensorHistogram()
     [Float(0), 0.5, 1].withUnsafeBufferPointer { histogram.add($0) }

@@ -8,8 +8,9 @@ public enum CalibrationMethod: Equatable, Sendable {
   case minmax
   /// Drops `(100 - percentile)`% of the values on each side (default 99.999).
   case percentile(Double)
-  /// The symmetric threshold whose 128-level quantization of the clipped distribution loses
-  /// the least information (KL divergence), as TensorRT's entropy calibrator chooses it.
+  /// The threshold whose 8-bit quantization of the clipped distribution loses the least
+  /// information (KL divergence), as TensorRT's entropy calibrator chooses it (128 levels;
+  /// 256 for a tensor that never goes below zero).
   case entropy
   /// The symmetric threshold with the least expected squared error of 8-bit quantization.
   case mse
@@ -65,7 +66,7 @@ public enum CalibrationMethod: Equatable, Sendable {
     case .percentile(let percentile):
       return Self.percentileRange(histogram, percentile: percentile, within: exact)
     case .entropy:
-      return Self.clip(exact, to: EntropyThreshold.threshold(histogram))
+      return Self.clip(exact, to: EntropyThreshold.threshold(histogram, nonnegative: exact.min >= 0))
     case .mse:
       return Self.clip(exact, to: MSEThreshold.threshold(histogram, nonnegative: exact.min >= 0))
     }

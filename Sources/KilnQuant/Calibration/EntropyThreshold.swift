@@ -4,15 +4,16 @@ import Foundation
 
 /// Chooses a clipping threshold `t` for a tensor from the histogram of its magnitudes.
 ///
-/// For each candidate `t = i·w` (i from 128 to the last nonzero bin), the reference `P` is the
-/// first `i` bins with everything beyond folded into bin `i-1` (clipping), and `Q` is those `i`
-/// bins merged into 128 levels and spread back evenly over the bins where `P` is nonzero (what
-/// 8-bit quantization keeps). The chosen `t` minimizes KL(P ‖ Q); the first minimum wins.
+/// For each candidate `t = i·w` (i from `levels` to the last nonzero bin), the reference `P` is
+/// the first `i` bins with everything beyond folded into bin `i-1` (clipping), and `Q` is those
+/// `i` bins merged into `levels` levels and spread back evenly over the bins where `P` is
+/// nonzero (what 8-bit quantization keeps). The chosen `t` minimizes KL(P ‖ Q); the first
+/// minimum wins. `levels` is 128, the levels of one sign of int8, except for a tensor that
+/// never goes below zero: asymmetric quantization spends all 256 levels on `[0, t]`, as the
+/// MSE threshold assumes too.
 enum EntropyThreshold {
-  /// The quantization levels of one sign of int8.
-  static let levels = 128
-
-  static func threshold(_ histogram: TensorHistogram) -> Double {
+  static func threshold(_ histogram: TensorHistogram, nonnegative: Bool) -> Double {
+    let levels = nonnegative ? 256 : 128
     let magnitudes = histogram.magnitudeCounts
     let used = (magnitudes.lastIndex { $0 > 0 } ?? 0) + 1
     guard used > levels else { return Double(used) * histogram.binWidth }
@@ -20,7 +21,7 @@ enum EntropyThreshold {
     var best = (bins: used, divergence: Double.infinity)
     var beyond = magnitudes[levels...].reduce(0, +)
     for bins in levels...used {
-      let divergence = self.divergence(magnitudes[..<bins], beyond: beyond, total: total)
+      let divergence = self.divergence(magnitudes[..<bins], beyond: beyond, total: total, levels: levels)
       if divergence < best.divergence { best = (bins, divergence) }
       if bins < magnitudes.count { beyond -= magnitudes[bins] }
     }
@@ -30,7 +31,7 @@ enum EntropyThreshold {
   /// KL(P ‖ Q) for the first `bins.count` bins, with `beyond` (the count past them) clipped
   /// into the last. A level whose bins `P` has mass in but `Q` none (only the clipped last bin
   /// can be) gets a small floor instead of zero, so that clipping costs but stays finite.
-  static func divergence(_ bins: ArraySlice<Double>, beyond: Double, total: Double) -> Double {
+  static func divergence(_ bins: ArraySlice<Double>, beyond: Double, total: Double, levels: Int) -> Double {
     var reference = Array(bins)
     reference[reference.count - 1] += beyond
     var candidate = [Double](repeating: 0, count: reference.count)
