@@ -38,10 +38,7 @@ public struct ValidationReport: Sendable, Codable, Equatable {
 
   /// The report as pretty-printed JSON with sorted keys; infinities as "Infinity"/"-Infinity".
   public func json() throws -> Data {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-    return try encoder.encode(self) + Data("\n".utf8)
+    try JSONEncoder.stableReport(self)
   }
 
   /// Writes `json()` into `file` and commits it.
