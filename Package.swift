@@ -54,11 +54,12 @@ let package = Package(
       name: "KilnQuant",
       dependencies: ["KilnIR", "KilnRuntime", "KilnPasses", "CKilnImage", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
     ),
-    .target(name: "Kiln", dependencies: ["KilnIR", "KilnONNX", "KilnRuntime", "KilnPasses", "KilnQuant"]),
+    .target(name: "KilnValidate", dependencies: ["KilnIR", "KilnRuntime", "KilnQuant"]),
+    .target(name: "Kiln", dependencies: ["KilnIR", "KilnONNX", "KilnRuntime", "KilnPasses", "KilnQuant", "KilnValidate"]),
     .executableTarget(
       name: "kiln",
       dependencies: [
-        "Kiln", "KilnIR", "KilnONNX", "KilnQuant",
+        "Kiln", "KilnIR", "KilnONNX", "KilnQuant", "KilnValidate",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -98,6 +99,7 @@ let package = Package(
       dependencies: ["KilnQuant", "KilnIR", "KilnRuntime", "KilnPasses", "KilnONNX", "KilnTestSupport", "DigitsTestSupport"],
       exclude: ["Resources"]
     ),
+    .testTarget(name: "KilnValidateTests", dependencies: ["KilnValidate", "KilnIR", "KilnRuntime"]),
     .testTarget(
       name: "KilnTests",
       dependencies: [

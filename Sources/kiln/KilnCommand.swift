@@ -17,7 +17,7 @@ struct KilnCommand: ParsableCommand {
     version: "0.1.0",
     subcommands: [
       InspectCommand.self, ConvertCommand.self, RunCommand.self, PassesCommand.self, CalibrateCommand.self,
-      QuantizeCommand.self,
+      QuantizeCommand.self, ValidateCommand.self,
     ]
   )
 

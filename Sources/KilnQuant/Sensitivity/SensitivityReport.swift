@@ -60,10 +60,7 @@ public struct SensitivityReport: Sendable, Codable, Equatable {
 
   /// The report as stable, pretty-printed JSON; an infinite error is written as "Infinity".
   public func json() throws -> Data {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
-    return try encoder.encode(self) + Data("\n".utf8)
+    try JSONEncoder.stableReport(self)
   }
 
   /// Writes `json()` into `file` and commits it.
