@@ -99,7 +99,7 @@ let package = Package(
       dependencies: ["KilnQuant", "KilnIR", "KilnRuntime", "KilnPasses", "KilnONNX", "KilnTestSupport", "DigitsTestSupport"],
       exclude: ["Resources"]
     ),
-    .testTarget(name: "KilnValidateTests", dependencies: ["KilnValidate", "KilnIR", "KilnRuntime"]),
+    .testTarget(name: "KilnValidateTests", dependencies: ["KilnValidate", "KilnIR", "KilnRuntime", "KilnTestSupport"]),
     .testTarget(
       name: "KilnTests",
       dependencies: [

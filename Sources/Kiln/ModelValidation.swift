@@ -15,22 +15,26 @@ public struct ModelValidationRequest {
   /// A labels file (`--labels`); the samples must then be images.
   public var labelsFile: String?
   public var thresholds: ValidationThresholds
+  /// Whether to run the per-layer diagnosis even when every threshold holds (`--per-layer`).
+  public var perLayer: Bool
   /// Gets (samples done, samples in all) after each sample.
   public var progress: (Int, Int) -> Void
 
   public init(
     samples: CalibrationDataRequest, labelsFile: String? = nil, thresholds: ValidationThresholds = .init(),
-    progress: @escaping (Int, Int) -> Void = { _, _ in }
+    perLayer: Bool = false, progress: @escaping (Int, Int) -> Void = { _, _ in }
   ) {
     self.samples = samples
     self.labelsFile = labelsFile
     self.thresholds = thresholds
+    self.perLayer = perLayer
     self.progress = progress
   }
 }
 
 /// Runs both models in KilnRuntime on every sample, in the source's order, and measures each
-/// output of the reference against the candidate's.
+/// output of the reference against the candidate's; then, when asked or when a threshold fails,
+/// a second pass ranks the candidate's layers by error (`LayerDiagnosis`).
 public enum ModelValidation {
   public static func validate(reference: String, candidate: String, request: ModelValidationRequest) throws -> ValidationReport {
     let referenceModel = try ONNXModelReader.read(path: reference)
@@ -48,11 +52,14 @@ public enum ModelValidation {
       guard request.samples.imageFolder != nil else { throw KilnError(.usage, "--labels needs --images") }
       return try ClassLabels.load(path: file).labels(of: (0..<source.count).map(source.name(at:)))
     }
-    let outputs = try measure(
-      OutputRunner(model: referenceModel, path: reference), OutputRunner(model: candidateModel, path: candidate),
-      source: source, labels: labels, progress: request.progress)
+    let runners = (try OutputRunner(model: referenceModel, path: reference), try OutputRunner(model: candidateModel, path: candidate))
+    let outputs = try measure(runners.0, runners.1, source: source, labels: labels, progress: request.progress)
     let checks = try request.thresholds.checks(of: outputs)
-    return ValidationReport(reference: reference, candidate: candidate, samples: source.count, outputs: outputs, checks: checks)
+    let layers =
+      request.perLayer || !checks.allSatisfy(\.passed)
+      ? try LayerDiagnosis.layers(runners.0, runners.1, source: source, progress: request.progress) : nil
+    return ValidationReport(
+      reference: reference, candidate: candidate, samples: source.count, outputs: outputs, checks: checks, layers: layers)
   }
 
   /// Bad input naming the first difference in the inputs' names, element types, ranks or fixed dims.
@@ -127,9 +134,10 @@ struct OutputRunner {
   /// The graph's output names, in order.
   var outputNames: [String] { executor.model.graph.outputs.map(\.name) }
 
-  func run(_ sample: CalibrationSample) throws -> [String: HostTensor] {
+  /// Runs the model on `sample`, showing `observer` every tensor of the main graph when given.
+  func run(_ sample: CalibrationSample, observing observer: TensorObserver? = nil) throws -> [String: HostTensor] {
     do {
-      return try executor.run(sample)
+      return try observer.map { try executor.run(sample, observing: $0) } ?? executor.run(sample)
     } catch let error as KilnError {
       throw error.inFile(path)
     }

@@ -4,7 +4,10 @@ import Foundation
 import KilnValidate
 
 extension ValidationReport {
-  /// A table of each output's metrics, then a line per threshold check.
+  /// The layers the text shows, worst first.
+  public static let printedLayers = 10
+
+  /// A table of each output's metrics, a line per threshold check, then the worst layers.
   public var text: String {
     var lines = ["\(samples) samples: \(reference) (reference) vs \(candidate) (candidate)"]
     for output in outputs {
@@ -23,7 +26,19 @@ extension ValidationReport {
     }
     if checks.isEmpty { lines.append("no thresholds given") }
     lines += checks.map { "\($0.passed ? "PASS" : "FAIL") \($0.message)" }
+    if let layers { lines += layerLines(layers) }
     return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// The worst layers by added relative error, one line each.
+  private func layerLines(_ layers: [LayerMetrics]) -> [String] {
+    guard !layers.isEmpty else { return ["per-layer: no intermediate tensor of the candidate matches the reference"] }
+    let shown = layers.prefix(Self.printedLayers)
+    return ["per-layer: worst \(shown.count) of \(layers.count) layers by added relative error ‖r − c‖/‖r‖:"]
+      + shown.map { layer in
+        "  \(layer.node.isEmpty ? layer.tensor : layer.node) (\(layer.opType)) '\(layer.tensor)': added \(number(layer.addedError)), "
+          + "relative \(number(layer.relativeError)), SNR dB \(number(layer.snrDB)), cosine \(number(layer.cosine))"
+      }
   }
 
   private func number(_ value: Double) -> String { String(format: "%.6g", value) }

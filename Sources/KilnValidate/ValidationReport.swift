@@ -21,15 +21,19 @@ public struct ValidationReport: Sendable, Codable, Equatable {
   public var outputs: [OutputMetrics]
   /// Output by output, in the order of `ValidationThresholds.checks(of:)`.
   public var checks: [ThresholdCheck]
+  /// With the per-layer diagnosis: every matched candidate tensor, worst first
+  /// (`LayerMetrics.ranked`); absent without it.
+  public var layers: [LayerMetrics]?
   /// Whether every check passed.
   public var passed: Bool
 
-  public init(reference: String, candidate: String, samples: Int, outputs: [OutputMetrics], checks: [ThresholdCheck]) {
+  public init(reference: String, candidate: String, samples: Int, outputs: [OutputMetrics], checks: [ThresholdCheck], layers: [LayerMetrics]? = nil) {
     self.reference = reference
     self.candidate = candidate
     self.samples = samples
     self.outputs = outputs
     self.checks = checks
+    self.layers = layers
     passed = checks.allSatisfy(\.passed)
   }
 

@@ -13,7 +13,7 @@ struct ValidateCommand: ParsableCommand {
     commandName: "validate",
     abstract: "Check that a converted or quantized model stays close to its reference.",
     discussion: """
-      Both models run in Kiln's runtime on the same samples (--images DIR with preprocessing, --inputs DIR of .npy/.npz, or --random N), in order. Per output: cosine similarity, max and mean absolute error, SNR in dB; for classifier outputs ([1, C] per sample) top-1 and top-5 agreement, and with --labels each model's top-1 accuracy and the drop. Each threshold is checked on every output it applies to. Thresholds can come from --config FILE.json (keys maxTop1Drop, minTop1Agreement, minCosine, maxAbsError, minSnrDb); flags override it. Exit 0 when every check passes, 1 when one fails, 2 for bad input.
+      Both models run in Kiln's runtime on the same samples (--images DIR with preprocessing, --inputs DIR of .npy/.npz, or --random N), in order. Per output: cosine similarity, max and mean absolute error, SNR in dB; for classifier outputs ([1, C] per sample) top-1 and top-5 agreement, and with --labels each model's top-1 accuracy and the drop. Each threshold is checked on every output it applies to. With --per-layer, and whenever a threshold fails, a second pass compares every intermediate tensor of the candidate that matches the reference (by name, or a DequantizeLinear output with the tensor its QuantizeLinear read) and ranks the layers by the relative error they add, worst first. Thresholds can come from --config FILE.json (keys maxTop1Drop, minTop1Agreement, minCosine, maxAbsError, minSnrDb); flags override it. Exit 0 when every check passes, 1 when one fails, 2 for bad input.
       """)
 
   @Argument(help: "The reference model (ONNX), e.g. the float32 one.")
@@ -42,6 +42,9 @@ struct ValidateCommand: ParsableCommand {
   @Option(help: "The smallest signal-to-noise ratio of each output, in dB.")
   var minSnrDb: Double?
 
+  @Flag(help: "Rank the candidate's layers by the error they add even when every threshold holds.")
+  var perLayer = false
+
   @Option(help: "A JSON file of thresholds; flags override its values.")
   var config: String?
 
@@ -61,7 +64,7 @@ struct ValidateCommand: ParsableCommand {
     let thresholds = try config.map(ValidationThresholds.load).map { $0.overridden(by: flags) } ?? flags
     let display = quiet ? nil : ProgressDisplay(label: "validate", unit: "samples")
     let request = ModelValidationRequest(
-      samples: try data.request(), labelsFile: labels, thresholds: thresholds,
+      samples: try data.request(), labelsFile: labels, thresholds: thresholds, perLayer: perLayer,
       progress: { done, total in display?.update(completed: done, total: total) })
     let report = try ModelValidation.validate(reference: reference, candidate: candidate, request: request)
     display?.finish()

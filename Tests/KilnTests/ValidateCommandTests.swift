@@ -44,12 +44,13 @@ struct ValidateCommandTests {
       #expect(report["schema"] as? String == "kiln-validation-report")
       #expect(report["samples"] as? Int == 300)
       #expect((report["checks"] as? [[String: Any]])?.count == 4)
+      #expect(report["layers"] == nil, "no per-layer diagnosis when asked for none and every check passes")
       let parser = XMLParser(data: try fileBytes(junit))
       #expect(parser.parse())
     }
   }
 
-  @Test("a Conv's weights scaled by 10 fail with exit 1, naming the metric, its value and the bound")
+  @Test("a Conv's weights scaled by 10 fail with exit 1, naming the metric, its value and the bound; that Conv ranks first")
   func damagedFails() throws {
     try withTemporaryFolder { folder in
       let damaged = try ONNXModelReader.read(path: model)
@@ -60,13 +61,38 @@ struct ValidateCommandTests {
       let candidate = folder.file("damaged.onnx")
       try ONNXModelWriter.write(damaged, to: candidate)
       let junit = folder.file("report.xml")
-      let run = try kiln(["validate", model, candidate, "-q", "--junit", junit] + testImages(documented))
+      let json = folder.file("report.json")
+      let run = try kiln(["validate", model, candidate, "-q", "--junit", junit, "--json", json] + testImages(documented))
       #expect(run.status == 1, "\(run)")
       #expect(run.stderr.contains("cosine of 'logits' is"), "\(run)")
       #expect(run.stderr.contains("below the minimum 0.99"), "\(run)")
       let xml = String(decoding: try fileBytes(junit), as: UTF8.self)
       #expect(XMLParser(data: Data(xml.utf8)).parse())
       #expect(xml.contains("<failure message="))
+      let report = try #require(JSONSerialization.jsonObject(with: fileBytes(json)) as? [String: Any])
+      let layers = try #require(report["layers"] as? [[String: Any]], "a failed threshold runs the per-layer diagnosis")
+      #expect(layers.first?["node"] as? String == conv.name)
+      #expect(layers.first?["opType"] as? String == "Conv")
+    }
+  }
+
+  @Test("fp16 vs float with --per-layer: every matched layer is listed, each with a small error")
+  func fp16PerLayer() throws {
+    try withTemporaryFolder { folder in
+      let candidate = folder.file("fp16.onnx")
+      let convert = try kiln(["quantize", model, "-o", candidate, "--fp16", "--keep-io-types"])
+      try #require(convert.status == 0, "\(convert)")
+      let json = folder.file("report.json")
+      let run = try kiln(["validate", model, candidate, "--per-layer", "--json", json] + testImages())
+      #expect(run.status == 0, "\(run)")
+      #expect(run.stdout.contains("per-layer: worst"), "\(run)")
+      let report = try #require(JSONSerialization.jsonObject(with: fileBytes(json)) as? [String: Any])
+      let layers = try #require(report["layers"] as? [[String: Any]])
+      #expect(!layers.isEmpty)
+      for layer in layers {
+        let error = try #require(layer["relativeError"] as? Double)
+        #expect(error < 1e-2, "\(layer)")
+      }
     }
   }
 
