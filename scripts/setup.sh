@@ -23,6 +23,7 @@ APT_PACKAGES=(
   libpng-dev
   libonnx-testdata
   pkg-config
+  chromium
 )
 
 LOG_PREFIX=setup

@@ -90,7 +90,7 @@ public enum ModelValidation {
     progress: (Int, Int) -> Void
   ) throws -> [OutputMetrics] {
     let names = reference.outputNames
-    var metrics = names.map(OutputMetricsAccumulator.init)
+    var metrics = names.map { OutputMetricsAccumulator(name: $0, histogram: true) }
     var classifiers: [ClassifierMetricsAccumulator?] = names.map { _ in nil }
     for index in 0..<source.count {
       let sample = try source.sample(at: index)

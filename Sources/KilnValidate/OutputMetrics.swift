@@ -20,10 +20,12 @@ public struct OutputMetrics: Sendable, Codable, Equatable {
   public var snrDB: Double
   /// For a classifier output (`[1, C]` per sample, C ≥ 2), how often the classes agree.
   public var classifier: ClassifierMetrics?
+  /// The distribution of |r − c| (absent in reports written before it existed).
+  public var errorHistogram: ErrorHistogram?
 
   public init(
     name: String, elements: Int, cosine: Double, maxAbsError: Double, meanAbsError: Double, snrDB: Double,
-    classifier: ClassifierMetrics? = nil
+    classifier: ClassifierMetrics? = nil, errorHistogram: ErrorHistogram? = nil
   ) {
     self.name = name
     self.elements = elements
@@ -32,6 +34,7 @@ public struct OutputMetrics: Sendable, Codable, Equatable {
     self.meanAbsError = meanAbsError
     self.snrDB = snrDB
     self.classifier = classifier
+    self.errorHistogram = errorHistogram
   }
 }
 
@@ -45,8 +48,13 @@ public struct OutputMetricsAccumulator: Sendable {
   private var squaredDifference = 0.0
   private var absoluteDifference = 0.0
   private var maxAbsError = 0.0
+  private var histogram: ErrorHistogram?
 
-  public init(name: String) { self.name = name }
+  /// With `histogram`, the metrics carry the distribution of the absolute errors too.
+  public init(name: String, histogram: Bool = false) {
+    self.name = name
+    self.histogram = histogram ? ErrorHistogram() : nil
+  }
 
   /// Adds one sample's elements; both arrays have the same count.
   public mutating func add(reference: [Double], candidate: [Double]) {
@@ -61,6 +69,7 @@ public struct OutputMetricsAccumulator: Sendable {
       squaredDifference += error * error
       absoluteDifference += error
       maxAbsError = Swift.max(maxAbsError, error)
+      histogram?.add(error)
     }
   }
 
@@ -71,6 +80,6 @@ public struct OutputMetricsAccumulator: Sendable {
     let snr = squaredDifference == 0 ? Double.infinity : 10 * Foundation.log10(squaredReference / squaredDifference)
     return OutputMetrics(
       name: name, elements: elements, cosine: cosine, maxAbsError: maxAbsError,
-      meanAbsError: elements > 0 ? absoluteDifference / Double(elements) : 0, snrDB: snr)
+      meanAbsError: elements > 0 ? absoluteDifference / Double(elements) : 0, snrDB: snr, errorHistogram: histogram)
   }
 }

@@ -12,13 +12,13 @@ extension ValidationReport {
       #"<testsuite name="kiln validate" tests="\#(checks.count)" failures="\#(failures.count)" errors="0">"#,
     ]
     for check in checks {
-      let name = Self.escaped("\(check.metric) of \(check.output)")
+      let name = Markup.escaped("\(check.metric) of \(check.output)")
       let opening = #"  <testcase classname="kiln.validate" name="\#(name)""#
       if check.passed {
         lines.append(opening + "/>")
       } else {
         lines.append(opening + ">")
-        lines.append(#"    <failure message="\#(Self.escaped(check.message))"/>"#)
+        lines.append(#"    <failure message="\#(Markup.escaped(check.message))"/>"#)
         lines.append("  </testcase>")
       }
     }
@@ -30,21 +30,5 @@ extension ValidationReport {
   public func writeJUnit(to file: AtomicOutputFile) throws {
     try file.write(Data(junitXML().utf8))
     try file.commit()
-  }
-
-  /// `text` with the characters XML reserves in attributes escaped.
-  static func escaped(_ text: String) -> String {
-    var result = ""
-    for character in text {
-      switch character {
-      case "&": result += "&amp;"
-      case "<": result += "&lt;"
-      case ">": result += "&gt;"
-      case "\"": result += "&quot;"
-      case "'": result += "&apos;"
-      default: result.append(character)
-      }
-    }
-    return result
   }
 }

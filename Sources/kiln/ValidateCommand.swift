@@ -13,7 +13,7 @@ struct ValidateCommand: ParsableCommand {
     commandName: "validate",
     abstract: "Check that a converted or quantized model stays close to its reference.",
     discussion: """
-      Both models run in Kiln's runtime on the same samples (--images DIR with preprocessing, --inputs DIR of .npy/.npz, or --random N), in order. Per output: cosine similarity, max and mean absolute error, SNR in dB; for classifier outputs ([1, C] per sample) top-1 and top-5 agreement, and with --labels each model's top-1 accuracy and the drop. Each threshold is checked on every output it applies to. With --per-layer, and whenever a threshold fails, a second pass compares every intermediate tensor of the candidate that matches the reference (by name, or a DequantizeLinear output with the tensor its QuantizeLinear read) and ranks the layers by the relative error they add, worst first. Thresholds can come from --config FILE.json (keys maxTop1Drop, minTop1Agreement, minCosine, maxAbsError, minSnrDb); flags override it. Exit 0 when every check passes, 1 when one fails, 2 for bad input.
+      Both models run in Kiln's runtime on the same samples (--images DIR with preprocessing, --inputs DIR of .npy/.npz, or --random N), in order. Per output: cosine similarity, max and mean absolute error, SNR in dB; for classifier outputs ([1, C] per sample) top-1 and top-5 agreement, and with --labels each model's top-1 accuracy and the drop. Each threshold is checked on every output it applies to. With --per-layer, and whenever a threshold fails, a second pass compares every intermediate tensor of the candidate that matches the reference (by name, or a DequantizeLinear output with the tensor its QuantizeLinear read) and ranks the layers by the relative error they add, worst first. Thresholds can come from --config FILE.json (keys maxTop1Drop, minTop1Agreement, minCosine, maxAbsError, minSnrDb); flags override it. --json, --junit and --html write the reports. Exit 0 when every check passes, 1 when one fails, 2 for bad input.
       """)
 
   @Argument(help: "The reference model (ONNX), e.g. the float32 one.")
@@ -54,6 +54,9 @@ struct ValidateCommand: ParsableCommand {
   @Option(help: "Write the checks as JUnit XML here.")
   var junit: String?
 
+  @Option(help: "Write the report as a self-contained HTML page here (tables, per-layer chart, error histogram).")
+  var html: String?
+
   @Flag(name: .shortAndLong, help: "Print nothing but errors.")
   var quiet = false
 
@@ -70,6 +73,7 @@ struct ValidateCommand: ParsableCommand {
     display?.finish()
     if let json { try report.writeJSON(to: AtomicOutputFile(destination: json)) }
     if let junit { try report.writeJUnit(to: AtomicOutputFile(destination: junit)) }
+    if let html { try report.writeHTML(to: AtomicOutputFile(destination: html)) }
     if !quiet { print(report.text, terminator: "") }
     let failures = report.failures
     guard failures.isEmpty else {

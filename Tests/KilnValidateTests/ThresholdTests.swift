@@ -80,7 +80,7 @@ struct ThresholdTests {
     let xml = report.junitXML()
     let parser = XMLParser(data: Data(xml.utf8))
     #expect(parser.parse(), "\(xml)")
-    #expect(xml.contains(#"name="cosine of a&lt;&amp;&quot;b&apos;&gt;""#))
+    #expect(xml.contains(#"name="cosine of a&lt;&amp;&quot;b&#39;&gt;""#))
     #expect(xml.contains(#"failures="1""#))
   }
 }
