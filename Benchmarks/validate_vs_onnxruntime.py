@@ -10,8 +10,9 @@ Models and inputs (made by quantize_vs_onnxruntime.prepare, then one .npy file p
                then `kiln quantize --int8 --stats`), on the first RESNET_TEST (default 100) test
                images as 1x3x224x224 inputs.
 
-Both tools run one sample at a time on one thread: `kiln validate REF CAND --inputs DIR --json
-OUT -q` (its executors run on one thread; per-layer diagnosis off, no thresholds) and, in one
+Both tools run one sample at a time: `kiln validate REF CAND --inputs DIR --json OUT -q` (each
+executor on one thread, the two models of a sample on two threads at once; per-layer diagnosis
+off, no thresholds) and, in one
 Python process, two onnxruntime sessions created once (intra_op and inter_op threads 1, all
 graph optimizations on, so QDQ runs in onnxruntime's int8 kernels) over the same .npy files,
 accumulating in float64 the metrics Kiln reports per output: cosine, max and mean abs error, SNR
@@ -185,7 +186,7 @@ def main():
         for name in quantize_bench.MODELS:
             subprocess.run(child("write-inputs", f"{folder}/{name}"), check=True)
             results[name] = measure_model(folder, name)
-    print(f"float32 vs int8, one sample at a time, 1 thread each, best of {ROUNDS} runs (target: ratio >= 1x)")
+    print(f"float32 vs int8, one sample at a time (kiln: one thread per model; onnxruntime: 1 thread), best of {ROUNDS} runs (target: ratio >= 1x)")
     print(f"{'model':<12} {'samples':>7} {'kiln s':>8} {'kiln img/s':>11} {'ort s':>8} {'ort img/s':>10} {'ratio':>7}")
     for name, (best, samples, _) in results.items():
         kiln, ort = best["kiln validate"], best["onnxruntime loop"]
