@@ -2,7 +2,8 @@
 # Runs Kiln's side-by-side benchmarks (release build). Not part of `make test`.
 # Environment: WEIGHTS_MB (1024) and REPEATS for the round trip; REPEATS and ROUNDS (best of, default 3) for the runtime;
 # WEIGHTS_MB, REPEATS, TIMEOUT and MODELS for the optimizer comparison; RESNET_TEST, REPEATS and
-# TIMEOUT, THREADS and ROUNDS for the int8 quantization comparison.
+# TIMEOUT, THREADS and ROUNDS for the int8 quantization comparison;
+# RESNET_TEST, ROUNDS and TIMEOUT for the validation comparison.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -11,6 +12,7 @@ export KILN="$ROOT/.build/release/kiln"
 .venv/bin/python Benchmarks/roundtrip_large_model.py
 .venv/bin/python Benchmarks/runtime_latency.py
 .venv/bin/python Benchmarks/quantize_vs_onnxruntime.py
+.venv/bin/python Benchmarks/validate_vs_onnxruntime.py
 # onnxsim and onnxslim only serve this benchmark, so they are installed here, not by setup.sh.
 for package in onnxsim onnxslim; do
   .venv/bin/python -m pip install --quiet "$package" \

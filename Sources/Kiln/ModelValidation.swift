@@ -94,8 +94,7 @@ public enum ModelValidation {
     var classifiers: [ClassifierMetricsAccumulator?] = names.map { _ in nil }
     for index in 0..<source.count {
       let sample = try source.sample(at: index)
-      let expected = try reference.run(sample)
-      let actual = try candidate.run(sample)
+      let (expected, actual) = try runBoth(reference, candidate, on: sample)
       for (position, name) in names.enumerated() {
         let (r, shape) = try reference.values(name, in: expected)
         let (c, candidateShape) = try candidate.values(name, in: actual)
@@ -114,6 +113,47 @@ public enum ModelValidation {
       result.classifier = classifier?.metrics
       return result
     }
+  }
+}
+
+extension ModelValidation {
+  /// Both models' outputs on `sample`, the two runs on two threads at once (each executor on
+  /// its own thread); the reference's error comes first when both fail, so the outcome does not
+  /// depend on timing.
+  static func runBoth(
+    _ reference: OutputRunner, _ candidate: OutputRunner, on sample: CalibrationSample
+  ) throws -> ([String: HostTensor], [String: HostTensor]) {
+    let pair = RunPair(runners: [reference, candidate], sample: sample)
+    DispatchQueue.concurrentPerform(iterations: 2) { pair.work($0) }
+    return (try pair.outputs(of: 0), try pair.outputs(of: 1))
+  }
+}
+
+/// One sample run in two models at once: each worker only reads its own runner and the sample
+/// and sets its own outcome, under the lock.
+private final class RunPair: @unchecked Sendable {
+  private let runners: [OutputRunner]
+  private let sample: CalibrationSample
+  private let lock = NSLock()
+  private var outcomes: [Int: Result<[String: HostTensor], any Error>] = [:]
+
+  init(runners: [OutputRunner], sample: CalibrationSample) {
+    self.runners = runners
+    self.sample = sample
+  }
+
+  /// Runs model `index` on the sample.
+  func work(_ index: Int) {
+    let outcome = Result { try runners[index].run(sample) }
+    lock.lock()
+    outcomes[index] = outcome
+    lock.unlock()
+  }
+
+  /// Model `index`'s outputs, or the error it threw.
+  func outputs(of index: Int) throws -> [String: HostTensor] {
+    guard let outcome = outcomes[index] else { throw KilnError.internalError("validation run \(index) did not run") }
+    return try outcome.get()
   }
 }
 
