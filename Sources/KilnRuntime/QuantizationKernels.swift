@@ -29,11 +29,49 @@ extension KernelFamily {
     }
     let parameters = try QuantizationParameters(
       data: data, scale: try invocation.input(1), zeroPoint: zeroPoint, invocation)
+    if data.dataType == .float {
+      switch outputType {
+      case .int8: return [try quantizeFloats(data, parameters, to: Int8.self)]
+      case .uint8: return [try quantizeFloats(data, parameters, to: UInt8.self)]
+      default: break
+      }
+    }
     let values = try invocation.doubleValues(of: data).enumerated().map { index, value in
       let (scale, zero) = parameters[index]
       return Double(Float(value) / Float(scale)).rounded(.toNearestOrEven) + zero
     }
     return [try HostTensor.narrowing(values, to: outputType, shape: data.shape)]
+  }
+
+  /// float32 `data` quantized to `T` in one typed pass, with the rounding (half to even of the
+  /// float quotient), saturation and NaN-to-0 of the general path: the common QDQ case.
+  private static func quantizeFloats<T: FixedWidthInteger & TensorElement>(
+    _ data: HostTensor, _ parameters: QuantizationParameters, to type: T.Type
+  ) throws -> HostTensor {
+    let output = try HostTensor(uninitialized: T.dataType, shape: data.shape)
+    let source = data.elements(as: Float.self), target = output.mutableElements(as: T.self)
+    let low = Float(T.min), high = Float(T.max)
+    parameters.forEachRun(count: source.count) { range, scale, zero in
+      let (scale, zero) = (Float(scale), Float(zero))
+      for index in range {
+        let value = (source[index] / scale).rounded(.toNearestOrEven) + zero
+        target[index] = value.isNaN ? 0 : T(min(max(value, low), high))
+      }
+    }
+    return output
+  }
+
+  /// `T` `data` dequantized to float32 in one typed pass, as the general path computes it.
+  private static func dequantizeToFloats<T: FixedWidthInteger & TensorElement>(
+    _ data: HostTensor, _ parameters: QuantizationParameters, from type: T.Type
+  ) throws -> HostTensor {
+    let output = try HostTensor(uninitialized: .float, shape: data.shape)
+    let source = data.elements(as: T.self), target = output.mutableElements(as: Float.self)
+    parameters.forEachRun(count: source.count) { range, scale, zero in
+      let scale = Float(scale)
+      for index in range { target[index] = Float(Double(source[index]) - zero) * scale }
+    }
+    return output
   }
 
   private static func outputDataType(_ invocation: KernelInvocation) throws -> DataType {
@@ -53,6 +91,14 @@ extension KernelFamily {
     }
     let parameters = try QuantizationParameters(
       data: data, scale: scale, zeroPoint: invocation.optionalInput(2), invocation)
+    if scale.dataType == .float {
+      switch data.dataType {
+      case .int8: return [try dequantizeToFloats(data, parameters, from: Int8.self)]
+      case .uint8: return [try dequantizeToFloats(data, parameters, from: UInt8.self)]
+      case .int32: return [try dequantizeToFloats(data, parameters, from: Int32.self)]
+      default: break
+      }
+    }
     let values = try invocation.doubleValues(of: data).enumerated().map { index, value in
       let (scale, zero) = parameters[index]
       return Double(Float(value - zero) * Float(scale))
@@ -152,6 +198,16 @@ private struct QuantizationParameters {
     guard scale.rank == 1, scales.count == data.shape[axis], zeros.count == scales.count || zeroPoint == nil
     else { throw invocation.failure("scale and zero point must be 1-D of the axis length \(data.shape[axis])") }
     inner = Lanes(shape: data.shape, axis: axis).inner
+  }
+
+  /// Calls `body` with each run of consecutive elements (of `count`) that share a scale and a
+  /// zero point.
+  func forEachRun(count: Int, _ body: (Range<Int>, Double, Double) -> Void) {
+    guard inner > 0 else { return body(0..<count, scales[0], zeros[0]) }
+    for start in stride(from: 0, to: count, by: inner) {
+      let (scale, zero) = self[start]
+      body(start..<min(start + inner, count), scale, zero)
+    }
   }
 
   subscript(index: Int) -> (scale: Double, zero: Double) {
