@@ -26,6 +26,7 @@ final class ExecutionContext {
   private let opsets: [String: Int64]
   private var constants: [ObjectIdentifier: HostTensor] = [:]
   private var plans: [ObjectIdentifier: GraphPlan] = [:]
+  private var constantOutputs: [ObjectIdentifier: [RuntimeValue?]] = [:]
 
   init(model: Model, options: ExecutionOptions) {
     registry = options.registry
@@ -49,6 +50,15 @@ final class ExecutionContext {
     let plan = GraphPlan(graph, context: self)
     plans[ObjectIdentifier(graph)] = plan
     return plan
+  }
+
+  /// The outputs of `node`, a node whose outputs do not change between runs, computed by
+  /// `compute` the first time and kept.
+  func constantOutputs(of node: Node, _ compute: () throws -> [RuntimeValue?]) rethrows -> [RuntimeValue?] {
+    if let cached = constantOutputs[ObjectIdentifier(node)] { return cached }
+    let outputs = try compute()
+    constantOutputs[ObjectIdentifier(node)] = outputs
+    return outputs
   }
 
   /// The runtime tensor for an initializer, converted once.

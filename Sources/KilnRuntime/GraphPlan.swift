@@ -13,11 +13,28 @@ struct GraphPlan {
   let fusions: [Int: ActivationFusion]
   /// Positions of the activation nodes a producer absorbed; they do not run on their own.
   let absorbed: Set<Int>
+  /// Positions of the DequantizeLinear nodes that read only initializers no caller can feed
+  /// (a quantized model's weights): their outputs are the same in every run, so they are
+  /// computed once and kept.
+  let constantDequantizations: Set<Int>
 
   init(_ graph: Graph, context: ExecutionContext) {
     lastReaders = Self.lastReaders(graph)
     fusions = ActivationFusion.plan(graph, context: context)
     absorbed = Set(fusions.values.map(\.activation))
+    constantDequantizations = Self.constantDequantizations(graph)
+  }
+
+  private static func constantDequantizations(_ graph: Graph) -> Set<Int> {
+    let fed = Set(graph.inputs.map(ObjectIdentifier.init))
+    return Set(
+      graph.nodes.indices.filter { index in
+        let node = graph.nodes[index]
+        return node.opType == "DequantizeLinear" && (node.domain.isEmpty || node.domain == "ai.onnx")
+          && node.inputs.allSatisfy { input in
+            input.map { $0.constant != nil && !fed.contains(ObjectIdentifier($0)) } ?? true
+          }
+      })
   }
 
   private static func lastReaders(_ graph: Graph) -> [[Value]] {

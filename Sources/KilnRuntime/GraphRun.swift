@@ -24,6 +24,7 @@ final class Environment {
 ///
 /// With an observer, every tensor a node produces (and every fed graph input) is shown to it
 /// as soon as it exists; activation fusion is then off, so that no node output goes unseen.
+/// DequantizeLinear nodes of fixed initializers run once per executor (see `GraphPlan`).
 struct GraphRun {
   let graph: Graph
   let context: ExecutionContext
@@ -40,7 +41,10 @@ struct GraphRun {
     }
     let plan = context.plan(for: graph)
     for (index, node) in graph.nodes.enumerated() {
-      if observer != nil {
+      if plan.constantDequantizations.contains(index) {
+        try runConstant(node, in: environment)
+        try observe(node.outputs, in: environment)
+      } else if observer != nil {
         try runNode(node, fusing: nil, in: environment)
         try observe(node.outputs, in: environment)
       } else if !plan.absorbed.contains(index) {
@@ -56,6 +60,18 @@ struct GraphRun {
     guard let observer else { return }
     for case let value? in values {
       if case .tensor(let tensor)? = environment[value] { try observer(value.name, tensor) }
+    }
+  }
+
+  /// Sets the outputs of `node`, whose outputs do not change between runs, from the context,
+  /// running it the first time.
+  private func runConstant(_ node: Node, in environment: Environment) throws {
+    let outputs = try context.constantOutputs(of: node) {
+      try runNode(node, fusing: nil, in: environment)
+      return node.outputs.map { $0.flatMap { environment[$0] } }
+    }
+    for (value, output) in zip(node.outputs, outputs) {
+      if let value { environment[value] = output }
     }
   }
 

@@ -1,7 +1,9 @@
 // Linear quantization: rounding, saturation, per-axis parameters, integer matmuls.
 
+import Foundation
 import KilnIR
 import KilnRuntime
+import KilnTestSupport
 import Testing
 
 @Test func quantizeRoundsHalfToEvenAndSaturates() throws {
@@ -91,5 +93,27 @@ import Testing
   }
   #expect(throws: KilnError.self) {
     try kernelOutputs("QuantizeLinear", opset: 21, [try HostTensor(scalar: Float(1)), try HostTensor(scalar: Float(1))], attributes: [Attribute("output_dtype", .int(Int64.max))])
+  }
+}
+
+/// DequantizeLinear of a weight (initializers only) and of a fed input, both added to `x`.
+private func dequantizingModel() -> Model {
+  let builder = GraphBuilder()
+  let x = builder.input("x", "float32[2]")
+  let q = builder.input("q", "int8[2]")
+  let weight = builder.initializer(Tensor(dataType: .int8, dims: [2], bytes: Data([0x02, 0xFE])), name: "w")
+  let scale = builder.constant("s", [0.5], dims: [])
+  let dequantizedWeight = builder.op("DequantizeLinear", weight, scale, output: "w_dq")
+  let dequantizedInput = builder.op("DequantizeLinear", q, scale, output: "q_dq")
+  builder.output(builder.op("Add", builder.op("Add", x, dequantizedWeight, output: "a"), dequantizedInput, output: "y"))
+  return Model(irVersion: 8, opsetImports: [OpsetImport(domain: "", version: 17)], graph: builder.graph)
+}
+
+@Test func aDequantizedWeightIsKeptButAFedInputIsDequantizedEachRun() throws {
+  let executor = try Executor(model: dequantizingModel())
+  let x = try HostTensor(shape: [2], values: [Float(10), 20])
+  for (q, expected) in [([Int8(2), 4], [Float(12), 21]), ([Int8(-6), 0], [Float(8), 19])] {
+    let outputs = try executor.run(["x": x, "q": try HostTensor(shape: [2], values: q)])
+    #expect(outputs["y"]?.scalars(as: Float.self) == expected)
   }
 }
