@@ -53,13 +53,23 @@ final class ExecutionContext {
   }
 
   /// The outputs of `node`, a node whose outputs do not change between runs, computed by
-  /// `compute` the first time and kept.
+  /// `compute` the first time and kept while all kept outputs stay within
+  /// `constantOutputBudget` bytes (beyond it they are computed in every run, as memory for
+  /// speed stops paying off when dequantized weights would outgrow the model).
   func constantOutputs(of node: Node, _ compute: () throws -> [RuntimeValue?]) rethrows -> [RuntimeValue?] {
     if let cached = constantOutputs[ObjectIdentifier(node)] { return cached }
     let outputs = try compute()
-    constantOutputs[ObjectIdentifier(node)] = outputs
+    let bytes = outputs.reduce(0) { $0 + ($1?.tensor?.buffer.byteCount ?? 0) }
+    if constantOutputBytes + bytes <= Self.constantOutputBudget {
+      constantOutputs[ObjectIdentifier(node)] = outputs
+      constantOutputBytes += bytes
+    }
     return outputs
   }
+
+  /// At most this many bytes of constant node outputs are kept between runs.
+  static let constantOutputBudget = 1 << 30
+  private var constantOutputBytes = 0
 
   /// The runtime tensor for an initializer, converted once.
   func constant(_ value: Value) throws -> HostTensor {

@@ -15,7 +15,7 @@ struct GraphPlan {
   let absorbed: Set<Int>
   /// Positions of the DequantizeLinear nodes that read only initializers no caller can feed
   /// (a quantized model's weights): their outputs are the same in every run, so they are
-  /// computed once and kept.
+  /// computed once and kept (within `ExecutionContext.constantOutputBudget`).
   let constantDequantizations: Set<Int>
 
   init(_ graph: Graph, context: ExecutionContext) {

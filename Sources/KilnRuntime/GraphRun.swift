@@ -24,7 +24,8 @@ final class Environment {
 ///
 /// With an observer, every tensor a node produces (and every fed graph input) is shown to it
 /// as soon as it exists; activation fusion is then off, so that no node output goes unseen.
-/// DequantizeLinear nodes of fixed initializers run once per executor (see `GraphPlan`).
+/// DequantizeLinear nodes of fixed initializers run once per executor, within a memory budget
+/// (see `GraphPlan`).
 struct GraphRun {
   let graph: Graph
   let context: ExecutionContext
