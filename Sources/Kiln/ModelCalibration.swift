@@ -29,9 +29,12 @@ public enum ModelCalibration {
   /// Runs the pre-quantization pipeline over `model`, in place.
   @discardableResult
   public static func prepare(_ model: Model, registry: PassRegistry = .standard) throws -> PipelineReport {
-    let pipeline = try Pipeline.load(preparePipeline, searching: ModelConversion.pipelineFolders, registry: registry)
-    let context = PassContext(model: model, shapeInference: LibONNXShapeInference())
-    return try PassManager(pipeline: pipeline).run(on: model, context: context)
+    try run(Pipeline.load(preparePipeline, searching: ModelConversion.pipelineFolders, registry: registry), on: model)
+  }
+
+  /// Runs `pipeline` over `model`, in place, with libonnx's shape inference.
+  static func run(_ pipeline: Pipeline, on model: Model) throws -> PipelineReport {
+    try PassManager(pipeline: pipeline).run(on: model, context: PassContext(model: model, shapeInference: LibONNXShapeInference()))
   }
 
   /// Prepares `model` (in place) and runs it over every sample of `source` (which a

@@ -68,7 +68,7 @@ public enum ModelQuantization {
       passesThatChanged: 0, seconds: 0)
     do {
       try Verifier.verify(model)
-      summary.passesThatChanged = try prepare(model, pipeline).statistics.filter(\.changed).count
+      summary.passesThatChanged = try ModelCalibration.run(pipeline, on: model).statistics.filter(\.changed).count
       switch options.mode {
       case .int8(var int8, let source):
         let ranges = try source.resolve(for: model)
@@ -81,7 +81,7 @@ public enum ModelQuantization {
         summary.int8?.markKeptFloat(summary.sensitivity?.keptFloat ?? [])
       case .float16(let float16):
         // fp16 reads element types: type every value the pipeline's passes made.
-        _ = try prepare(model, Pipeline.list("infer-shapes"))
+        _ = try ModelCalibration.run(Pipeline.list("infer-shapes"), on: model)
         summary.float16 = try Float16Converter(options: float16).convert(model)
       }
       try Verifier.verify(model)
@@ -117,11 +117,6 @@ public enum ModelQuantization {
       }
     }
     return ranges
-  }
-
-  private static func prepare(_ model: Model, _ pipeline: Pipeline) throws -> PipelineReport {
-    let manager = PassManager(pipeline: pipeline)
-    return try manager.run(on: model, context: PassContext(model: model, shapeInference: LibONNXShapeInference()))
   }
 
   private static func fileBytes(_ path: String) -> Int64 {
