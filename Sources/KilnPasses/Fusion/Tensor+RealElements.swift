@@ -45,15 +45,17 @@ extension Tensor {
     guard fusibleFloatTypes.contains(dataType) else {
       throw KilnError.internalError("fusions cannot write \(dataType.name) constants")
     }
-    var data = Data(count: values.count * dataType.bitWidth / 8)
-    data.withUnsafeMutableBytes { bytes in
+    let data =
       switch dataType {
-      case .float: for (index, value) in values.enumerated() { bytes.storeBytes(of: Float(value), toByteOffset: 4 * index, as: Float.self) }
-      case .float16: for (index, value) in values.enumerated() { bytes.storeBytes(of: Float16(value), toByteOffset: 2 * index, as: Float16.self) }
-      default: for (index, value) in values.enumerated() { bytes.storeBytes(of: value, toByteOffset: 8 * index, as: Double.self) }
+      case .float: Self.bytes(values, as: Float.self)
+      case .float16: Self.bytes(values, as: Float16.self)
+      default: Self.bytes(values, as: Double.self)
       }
-    }
     self.init(dataType: dataType, dims: [Int64(values.count)], bytes: data)
+  }
+
+  private static func bytes<T: BinaryFloatingPoint>(_ values: [Double], as type: T.Type) -> Data {
+    values.map { T($0) }.withUnsafeBytes { Data($0) }
   }
 
   /// This float32, float16 or float64 tensor with each run of `runLength` consecutive elements
