@@ -17,6 +17,11 @@ public struct NameIndex {
     }
   }
 
+  /// An index of `names` alone (another name space, e.g. node names).
+  public init(taken names: some Sequence<String>) {
+    taken = Set(names)
+  }
+
   /// `base`, or `base_1`, `base_2`, … : the first name not taken, which is taken from now on.
   public mutating func claim(_ base: String) -> String {
     var candidate = base

@@ -1,6 +1,7 @@
 // Measuring the output error that int8 quantization of each layer, alone or together, adds.
 
 import KilnIR
+import KilnPasses
 import KilnRuntime
 
 /// Measures how far int8 quantization moves a float model's outputs on a set of samples.
@@ -74,27 +75,15 @@ public final class SensitivityAnalysis {
       else { return false }
       return true
     }
-    var taken = Set(model.graph.nodes.map(\.name).filter { !$0.isEmpty }).union(options.skipNodes)
+    var names = NameIndex(taken: model.graph.nodes.map(\.name).filter { !$0.isEmpty } + options.skipNodes)
     var seen = Set<String>()
     for node in candidates {
       if node.name.isEmpty || seen.contains(node.name) {
-        node.name = unusedName("\(node.opType)_\(node.outputs.first??.name ?? "layer")", taken: taken)
-        taken.insert(node.name)
+        node.name = names.claim("\(node.opType)_\(node.outputs.first??.name ?? "layer")")
       }
       seen.insert(node.name)
     }
     return candidates.map { Layer(name: $0.name, opType: $0.opType) }
-  }
-
-  /// `base`, or `base_1`, `base_2` ... whichever is first not in `taken`.
-  private static func unusedName(_ base: String, taken: Set<String>) -> String {
-    var name = base
-    var suffix = 0
-    while taken.contains(name) {
-      suffix += 1
-      name = "\(base)_\(suffix)"
-    }
-    return name
   }
 
   /// Runs the float model on every sample; keeps its float outputs, by name.
