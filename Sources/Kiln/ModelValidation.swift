@@ -123,37 +123,9 @@ extension ModelValidation {
   static func runBoth(
     _ reference: OutputRunner, _ candidate: OutputRunner, on sample: CalibrationSample
   ) throws -> ([String: HostTensor], [String: HostTensor]) {
-    let pair = RunPair(runners: [reference, candidate], sample: sample)
-    DispatchQueue.concurrentPerform(iterations: 2) { pair.work($0) }
-    return (try pair.outputs(of: 0), try pair.outputs(of: 1))
-  }
-}
-
-/// One sample run in two models at once: each worker only reads its own runner and the sample
-/// and sets its own outcome, under the lock.
-private final class RunPair: @unchecked Sendable {
-  private let runners: [OutputRunner]
-  private let sample: CalibrationSample
-  private let lock = NSLock()
-  private var outcomes: [Int: Result<[String: HostTensor], any Error>] = [:]
-
-  init(runners: [OutputRunner], sample: CalibrationSample) {
-    self.runners = runners
-    self.sample = sample
-  }
-
-  /// Runs model `index` on the sample.
-  func work(_ index: Int) {
-    let outcome = Result { try runners[index].run(sample) }
-    lock.lock()
-    outcomes[index] = outcome
-    lock.unlock()
-  }
-
-  /// Model `index`'s outputs, or the error it threw.
-  func outputs(of index: Int) throws -> [String: HostTensor] {
-    guard let outcome = outcomes[index] else { throw KilnError.internalError("validation run \(index) did not run") }
-    return try outcome.get()
+    let runners = [reference, candidate]
+    let outputs = try concurrentResults(2) { try runners[$0].run(sample) }
+    return (outputs[0], outputs[1])
   }
 }
 

@@ -48,16 +48,25 @@ public struct Calibrator {
     if let index = chosen.first(where: { !(0..<source.count).contains($0) }) {
       throw KilnError.badInput("sample \(index) is out of range: the source has \(source.count)")
     }
-    let run = ParallelRun(calibrator: self, source: source, chosen: chosen, progress: progress)
     let workers = min(executors.count, max(chosen.count, 1))
-    DispatchQueue.concurrentPerform(iterations: workers) { worker in run.work(worker, of: workers) }
-    var statistics = try run.statistics(of: 0)
-    for worker in 1..<workers { try statistics.merge(run.statistics(of: worker), file: "worker \(worker)") }
+    let lock = NSLock()
+    var done = 0
+    let parts = try concurrentResults(workers) { worker in
+      let indices = stride(from: worker, to: chosen.count, by: workers).map { chosen[$0] }
+      return try measure(source, indices, executors[worker]) { name in
+        lock.lock()
+        defer { lock.unlock() }
+        done += 1
+        progress?(CalibrationProgress(completed: done, total: chosen.count, sampleName: name))
+      }
+    }
+    var statistics = parts[0]
+    for (worker, part) in parts.enumerated().dropFirst() { try statistics.merge(part, file: "worker \(worker)") }
     return statistics
   }
 
   /// The statistics of samples `indices` of `source` run in `executor`.
-  fileprivate func measure(
+  private func measure(
     _ source: any CalibrationSource, _ indices: [Int], _ executor: Executor, after: (String) -> Void
   ) throws -> CalibrationStatistics {
     let graph = executor.model.graph
@@ -76,47 +85,5 @@ public struct Calibrator {
       after(name)
     }
     return statistics
-  }
-}
-
-/// One parallel calibration run: what its workers share (the calibrator, the source, the
-/// samples, the progress callback, called under a lock) and each worker's outcome. Workers
-/// only read the shared parts and each sets its own outcome, under the lock.
-private final class ParallelRun: @unchecked Sendable {
-  private let calibrator: Calibrator
-  private let source: any CalibrationSource
-  private let chosen: [Int]
-  private let progress: ((CalibrationProgress) -> Void)?
-  private let lock = NSLock()
-  private var done = 0
-  private var outcomes: [Int: Result<CalibrationStatistics, any Error>] = [:]
-
-  init(calibrator: Calibrator, source: any CalibrationSource, chosen: [Int], progress: ((CalibrationProgress) -> Void)?) {
-    self.calibrator = calibrator
-    self.source = source
-    self.chosen = chosen
-    self.progress = progress
-  }
-
-  /// Runs worker `worker`'s share: every `workers`-th chosen sample from the `worker`-th.
-  func work(_ worker: Int, of workers: Int) {
-    let indices = stride(from: worker, to: chosen.count, by: workers).map { chosen[$0] }
-    let outcome = Result {
-      try calibrator.measure(source, indices, calibrator.executors[worker]) { name in
-        lock.lock()
-        defer { lock.unlock() }
-        done += 1
-        progress?(CalibrationProgress(completed: done, total: chosen.count, sampleName: name))
-      }
-    }
-    lock.lock()
-    outcomes[worker] = outcome
-    lock.unlock()
-  }
-
-  /// Worker `worker`'s statistics, or the error it threw.
-  func statistics(of worker: Int) throws -> CalibrationStatistics {
-    guard let outcome = outcomes[worker] else { throw KilnError.internalError("calibration worker \(worker) did not run") }
-    return try outcome.get()
   }
 }

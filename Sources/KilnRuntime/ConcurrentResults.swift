@@ -1,0 +1,42 @@
+// Running a few independent jobs at once and collecting their results in order.
+
+import Foundation
+import KilnIR
+
+/// Runs `body(0) ... body(count - 1)` at once on up to `count` threads and returns the results
+/// in index order; when jobs throw, the error of the lowest index is rethrown, so the outcome
+/// does not depend on timing. `body` must only share what it reads (each job writes its own
+/// state, or locks).
+public func concurrentResults<T>(_ count: Int, _ body: (Int) throws -> T) throws -> [T] {
+  try withoutActuallyEscaping(body) { body in
+    let jobs = ConcurrentJobs(body: body, count: count)
+    DispatchQueue.concurrentPerform(iterations: count) { jobs.run($0) }
+    return try jobs.results()
+  }
+}
+
+/// The jobs of one `concurrentResults` call and their outcomes, each set once under the lock.
+private final class ConcurrentJobs<T>: @unchecked Sendable {
+  private let body: (Int) throws -> T
+  private let lock = NSLock()
+  private var outcomes: [Result<T, any Error>?]
+
+  init(body: @escaping (Int) throws -> T, count: Int) {
+    self.body = body
+    outcomes = Array(repeating: nil, count: count)
+  }
+
+  func run(_ index: Int) {
+    let outcome = Result { try body(index) }
+    lock.lock()
+    outcomes[index] = outcome
+    lock.unlock()
+  }
+
+  func results() throws -> [T] {
+    try outcomes.map { outcome in
+      guard let outcome else { throw KilnError.internalError("a concurrent job did not run") }
+      return try outcome.get()
+    }
+  }
+}
