@@ -27,12 +27,14 @@ public struct ConversionOptions: Sendable {
   public var verification: VerificationOptions?
   /// The passes pipelines may name.
   public var registry: PassRegistry
+  /// The weights file of a Caffe or Darknet model (`--weights`); nil for other formats.
+  public var weights: String?
 
   public init(
     pipeline: String = "default", passes: String? = nil, verifyEachPass: Bool = PassManager.verifiesByDefault,
     write: ONNXWriteOptions = .init(), inPlace: Bool = false, check: Bool = false,
     inputShapes: [String: [Int64]] = [:], verification: VerificationOptions? = nil,
-    registry: PassRegistry = .standard
+    registry: PassRegistry = .standard, weights: String? = nil
   ) {
     self.pipeline = pipeline
     self.passes = passes
@@ -43,6 +45,7 @@ public struct ConversionOptions: Sendable {
     self.inputShapes = inputShapes
     self.verification = verification
     self.registry = registry
+    self.weights = weights
   }
 }
 
@@ -109,7 +112,7 @@ public enum ModelConversion {
     let start = Date()
     let pipeline = try pipeline(for: options)
     try refuseOverwritingInput(input: inputPath, output: outputPath, inPlace: options.inPlace)
-    let model = try ONNXModelReader.read(path: inputPath)
+    let model = try ModelFile(path: inputPath, weights: options.weights).read()
     do {
       try Verifier.verify(model)
     } catch let error as KilnError {

@@ -62,7 +62,7 @@ public enum ModelQuantization {
     let start = Date()
     let pipeline = try ModelConversion.pipeline(for: ConversionOptions(pipeline: options.pipeline))
     try ModelConversion.refuseOverwritingInput(input: inputPath, output: outputPath, inPlace: false)
-    let model = try ONNXModelReader.read(path: inputPath)
+    let model = try ModelFile(path: inputPath).read()
     var summary = QuantizationSummary(
       input: inputPath, output: outputPath, inputBytes: fileBytes(inputPath), outputBytes: 0, pipeline: pipeline.name,
       passesThatChanged: 0, seconds: 0)

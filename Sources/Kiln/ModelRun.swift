@@ -46,8 +46,8 @@ public struct ModelRunReport: Codable, Sendable {
 
 /// `kiln run`: reads a model, checks the runtime can run it, binds inputs, runs and reports.
 public enum ModelRun {
-  public static func run(path: String, request: ModelRunRequest) throws -> ModelRunReport {
-    let model = try ONNXModelReader.read(path: path)
+  public static func run(path: String, weights: String? = nil, request: ModelRunRequest) throws -> ModelRunReport {
+    let model = try ModelFile(path: path, weights: weights).read()
     let executor = try Executor(model: model, options: ExecutionOptions(threads: request.threads))
     let feeds = try inputs(for: executor, request: request)
     var outputs = try executor.run(feeds)

@@ -3,7 +3,6 @@
 
 import Foundation
 import KilnIR
-import KilnONNX
 import KilnQuant
 import KilnRuntime
 import KilnValidate
@@ -37,8 +36,8 @@ public struct ModelValidationRequest {
 /// a second pass ranks the candidate's layers by error (`LayerDiagnosis`).
 public enum ModelValidation {
   public static func validate(reference: String, candidate: String, request: ModelValidationRequest) throws -> ValidationReport {
-    let referenceModel = try ONNXModelReader.read(path: reference)
-    let candidateModel = try ONNXModelReader.read(path: candidate)
+    let referenceModel = try ModelFile(path: reference).read()
+    let candidateModel = try ModelFile(path: candidate).read()
     try checkInputsMatch(ModelInput.required(by: referenceModel), ModelInput.required(by: candidateModel))
     let data: CalibrationData
     do {

@@ -4,7 +4,6 @@ import ArgumentParser
 import Foundation
 import Kiln
 import KilnIR
-import KilnONNX
 import KilnQuant
 
 /// `kiln calibrate`: runs a model over samples (the default subcommand, `run`) or merges shards.
@@ -73,7 +72,7 @@ struct CalibrateCommand: ParsableCommand {
       options.threads = threads
       options.binCount = bins
       options.method = try CalibrationMethod(name: method, percentile: percentile)
-      let graph = try ONNXModelReader.read(path: model)
+      let graph = try ModelFile(path: model).read()
       let samples: CalibrationData
       do {
         samples = try data.calibrationData(for: graph)

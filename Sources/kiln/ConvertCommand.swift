@@ -24,8 +24,11 @@ struct ConvertCommand: ParsableCommand {
       run cannot be verified (exit 2).
       """)
 
-  @Argument(help: "The input model file (ONNX).")
+  @Argument(help: "The input model file (ONNX, TFLite, Caffe .prototxt or Darknet .cfg; recognized by content).")
   var model: String
+
+  @Option(help: "The weights file of a Caffe (.caffemodel) or Darknet (.weights) model.")
+  var weights: String?
 
   @Option(name: [.short, .customLong("output")], help: "Where to write the converted model.")
   var output: String
@@ -117,7 +120,7 @@ struct ConvertCommand: ParsableCommand {
       verification: verify || verifyEach
         ? VerificationOptions(
           inputFiles: inputFiles, seed: seed, absoluteTolerance: atol, relativeTolerance: rtol, eachPass: verifyEach)
-        : nil)
+        : nil, weights: weights)
     let report = try ModelConversion.run(input: model, output: output, options: options)
     for warning in report.warnings + report.checkerFindings.map({ "\(output): \($0)" }) {
       FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))

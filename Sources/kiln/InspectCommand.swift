@@ -16,8 +16,11 @@ struct InspectCommand: ParsableCommand {
       With --graph it prints the model's IR as stable, diffable text instead.
       """)
 
-  @Argument(help: "The model file (ONNX).")
+  @Argument(help: "The model file (ONNX, TFLite, Caffe .prototxt or Darknet .cfg; recognized by content).")
   var model: String
+
+  @Option(help: "The weights file of a Caffe (.caffemodel) or Darknet (.weights) model.")
+  var weights: String?
 
   @Flag(help: "Print the summary as JSON.")
   var json = false
@@ -35,10 +38,10 @@ struct InspectCommand: ParsableCommand {
 
   func run() throws {
     if graph {
-      print(try ModelInspection.graphText(path: model, showTypes: types), terminator: "")
+      print(try ModelInspection.graphText(path: model, weights: weights, showTypes: types), terminator: "")
       return
     }
-    let summary = try ModelInspection.run(path: model)
+    let summary = try ModelInspection.run(path: model, weights: weights)
     if json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

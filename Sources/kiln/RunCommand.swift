@@ -19,8 +19,11 @@ struct RunCommand: ParsableCommand {
       with --output-dir writes each output as NAME.npy.
       """)
 
-  @Argument(help: "The model file (ONNX).")
+  @Argument(help: "The model file (ONNX, TFLite, Caffe .prototxt or Darknet .cfg; recognized by content).")
   var model: String
+
+  @Option(help: "The weights file of a Caffe (.caffemodel) or Darknet (.weights) model.")
+  var weights: String?
 
   @Option(name: .customLong("input"), help: "An input from a file: NAME=FILE.npy or NAME=FILE.pb (repeatable).")
   var inputs: [String] = []
@@ -60,7 +63,7 @@ struct RunCommand: ParsableCommand {
     request.threads = threads
     request.repeats = repeats
     request.outputFolder = outputDir
-    let report = try ModelRun.run(path: model, request: request)
+    let report = try ModelRun.run(path: model, weights: weights, request: request)
     if json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
