@@ -85,4 +85,7 @@ else
   cp "$REQUIREMENTS" "$STAMP"
 fi
 
+# 3. The real-world models the frontend oracle tests read (.cache/test-models, never committed).
+bash "$ROOT/scripts/fetch-test-models.sh"
+
 log "done"
