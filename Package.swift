@@ -55,7 +55,9 @@ let package = Package(
       dependencies: ["KilnIR", "KilnRuntime", "KilnPasses", "CKilnImage", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
     ),
     .target(name: "KilnValidate", dependencies: ["KilnIR", "KilnRuntime", "KilnQuant"]),
-    .target(name: "Kiln", dependencies: ["KilnIR", "KilnONNX", "KilnRuntime", "KilnPasses", "KilnQuant", "KilnValidate"]),
+    .target(name: "KilnTargets", dependencies: ["KilnIR", "KilnONNX", "KilnPasses", "KilnQuant"]),
+    .target(
+      name: "Kiln", dependencies: ["KilnIR", "KilnONNX", "KilnRuntime", "KilnPasses", "KilnQuant", "KilnValidate", "KilnTargets"]),
     .executableTarget(
       name: "kiln",
       dependencies: [
