@@ -52,7 +52,7 @@ public struct DarknetConfig: Sendable, Equatable {
   /// Parses cfg text.
   public static func parse(_ text: String) throws -> DarknetConfig {
     var sections: [DarknetSection] = []
-    for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+    for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
       let number = index + 1
       let line = rawLine.trimmingWhitespace()
       if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
