@@ -78,6 +78,16 @@ struct DarknetConverter {
     }
   }
 
+  /// `x` as a `[1, C, H, W]` map: a flat result gets a Reshape to `[1, C, 1, 1]`.
+  func mapped(_ x: LayerOutput, _ index: Int) -> LayerOutput {
+    guard x.isFlat else { return x }
+    var result = x
+    result.isFlat = false
+    let shape = emitter.int64s("reshape_\(index).shape", result.dims)
+    result.value = emitter.node("Reshape", "reshape_\(index)", [x.value, shape], dims: result.dims)
+    return result
+  }
+
   private func setOutputs(last: LayerOutput) {
     let graph = emitter.graph
     graph.outputs = yoloLayers.map(\.output)

@@ -16,7 +16,6 @@ enum DarknetLayerSupport {
   /// Options that change what a layer computes in ways Kiln does not reproduce, per type.
   private static let unsupportedOptions: [String: [String]] = [
     "convolutional": ["binary", "xnor", "flipped", "antialiasing", "share_index", "stride_x", "stride_y", "deform"],
-    "connected": [],
     "maxpool": ["stride_x", "stride_y", "maxpool_depth", "antialiasing", "out_channels"],
     "shortcut": ["weights_type", "weights_normalization", "alpha", "beta"],
     "upsample": ["scale"],
@@ -42,7 +41,7 @@ enum DarknetLayerSupport {
     if type == "softmax", let groups = section.option("groups")?.value, groups != "1" {
       found.append("softmax over groups=\(groups) is not supported")
     }
-    if type == "upsample", let stride = Int(section.string("stride", default: "2")), stride < 1 {
+    if type == "upsample", let stride = Int(section.string("stride", default: "2")), stride < 0 {
       found.append("a negative stride (downsampling) is not supported")
     }
     if type == "shortcut", section.option("from")?.value.contains(",") == true {

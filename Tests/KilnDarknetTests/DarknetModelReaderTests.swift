@@ -11,6 +11,9 @@ import Testing
 
 @Suite("Darknet models into the IR")
 struct DarknetModelReaderTests {
+  /// A `[net]` section of 3x8x8 inputs; its four lines come before every layer.
+  private static let net8 = "[net]\nwidth=8\nheight=8\nchannels=3\n"
+
   private func read(_ cfg: String, floats: [Float]) throws -> Model {
     try withTemporaryFolder { folder in
       let files = try DarknetFiles(in: folder, cfg: cfg, floats: floats)
@@ -20,11 +23,7 @@ struct DarknetModelReaderTests {
 
   @Test("every layer type becomes its ONNX ops, named by layer index, with shapes")
   func expectedGraph() throws {
-    let cfg = """
-      [net]
-      width=8
-      height=8
-      channels=3
+    let cfg = Self.net8 + """
       [convolutional]
       batch_normalize=1
       filters=4
@@ -109,11 +108,7 @@ struct DarknetModelReaderTests {
 
   @Test("every layer Kiln cannot convert is listed in one error, before any weight is read")
   func unsupportedListedTogether() throws {
-    let cfg = """
-      [net]
-      width=8
-      height=8
-      channels=3
+    let cfg = Self.net8 + """
       [crop]
       [convolutional]
       filters=2
