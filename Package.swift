@@ -49,6 +49,7 @@ let package = Package(
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ]
     ),
+    .target(name: "KilnTFLite", dependencies: ["KilnIR"]),
     .target(name: "KilnPasses", dependencies: ["KilnIR", "KilnRuntime"]),
     .target(
       name: "KilnQuant",
@@ -57,7 +58,7 @@ let package = Package(
     .target(name: "KilnValidate", dependencies: ["KilnIR", "KilnRuntime", "KilnQuant"]),
     .target(name: "KilnTargets", dependencies: ["KilnIR", "KilnONNX", "KilnPasses", "KilnQuant"]),
     .target(
-      name: "Kiln", dependencies: ["KilnIR", "KilnONNX", "KilnRuntime", "KilnPasses", "KilnQuant", "KilnValidate", "KilnTargets"]),
+      name: "Kiln", dependencies: ["KilnIR", "KilnONNX", "KilnTFLite", "KilnRuntime", "KilnPasses", "KilnQuant", "KilnValidate", "KilnTargets"]),
     .executableTarget(
       name: "kiln",
       dependencies: [
@@ -101,6 +102,7 @@ let package = Package(
       dependencies: ["KilnQuant", "KilnIR", "KilnRuntime", "KilnPasses", "KilnONNX", "KilnTestSupport", "DigitsTestSupport"],
       exclude: ["Resources"]
     ),
+    .testTarget(name: "KilnTFLiteTests", dependencies: ["KilnTFLite", "KilnIR", "KilnTestSupport"]),
     .testTarget(name: "KilnValidateTests", dependencies: ["KilnValidate", "KilnIR", "KilnRuntime", "KilnTestSupport"]),
     .testTarget(
       name: "KilnTests",

@@ -3,6 +3,7 @@
 import Foundation
 import KilnIR
 import KilnONNX
+import KilnTFLite
 
 /// The file formats Kiln reads models from.
 public enum ModelFormat: String, CaseIterable, Sendable, Codable {
@@ -43,7 +44,8 @@ public struct ModelFile: Sendable, Equatable {
     try checkWeights(for: format)
     switch format {
     case .onnx: return try ONNXModelReader.read(path: path)
-    case .tflite, .caffe, .darknet:
+    case .tflite: return try TFLiteModelReader.read(path: path)
+    case .caffe, .darknet:
       throw KilnError.badInput(
         "\(format.rawValue) models are recognized but this build of Kiln cannot read them", file: path,
         hint: "convert the model to ONNX with the framework's own exporter")
