@@ -114,14 +114,15 @@ extension TFLiteGraphBuilder {
     try op.options?.scalar(field, default: defaultValue) ?? defaultValue
   }
 
-  /// Applies a fused activation (ActivationFunctionType) to `value`.
+  /// Applies a fused activation (ActivationFunctionType) to `value`. TFLite's kernels apply a
+  /// fused activation by clamping to its range, and TANH has none: LiteRT (reference kernels and
+  /// XNNPACK alike) leaves the values unchanged, and so does Kiln, to compute what LiteRT does.
   func activation(_ function: Int8, on value: Value, name: String) throws -> Value {
     switch function {
-    case 0: return value
+    case 0, 4: return value
     case 1: return emit("Relu", [value], name: name + "_relu")
     case 2: return clip(value, -1, 1, name: name + "_relu_n1_to_1")
     case 3: return clip(value, 0, 6, name: name + "_relu6")
-    case 4: return emit("Tanh", [value], name: name + "_tanh")
     default: throw KilnError.badInput("fused activation \(function) is not converted")
     }
   }
