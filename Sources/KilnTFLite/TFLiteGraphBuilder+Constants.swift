@@ -108,17 +108,15 @@ extension TFLiteGraphBuilder {
     try tensor.withRawBytes { input in
       output.withUnsafeMutableBytes { out in
         guard let source = input.baseAddress, let target = out.baseAddress else { return }
-        var index = Array(repeating: 0, count: dims.count)
         for element in 0..<count {
-          let offset = zip(index, outputStrides).reduce(0) { $0 + $1.0 * $1.1 }
-          target.advanced(by: element * size).copyMemory(from: source.advanced(by: offset), byteCount: size)
-          var axis = dims.count - 1
-          while axis >= 0 {
-            index[axis] += 1
-            if index[axis] < outputDims[axis] { break }
-            index[axis] = 0
-            axis -= 1
+          // Output element `element` reads the input at its coordinates, taken digit by digit.
+          var rest = element
+          var offset = 0
+          for axis in outputDims.indices.reversed() {
+            offset += rest % outputDims[axis] * outputStrides[axis]
+            rest /= outputDims[axis]
           }
+          target.advanced(by: element * size).copyMemory(from: source.advanced(by: offset), byteCount: size)
         }
       }
     }
