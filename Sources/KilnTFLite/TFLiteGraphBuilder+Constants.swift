@@ -79,7 +79,15 @@ extension TFLiteGraphBuilder {
     }
     let type = try dataType(of: index)
     let dims = try shape(index)
-    let expected = type.byteCount(elements: dims.reduce(1, *)) ?? -1
+    var elements: Int64 = 1
+    for dim in dims {
+      let (product, overflow) = elements.multipliedReportingOverflow(by: dim)
+      guard dim >= 0, !overflow, product < Int64(Int32.max) * 16 else {
+        throw KilnError.badInput("tensor '\(tensorNames[index])' has an impossible shape \(dims)")
+      }
+      elements = product
+    }
+    let expected = type.byteCount(elements: elements) ?? -1
     guard Int64(range.count) == expected else {
       throw KilnError.badInput(
         "tensor '\(tensorNames[index])' has \(range.count) bytes of data but \(type.name)\(dims) needs \(expected)",

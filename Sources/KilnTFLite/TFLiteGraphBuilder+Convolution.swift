@@ -6,16 +6,18 @@ extension TFLiteGraphBuilder {
   /// CONV_2D: weights OHWI → OIHW; grouped when the input has more channels than the weights.
   func convertConvolution(_ op: TFLiteOperator) throws {
     let (x, w) = (try input(op, 0), try input(op, 1))
+    let (inputShape, kernel) = (try shape(x, rank: 4), try shape(w, rank: 4))
     let weights = try operand(w, permutation: [0, 3, 1, 2])
-    let group = try shape(x)[3] / max(try shape(w)[3], 1)
-    try emitConvolution(op, x: x, weights: weights, kernel: try shape(w), group: group, fields: (0, 1, 2, 3, 4, 5))
+    let group = inputShape[3] / max(kernel[3], 1)
+    try emitConvolution(op, x: x, weights: weights, kernel: kernel, group: group, fields: (0, 1, 2, 3, 4, 5))
   }
 
   /// DEPTHWISE_CONV_2D: weights 1HW(C·M) → (C·M)1HW, one group per input channel.
   func convertDepthwiseConvolution(_ op: TFLiteOperator) throws {
     let (x, w) = (try input(op, 0), try input(op, 1))
+    let (inputShape, kernel) = (try shape(x, rank: 4), try shape(w, rank: 4))
     let weights = try operand(w, permutation: [3, 0, 1, 2])
-    try emitConvolution(op, x: x, weights: weights, kernel: try shape(w), group: try shape(x)[3], fields: (0, 1, 2, 4, 5, 6))
+    try emitConvolution(op, x: x, weights: weights, kernel: kernel, group: inputShape[3], fields: (0, 1, 2, 4, 5, 6))
   }
 
   /// Conv over NCHW with explicit pads; `fields` are the option fields of padding, stride w and
@@ -111,8 +113,7 @@ extension TFLiteGraphBuilder {
   private func padding(
     _ op: TFLiteOperator, field: Int, input x: Int, window: [Int64], strides: [Int64], dilations: [Int64]
   ) throws -> [Int64] {
-    let inputShape = try shape(x)
-    guard inputShape.count == 4 else { throw KilnError.badInput("the input must be 4-D (NHWC), not \(inputShape)") }
+    let inputShape = try shape(x, rank: 4)
     guard try option(op, field, default: Int8(0)) == 0 else { return [0, 0, 0, 0] }
     var pads: [Int64] = [0, 0, 0, 0]
     for axis in 0..<2 {

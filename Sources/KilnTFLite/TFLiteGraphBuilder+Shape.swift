@@ -21,9 +21,12 @@ extension TFLiteGraphBuilder {
     try rank(x) == 4 ? layout(x) : .native
   }
 
-  /// `axes` (NHWC, may be negative) in `layout`, made non-negative.
-  private func axes(_ axes: [Int64], rank: Int, _ layout: TFLiteLayout) -> [Int64] {
-    axes.map { axis in
+  /// `axes` (NHWC, may be negative) in `layout`, made non-negative; each checked to be an axis.
+  private func axes(_ axes: [Int64], rank: Int, _ layout: TFLiteLayout) throws -> [Int64] {
+    try axes.map { axis in
+      guard axis >= -Int64(rank), axis < Int64(rank) else {
+        throw KilnError.badInput("axis \(axis) is out of range for rank \(rank)")
+      }
       let positive = axis < 0 ? axis + Int64(rank) : axis
       return layout == .channelsFirst ? channelsFirstAxis(positive) : positive
     }
@@ -45,13 +48,13 @@ extension TFLiteGraphBuilder {
     let inputShape = try shape(x)
     var squeezed = try op.options?.integers(0, as: Int32.self).map(Int64.init) ?? []
     if squeezed.isEmpty { squeezed = inputShape.indices.filter { inputShape[$0] == 1 }.map(Int64.init) }
-    squeezed = squeezed.map { $0 < 0 ? $0 + Int64(inputShape.count) : $0 }
+    squeezed = try axes(squeezed, rank: inputShape.count, .native)
     let kept = inputShape.indices.map(Int64.init).filter { !squeezed.contains($0) }
     var layout = try axisLayout(x)
     if layout == .channelsFirst, !keepsOrder(kept) { layout = .native }
     let name = name(of: op)
     let result = emit(
-      "Squeeze", [try value(x, layout), int64s(axes(squeezed, rank: inputShape.count, layout), name: name + "_axes")], name: name)
+      "Squeeze", [try value(x, layout), int64s(try axes(squeezed, rank: inputShape.count, layout), name: name + "_axes")], name: name)
     try define(y, result, kept.count == 4 ? layout : .native)
   }
 
@@ -61,7 +64,7 @@ extension TFLiteGraphBuilder {
     guard let first = operands.first else { throw KilnError.badInput("no inputs") }
     let rank = try rank(first)
     let layout = rank == 4 ? try sharedLayout(operands) : .native
-    let axis = axes([Int64(try option(op, 0, default: Int32(0)))], rank: rank, layout)[0]
+    let axis = try axes([Int64(try option(op, 0, default: Int32(0)))], rank: rank, layout)[0]
     let name = name(of: op)
     let concat = emit("Concat", try operands.map { try value($0, layout) }, [Attribute("axis", .int(axis))], name: name)
     try define(try output(op), try activation(try option(op, 1, default: Int8(0)), on: concat, name: name), layout)
@@ -89,14 +92,14 @@ extension TFLiteGraphBuilder {
     let (x, y) = (try input(op, 0), try output(op))
     let rank = try rank(x)
     let keepDims = try op.options?.bool(0) ?? false
-    let reduced = try constantInts(try input(op, 1)).map { $0 < 0 ? $0 + Int64(rank) : $0 }
+    let reduced = try axes(try constantInts(try input(op, 1)), rank: rank, .native)
     let kept = (0..<Int64(rank)).filter { !reduced.contains($0) }
     var layout = try axisLayout(x)
     if layout == .channelsFirst, !keepDims, !keepsOrder(kept) { layout = .native }
     let name = name(of: op)
     let mean = emit(
       "ReduceMean", [try value(x, layout)],
-      [Attribute("axes", .ints(axes(reduced, rank: rank, layout))), Attribute("keepdims", .int(keepDims ? 1 : 0))],
+      [Attribute("axes", .ints(try axes(reduced, rank: rank, layout))), Attribute("keepdims", .int(keepDims ? 1 : 0))],
       name: name)
     try define(y, mean, keepDims ? layout : .native)
   }
@@ -107,7 +110,7 @@ extension TFLiteGraphBuilder {
     let begin = try constantInts(try input(op, 1))
     let size = try constantInts(try input(op, 2))
     guard begin.count == size.count else { throw KilnError.badInput("begin and size differ in length") }
-    let end = zip(begin, size).map { $1 < 0 ? Int64.max : $0 + $1 }
+    let end = zip(begin, size).map { $1 < 0 ? Int64.max : $0 &+ $1 }
     try emitSlice(op, x: x, starts: begin, ends: end, steps: Array(repeating: 1, count: begin.count), squeezed: [])
   }
 
@@ -127,11 +130,11 @@ extension TFLiteGraphBuilder {
     var squeezed: [Int64] = []
     for axis in starts.indices {
       let bit = Int32(1) << axis
-      if offset { ends[axis] += starts[axis] }
+      if offset { ends[axis] = ends[axis] &+ starts[axis] }
       if beginMask & bit != 0 { starts[axis] = steps[axis] > 0 ? 0 : Int64.max }
       if endMask & bit != 0 { ends[axis] = steps[axis] > 0 ? Int64.max : Int64.min }
       if shrinkMask & bit != 0 {
-        ends[axis] = starts[axis] == -1 ? Int64.max : starts[axis] + 1
+        ends[axis] = starts[axis] == -1 ? Int64.max : starts[axis] &+ 1
         squeezed.append(Int64(axis))
       }
     }
@@ -146,7 +149,7 @@ extension TFLiteGraphBuilder {
     guard starts.count == rank else { throw KilnError.badInput("begin has \(starts.count) values for rank \(rank)") }
     let layout = squeezed.isEmpty ? try axisLayout(x) : .native
     let name = name(of: op)
-    let sliceAxes = axes((0..<Int64(rank)).map { $0 }, rank: rank, layout)
+    let sliceAxes = try axes((0..<Int64(rank)).map { $0 }, rank: rank, layout)
     var result = emit(
       "Slice",
       [
@@ -164,7 +167,7 @@ extension TFLiteGraphBuilder {
     let layout = try axisLayout(x)
     let outputs = op.outputs.filter { $0 >= 0 }
     let parts = emitNode(
-      "Split", [try value(x, layout)], [Attribute("axis", .int(axes([axis], rank: try rank(x), layout)[0]))],
+      "Split", [try value(x, layout)], [Attribute("axis", .int(try axes([axis], rank: try rank(x), layout)[0]))],
       outputs: outputs.count, name: name(of: op))
     for (index, part) in zip(outputs, parts) { try define(index, part, layout) }
   }
@@ -173,7 +176,8 @@ extension TFLiteGraphBuilder {
   func convertTranspose(_ op: TFLiteOperator) throws {
     let (x, y) = (try input(op, 0), try output(op))
     let rank = try rank(x)
-    let perm = try constantInts(try input(op, 1)).map { $0 < 0 ? $0 + Int64(rank) : $0 }
+    let perm = try axes(try constantInts(try input(op, 1)), rank: rank, .native)
+    guard Set(perm).count == rank, perm.count == rank else { throw KilnError.badInput("\(perm) is not a permutation of \(rank) axes") }
     let layout = try axisLayout(x)
     let composed = layout == .channelsFirst ? perm.map(channelsFirstAxis) : perm
     let name = name(of: op)
@@ -186,7 +190,7 @@ extension TFLiteGraphBuilder {
     let rank = try rank(x)
     var layout = try axisLayout(x)
     if try self.rank(indices) != 1 { layout = .native }
-    let axis = axes([Int64(try option(op, 0, default: Int32(0)))], rank: rank, layout)[0]
+    let axis = try axes([Int64(try option(op, 0, default: Int32(0)))], rank: rank, layout)[0]
     let name = name(of: op)
     let gather = emit("Gather", [try value(x, layout), try value(indices)], [Attribute("axis", .int(axis))], name: name)
     try define(y, gather, layout)

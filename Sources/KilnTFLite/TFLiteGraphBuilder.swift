@@ -58,6 +58,15 @@ final class TFLiteGraphBuilder {
   /// The tensor's static shape as TFLite gives it.
   func shape(_ index: Int) throws -> [Int64] { try tensor(index).shape.map(Int64.init) }
 
+  /// The tensor's static shape, checked to have `rank` dims.
+  func shape(_ index: Int, rank: Int) throws -> [Int64] {
+    let dims = try shape(index)
+    guard dims.count == rank else {
+      throw KilnError.badInput("tensor '\(tensorNames[index])' must be \(rank)-D, not \(dims)")
+    }
+    return dims
+  }
+
   /// The tensor's rank.
   func rank(_ index: Int) throws -> Int { try tensor(index).shape.count }
 
