@@ -39,9 +39,6 @@ enum TFLiteBuiltin: Int32, CaseIterable {
   case hardSwish = 117
   case densify = 124
 
-  /// The name TFLite gives the operator (`CONV_2D`).
-  var name: String { Self.names[Int(rawValue)] }
-
   /// Every builtin operator name by code, for naming operators the frontend does not convert.
   static let names: [String] = [
     "ADD", "AVERAGE_POOL_2D", "CONCATENATION", "CONV_2D", "DEPTHWISE_CONV_2D", "DEPTH_TO_SPACE", "DEQUANTIZE",

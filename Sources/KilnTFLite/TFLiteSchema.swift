@@ -103,12 +103,6 @@ struct TFLiteQuantization: Equatable {
     axis = Int(try table.scalar(6, default: Int32(0)))
   }
 
-  init(scales: [Float], zeroPoints: [Int64], axis: Int) {
-    self.scales = scales
-    self.zeroPoints = zeroPoints
-    self.axis = axis
-  }
-
   /// Whether one scale covers the whole tensor.
   var isPerTensor: Bool { scales.count == 1 }
 }
