@@ -50,6 +50,7 @@ let package = Package(
       ]
     ),
     .target(name: "KilnDarknet", dependencies: ["KilnIR"]),
+    .target(name: "KilnTFLite", dependencies: ["KilnIR"]),
     .target(name: "KilnPasses", dependencies: ["KilnIR", "KilnRuntime"]),
     .target(
       name: "KilnQuant",
@@ -59,7 +60,10 @@ let package = Package(
     .target(name: "KilnTargets", dependencies: ["KilnIR", "KilnONNX", "KilnPasses", "KilnQuant"]),
     .target(
       name: "Kiln",
-      dependencies: ["KilnIR", "KilnONNX", "KilnDarknet", "KilnRuntime", "KilnPasses", "KilnQuant", "KilnValidate", "KilnTargets"]),
+      dependencies: [
+        "KilnIR", "KilnONNX", "KilnDarknet", "KilnTFLite", "KilnRuntime", "KilnPasses", "KilnQuant", "KilnValidate",
+        "KilnTargets",
+      ]),
     .executableTarget(
       name: "kiln",
       dependencies: [
@@ -104,6 +108,7 @@ let package = Package(
       exclude: ["Resources"]
     ),
     .testTarget(name: "KilnDarknetTests", dependencies: ["KilnDarknet", "KilnIR", "KilnRuntime", "KilnTestSupport"]),
+    .testTarget(name: "KilnTFLiteTests", dependencies: ["KilnTFLite", "KilnIR", "KilnTestSupport"]),
     .testTarget(name: "KilnValidateTests", dependencies: ["KilnValidate", "KilnIR", "KilnRuntime", "KilnTestSupport"]),
     .testTarget(
       name: "KilnTests",
