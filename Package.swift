@@ -55,13 +55,13 @@ let package = Package(
       dependencies: ["KilnIR", "KilnRuntime", "KilnPasses", "CKilnImage", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
     ),
     .target(name: "KilnValidate", dependencies: ["KilnIR", "KilnRuntime", "KilnQuant"]),
-    .target(name: "KilnTargets", dependencies: ["KilnIR", "KilnONNX", "KilnPasses", "KilnQuant"]),
+    .target(name: "KilnTargets", dependencies: ["KilnIR", "KilnONNX", "KilnRuntime", "KilnPasses", "KilnQuant"]),
     .target(
       name: "Kiln", dependencies: ["KilnIR", "KilnONNX", "KilnRuntime", "KilnPasses", "KilnQuant", "KilnValidate", "KilnTargets"]),
     .executableTarget(
       name: "kiln",
       dependencies: [
-        "Kiln", "KilnIR", "KilnONNX", "KilnQuant", "KilnValidate",
+        "Kiln", "KilnIR", "KilnONNX", "KilnQuant", "KilnValidate", "KilnTargets",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -101,6 +101,8 @@ let package = Package(
       dependencies: ["KilnQuant", "KilnIR", "KilnRuntime", "KilnPasses", "KilnONNX", "KilnTestSupport", "DigitsTestSupport"],
       exclude: ["Resources"]
     ),
+    .testTarget(
+      name: "KilnTargetsTests", dependencies: ["KilnTargets", "KilnIR", "KilnONNX", "KilnQuant", "KilnTestSupport"]),
     .testTarget(name: "KilnValidateTests", dependencies: ["KilnValidate", "KilnIR", "KilnRuntime", "KilnTestSupport"]),
     .testTarget(
       name: "KilnTests",

@@ -7,6 +7,7 @@ public enum TargetCheck {
   /// Every reason the model cannot go to `target`, in graph order; empty when it can.
   public static func problems(in model: Model, for target: some DeploymentTarget) -> [TargetProblem] {
     let table = Dictionary(grouping: target.supportedOps) { OpKey(domain: $0.domain, op: $0.op) }
+    guard !target.supportsEveryOp else { return target.modelProblems(model) }
     let nodeProblems = model.graph.nodes.compactMap { node -> TargetProblem? in
       guard let candidates = table[OpKey(domain: node.domain, op: node.opType)] else {
         return TargetProblem(node: node.name, op: node.qualifiedOpType, reason: "\(target.name) has no such op")
