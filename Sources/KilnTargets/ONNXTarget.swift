@@ -24,8 +24,12 @@ public struct ONNXTarget: DeploymentTarget {
 
   @discardableResult
   public func write(_ model: Model, to output: String, options: TargetOptions) throws -> [WrittenFile] {
-    let summary = try writeONNX(model, to: output, options: options.onnx)
-    return [WrittenFile(path: output, bytes: summary.modelBytes)]
+    Self.files(output, try writeONNX(model, to: output, options: options.onnx))
+  }
+
+  /// The files an ONNX write produced: the model, and its external data when there is some.
+  public static func files(_ output: String, _ summary: ONNXWriteSummary) -> [WrittenFile] {
+    [WrittenFile(path: output, bytes: summary.modelBytes)]
       + (summary.externalDataPath.map { [WrittenFile(path: $0, bytes: summary.externalBytes)] } ?? [])
   }
 
