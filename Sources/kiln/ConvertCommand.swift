@@ -120,6 +120,9 @@ struct ConvertCommand: ParsableCommand {
     if !(atol >= 0) || !(rtol >= 0) { throw ValidationError("--atol and --rtol must be numbers, 0 or more") }
     if !inputs.isEmpty && !(verify || verifyEach) { throw ValidationError("--input is for --verify") }
     if int8 != (stats != nil) { throw ValidationError("--int8 needs --stats FILE, and --stats is for --int8") }
+    if target == "onnx" && (fp16Weights || int8) {
+      throw ValidationError("--fp16-weights and --int8 are for other targets; for ONNX use `kiln quantize --fp16` or `--int8`")
+    }
   }
 
   func run() throws {

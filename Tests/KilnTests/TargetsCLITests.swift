@@ -76,10 +76,13 @@ struct TargetsCLITests {
     }
   }
 
-  @Test("--int8 needs --stats, and --stats needs --int8")
-  func int8NeedsStats() throws {
-    let run = try kiln("convert", "m.onnx", "-o", "out", "--target", "ncnn", "--int8")
+  @Test("--int8 needs --stats; --fp16-weights and --int8 are not for the ONNX target")
+  func targetOptionErrors() throws {
+    var run = try kiln("convert", "m.onnx", "-o", "out", "--target", "ncnn", "--int8")
     #expect(run.status == 2, "\(run)")
     #expect(run.stderr.contains("--int8 needs --stats"), "\(run)")
+    run = try kiln("convert", "m.onnx", "-o", "out", "--fp16-weights")
+    #expect(run.status == 2, "\(run)")
+    #expect(run.stderr.contains("kiln quantize --fp16"), "\(run)")
   }
 }

@@ -4,7 +4,7 @@ Models: the generated ResNet-18-like and MobileNetV2-like CNNs (BatchNormalizati
 Conv; Benchmarks/runtime_models.py at 64x64), the digits CNN (fixtures/digits/model.onnx, batch
 fixed to 1 with --input-shape), and a small model that uses every other mapped op family
 (ConvTranspose, pools, MemoryData operands, Pad, Slice, Resize, Split, Concat, Transpose,
-Softmax, MatMul, fused LeakyRelu/Sigmoid/Clip). For each:
+Softmax, MatMul, HardSwish alone and LeakyRelu, Sigmoid, HardSwish and Clip fused). For each:
   fp32   the .param/.bin load in ncnn (CPU, fp16 and bf16 storage and arithmetic off) and give
          the output onnxruntime gives for the original ONNX on the same seeded input, within
          FP32_RTOL of the output's largest magnitude;
@@ -60,7 +60,9 @@ def ops_model():
         node("AveragePool", ["s1"], ["a1"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]),
         node("Mul", ["a1", weight("m1", (6, 1, 1), 1.0)], ["mu"]),
         node("Add", ["mu", const("sc", 1.5)], ["ad"]),
-        node("HardSwish", ["ad"], ["hs"]),
+        node("HardSwish", ["ad"], ["h0"]),
+        node("Conv", ["h0", weight("w2", (6, 6, 1, 1))], ["c2"]),
+        node("HardSwish", ["c2"], ["hs"]),
         node("Pad", ["hs", const("pads", [0, 0, 1, 2, 0, 0, 2, 1], np.int64)], ["pd"]),
         node("Slice", ["pd", const("st", [1, 2], np.int64), const("en", [10, 100], np.int64),
                        const("ax", [2, 3], np.int64)], ["sl"]),
