@@ -112,13 +112,22 @@ struct NCNNTargetTests {
     let graph = try model(
       #"""
       <ir_version: 8, opset_import: ["" : 17]>
-      g (float[1, 1, 2, 2] x) => (float[1, 2, 2, 2] y) <float[2, 1, 1, 1] w = {0.5, -2}> {
+      g (float[1, 1, 2, 2] x) => (float[1, 2, 2, 2] y, float[1, 1, 2, 2] z) <float[2, 1, 1, 1] w = {0.5, -2}, float[1, 1, 1, 1] v = {4}> {
         y = Conv(x, w)
+        z = Conv(x, v)
       }
       """#)
     try withTemporaryFolder { folder in
       try NCNNTarget().write(graph, to: folder.file("m"), options: .init(int8Ranges: ["x": .init(min: -4, max: 2)]))
-      #expect(try text(at: folder.file("m.table")) == "Convolution_0_param_0 254.000000 63.500000\nConvolution_0 31.750000\n")
+      // x goes to both convolutions through a Split; its range is still found.
+      #expect(
+        try text(at: folder.file("m.table")) == """
+          Convolution_0_param_0 254.000000 63.500000
+          Convolution_1_param_0 31.750000
+          Convolution_0 31.750000
+          Convolution_1 31.750000
+
+          """)
     }
   }
 }

@@ -23,8 +23,14 @@ struct NCNNInt8Table {
     var weightLines: [String] = []
     var inputLines: [String] = []
     var missing: [String] = []
+    // A Split's outputs are copies of its input, which is the tensor the ranges name.
+    let copied = Dictionary(
+      network.layers.filter { $0.type == "Split" }.flatMap { split in split.outputs.map { (ObjectIdentifier($0), split.inputs[0]) } },
+      uniquingKeysWith: { first, _ in first })
     for layer in network.layers where Self.quantizable.contains(layer.type) {
-      guard let input = layer.inputValues.first, let range = ranges[input.name], range.absoluteMaximum > 0 else {
+      guard let blob = layer.inputs.first, let range = ranges[(copied[ObjectIdentifier(blob)] ?? blob).name],
+        range.absoluteMaximum > 0
+      else {
         missing.append(layer.name)
         continue
       }
@@ -36,7 +42,7 @@ struct NCNNInt8Table {
   }
 
   /// One scale per output channel (per group for depthwise) of the layer's first weight.
-  static func weightScales(_ layer: NCNNNetwork.Layer) -> [Float] {
+  static func weightScales(_ layer: NCNNLayer) -> [Float] {
     guard let weight = layer.weights.first?.values else { return [] }
     let groups: Int
     if layer.type == "ConvolutionDepthWise", case .int(let group) = layer.param(7) {
@@ -55,7 +61,7 @@ struct NCNNInt8Table {
   }
 
   /// A 3x3 convolution of stride 1 and dilation 1, which ncnn runs in 6-bit winograd.
-  private static func isWinograd(_ layer: NCNNNetwork.Layer) -> Bool {
+  private static func isWinograd(_ layer: NCNNLayer) -> Bool {
     [1: 3, 11: 3, 2: 1, 12: 1, 3: 1, 13: 1].allSatisfy { id, expected in layer.param(id) == .int(expected) }
   }
 
@@ -64,7 +70,7 @@ struct NCNNInt8Table {
   }
 }
 
-extension NCNNNetwork.Layer {
+extension NCNNLayer {
   /// The value of param `id`, if set.
   func param(_ id: Int) -> NCNNParam.Value? { params.first { $0.id == id }?.value }
 }

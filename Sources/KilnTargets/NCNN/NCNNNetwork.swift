@@ -11,22 +11,16 @@ import KilnPasses
 /// read as blobs become MemoryData layers; a blob read by several layers gets a Split layer
 /// whose outputs `NAME_splitncnn_I` each feed one reader, as ncnn requires.
 struct NCNNNetwork {
-  /// One layer with its blobs named.
-  struct Layer {
-    var type: String
-    var name: String
-    var inputs: [String]
-    var outputs: [String]
-    var params: [NCNNParam]
-    var weights: [NCNNWeight]
-    /// The IR values the layer reads (for the int8 table's activation ranges).
-    var inputValues: [Value]
-  }
+  /// The layers in order, with unique names.
+  var layers: [NCNNLayer]
+  /// The blob name of every value the layers read or write.
+  private var blobNames: [ObjectIdentifier: String]
 
-  var layers: [Layer]
+  /// The blob name of `value`, one of the layers' inputs or outputs.
+  func blob(_ value: Value) -> String { blobNames[ObjectIdentifier(value)] ?? value.name.ncnnSafe }
 
   /// How many distinct blobs the layers produce.
-  var blobCount: Int { Set(layers.flatMap(\.outputs)).count }
+  var blobCount: Int { Set(layers.flatMap(\.outputs).map(ObjectIdentifier.init)).count }
 
   /// The network for `model`, which the ncnn target's check has accepted.
   init(model: Model) throws {
@@ -50,7 +44,7 @@ struct NCNNNetwork {
       }
       translated += try Self.memoryData(for: layer, existing: translated) + [layer]
     }
-    layers = Self.named(Self.splittingSharedBlobs(translated))
+    (layers, blobNames) = Self.named(Self.splittingSharedBlobs(translated))
   }
 
   /// An Input layer for a graph input, with its shape less the batch axis.
@@ -127,23 +121,21 @@ struct NCNNNetwork {
     return result
   }
 
-  /// The layers with names for layers and blobs: the IR names with whitespace replaced,
-  /// made unique.
-  private static func named(_ layers: [NCNNLayer]) -> [Layer] {
-    var blobNames = NameIndex(taken: [])
+  /// The layers with unique names, and names for their blobs: the IR names made safe for
+  /// a .param line and unique.
+  private static func named(_ layers: [NCNNLayer]) -> ([NCNNLayer], [ObjectIdentifier: String]) {
+    var blobs = NameIndex(taken: [])
     var layerNames = NameIndex(taken: [])
     var names: [ObjectIdentifier: String] = [:]
-    func blob(_ value: Value) -> String {
-      if let name = names[ObjectIdentifier(value)] { return name }
-      let name = blobNames.claim(value.name.ncnnSafe)
-      names[ObjectIdentifier(value)] = name
-      return name
+    let renamed = layers.map { layer in
+      for value in layer.inputs + layer.outputs where names[ObjectIdentifier(value)] == nil {
+        names[ObjectIdentifier(value)] = blobs.claim(value.name.ncnnSafe)
+      }
+      var copy = layer
+      copy.name = layerNames.claim(layer.name.ncnnSafe)
+      return copy
     }
-    return layers.map { layer in
-      Layer(
-        type: layer.type, name: layerNames.claim(layer.name.ncnnSafe), inputs: layer.inputs.map(blob),
-        outputs: layer.outputs.map(blob), params: layer.params, weights: layer.weights, inputValues: layer.inputs)
-    }
+    return (renamed, names)
   }
 }
 

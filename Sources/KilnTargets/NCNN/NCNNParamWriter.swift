@@ -15,14 +15,14 @@ enum NCNNParamWriter {
   /// The whole .param text of `network`.
   static func text(_ network: NCNNNetwork) -> String {
     var lines = ["\(magic)", "\(network.layers.count) \(network.blobCount)"]
-    lines += network.layers.map(line)
+    lines += network.layers.map { line($0, network) }
     return lines.joined(separator: "\n") + "\n"
   }
 
   /// One layer's line.
-  static func line(_ layer: NCNNNetwork.Layer) -> String {
+  static func line(_ layer: NCNNLayer, _ network: NCNNNetwork) -> String {
     let fields = [layer.type, layer.name, "\(layer.inputs.count)", "\(layer.outputs.count)"]
-      + layer.inputs + layer.outputs + layer.params.map(text)
+      + layer.inputs.map(network.blob) + layer.outputs.map(network.blob) + layer.params.map(text)
     return fields.joined(separator: " ")
   }
 
