@@ -78,6 +78,7 @@ extension NCNNMapping {
     guard node.int("storage_order", default: 0) == 0 else { throw NCNNRefusal("storage_order 1 is not supported") }
     let output = try node.ncnnSingleOutput()
     let strides = node.ints("strides", default: [1, 1])
+    guard strides.count == 2 else { throw NCNNRefusal("strides must have 2 values") }
     let pads = try explicitPads(node)
     let autoPad = node.string("auto_pad") ?? "NOTSET"
     let padMode =

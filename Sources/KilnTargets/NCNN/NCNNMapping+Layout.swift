@@ -82,7 +82,9 @@ extension NCNNMapping {
     let ncnnAxis = try input.ncnnAxis(axis)
     let outputs = node.outputs.compactMap { $0 }
     guard outputs.count == node.outputs.count else { throw NCNNRefusal("every output must be named") }
-    let sizes = outputs.map { $0.staticDims.map { $0[ncnnAxis + 1] } ?? -233 }
+    let sizes = outputs.map { output in
+      output.staticDims.flatMap { $0.count > ncnnAxis + 1 ? $0[ncnnAxis + 1] : nil } ?? -233
+    }
     return NCNNLayer("Slice", inputs: [input], outputs: outputs, params: [.ints(0, sizes), .int(1, ncnnAxis)])
   }
 

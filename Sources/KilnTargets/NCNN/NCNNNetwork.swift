@@ -82,6 +82,9 @@ struct NCNNNetwork {
       else { return nil }
       var dims = tensor.dims.map { Int($0) }
       if dims.count == layer.outputs.first?.rank, dims.count > 1 { dims.removeFirst() }
+      guard dims.count <= 4 else {
+        throw KilnError.badInput("the constant '\(value.name)' has more than 4 dims besides the batch")
+      }
       let values: [Float]
       do throws(NCNNRefusal) {
         values = try tensor.ncnnFloats("the constant '\(value.name)'")

@@ -43,7 +43,7 @@ extension Node {
   /// Output 0, and a refusal when any other output is used.
   func ncnnSingleOutput() throws(NCNNRefusal) -> Value {
     guard let first = outputs.first ?? nil else { throw NCNNRefusal("it has no output") }
-    guard outputs.dropFirst().allSatisfy({ $0 == nil || $0!.uses.isEmpty }) else {
+    guard outputs.dropFirst().allSatisfy({ $0.map { $0.uses.isEmpty } ?? true }) else {
       throw NCNNRefusal("only its first output can be used")
     }
     return first
