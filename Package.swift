@@ -57,7 +57,7 @@ let package = Package(
       dependencies: ["KilnIR", "KilnRuntime", "KilnPasses", "CKilnImage", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
     ),
     .target(name: "KilnValidate", dependencies: ["KilnIR", "KilnRuntime", "KilnQuant"]),
-    .target(name: "KilnTargets", dependencies: ["KilnIR", "KilnONNX", "KilnPasses", "KilnQuant"]),
+    .target(name: "KilnTargets", dependencies: ["KilnIR", "KilnONNX", "KilnRuntime", "KilnPasses", "KilnQuant"]),
     .target(
       name: "Kiln",
       dependencies: [
@@ -67,7 +67,7 @@ let package = Package(
     .executableTarget(
       name: "kiln",
       dependencies: [
-        "Kiln", "KilnIR", "KilnONNX", "KilnQuant", "KilnValidate",
+        "Kiln", "KilnIR", "KilnONNX", "KilnQuant", "KilnValidate", "KilnTargets",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -109,6 +109,8 @@ let package = Package(
     ),
     .testTarget(name: "KilnDarknetTests", dependencies: ["KilnDarknet", "KilnIR", "KilnRuntime", "KilnTestSupport"]),
     .testTarget(name: "KilnTFLiteTests", dependencies: ["KilnTFLite", "KilnIR", "KilnTestSupport"]),
+    .testTarget(
+      name: "KilnTargetsTests", dependencies: ["KilnTargets", "KilnIR", "KilnONNX", "KilnQuant", "KilnTestSupport"]),
     .testTarget(name: "KilnValidateTests", dependencies: ["KilnValidate", "KilnIR", "KilnRuntime", "KilnTestSupport"]),
     .testTarget(
       name: "KilnTests",
