@@ -68,17 +68,33 @@ extension TFLiteGraphBuilder {
     return integers.map { quantization.scales[0] * Float($0 - zeroPoint) }
   }
 
-  /// Tensor `index` as stored in its buffer (float16 widened to float32), size-checked.
+  /// Tensor `index` as stored in its buffer (float16 widened to float32, sparse densified),
+  /// size-checked.
   func rawTensor(_ index: Int) throws -> Tensor {
-    let tensor = try tensor(index)
-    guard tensor.sparsity == nil else {
-      throw KilnError.badInput("tensor '\(tensorNames[index])' is a sparse constant, which Kiln does not densify")
-    }
     guard let range = try bufferRange(index) else {
       throw KilnError.badInput("tensor '\(tensorNames[index])' should be a constant but has no data")
     }
     let type = try dataType(of: index)
     let dims = try shape(index)
+    let elements = try elementCount(dims, of: index)
+    let bytes = UnsafeRawBufferPointer(rebasing: file.bytes[range])
+    if let sparsity = try tensor(index).sparsity {
+      let size = Int(type.byteCount(elements: 1) ?? 1)
+      let dense = try sparsity.densify(bytes, dims: dims.map(Int.init), elementSize: size, tensor: tensorNames[index])
+      guard type == .float16 else { return Tensor(dataType: type, dims: dims, bytes: dense) }
+      return dense.withUnsafeBytes { Self.widened($0, dims: dims) }
+    }
+    let expected = type.byteCount(elements: elements) ?? -1
+    guard Int64(range.count) == expected else {
+      throw KilnError.badInput(
+        "tensor '\(tensorNames[index])' has \(range.count) bytes of data but \(type.name)\(dims) needs \(expected)",
+        hint: "the model file may be truncated or corrupt")
+    }
+    return type == .float16 ? Self.widened(bytes, dims: dims) : Tensor(dataType: type, dims: dims, storage: storage(range))
+  }
+
+  /// The number of elements of `dims`, checked to be a size a tensor can have.
+  private func elementCount(_ dims: [Int64], of index: Int) throws -> Int64 {
     var elements: Int64 = 1
     for dim in dims {
       let (product, overflow) = elements.multipliedReportingOverflow(by: dim)
@@ -87,17 +103,13 @@ extension TFLiteGraphBuilder {
       }
       elements = product
     }
-    let expected = type.byteCount(elements: elements) ?? -1
-    guard Int64(range.count) == expected else {
-      throw KilnError.badInput(
-        "tensor '\(tensorNames[index])' has \(range.count) bytes of data but \(type.name)\(dims) needs \(expected)",
-        hint: "the model file may be truncated or corrupt")
-    }
-    guard type == .float16 else { return Tensor(dataType: type, dims: dims, storage: storage(range)) }
-    let widened = UnsafeRawBufferPointer(rebasing: file.bytes[range]).loadLittleEndian(UInt16.self).map {
-      Float(Float16(bitPattern: $0)).bitPattern
-    }
-    return Tensor(dataType: .float, dims: dims, bytes: widened.withUnsafeBufferPointer { Data(buffer: $0) })
+    return elements
+  }
+
+  /// A float32 tensor of `dims` holding the float16 values in `bytes`.
+  private static func widened(_ bytes: UnsafeRawBufferPointer, dims: [Int64]) -> Tensor {
+    let floats = bytes.loadLittleEndian(UInt16.self).map { Float(Float16(bitPattern: $0)).bitPattern }
+    return Tensor(dataType: .float, dims: dims, bytes: floats.withUnsafeBufferPointer { Data(buffer: $0) })
   }
 
   /// A copy of `tensor` with its dims permuted (output dim i is input dim `permutation[i]`).

@@ -25,7 +25,11 @@ extension TFLiteGraphBuilder {
     }
     switch builtin {
     case .custom: return "custom operators have no ONNX equivalent"
-    case .densify: return "sparse constants are not densified"
+    case .densify:
+      guard let sparse = optionalInput(op, 0), try isConstant(sparse) else {
+        return "only a constant input is densified (at conversion time)"
+      }
+      return nil
     case .stridedSlice:
       let options = op.options
       let ellipsis = try options?.scalar(2, default: Int32(0)) ?? 0
@@ -70,6 +74,7 @@ extension TFLiteGraphBuilder {
     case .relu, .relu6, .reluN1To1, .logistic, .tanh, .hardSwish: try convertUnary(op, builtin)
     case .softmax: try convertSoftmax(op)
     case .dequantize, .quantize: try convertQuantization(op)
+    case .densify: alias(try output(op), toConstant: try input(op, 0))
     case .reshape: try convertReshape(op)
     case .squeeze: try convertSqueeze(op)
     case .concatenation: try convertConcatenation(op)
@@ -82,7 +87,7 @@ extension TFLiteGraphBuilder {
     case .gather: try convertGather(op)
     case .depthToSpace: try convertDepthToSpace(op)
     case .resizeBilinear, .resizeNearestNeighbor: try convertResize(op, builtin)
-    case .custom, .densify: throw KilnError.badInput("not converted")
+    case .custom: throw KilnError.badInput("not converted")
     }
   }
 

@@ -76,7 +76,9 @@ extension TFLiteGraphBuilder {
     let rank = try rank(x)
     let paddings = try constantInts(try input(op, 1))
     guard paddings.count == 2 * rank else { throw KilnError.badInput("paddings must be [\(rank), 2]") }
-    let layout = try axisLayout(x)
+    // A PAD of a graph input pads channels-first: its Transpose then sits at the edge, and the
+    // Pad beside the convolution it usually feeds, which the default pipeline folds into it.
+    let layout = rank == 4 && subgraph.inputs.contains(x) ? .channelsFirst : try axisLayout(x)
     let order = layout == .channelsFirst ? [0, 3, 1, 2] : Array(0..<rank)
     let pads = order.map { paddings[2 * $0] } + order.map { paddings[2 * $0 + 1] }
     let name = name(of: op)

@@ -90,11 +90,12 @@ final class TFLiteGraphBuilder {
   /// The layout the tensor was produced in; native for constants and unconverted tensors.
   func layout(_ index: Int) -> TFLiteLayout { converted[index]?.layout ?? .native }
 
-  /// Constants that stand for another tensor (the output of a DEQUANTIZE of a constant).
+  /// Constants that stand for another tensor (the output of a DEQUANTIZE or DENSIFY of a
+  /// constant).
   private(set) var constantAliases: [Int: Int] = [:]
 
-  /// Makes `index` read as the constant `source` (DEQUANTIZE of a constant: the constant is
-  /// dequantized where it is used).
+  /// Makes `index` read as the constant `source` (DEQUANTIZE or DENSIFY of a constant: the
+  /// constant is dequantized or densified where it is used).
   func alias(_ index: Int, toConstant source: Int) {
     constantAliases[index] = constantAliases[source] ?? source
   }

@@ -77,7 +77,7 @@ struct TFLiteTensor {
   var buffer: Int
   var quantization: TFLiteQuantization?
   /// The sparsity parameters of a sparse constant; nil for dense tensors.
-  var sparsity: FlatTable?
+  var sparsity: TFLiteSparsity?
 
   init(_ table: FlatTable) throws(FlatBufferError) {
     shape = try table.integers(0, as: Int32.self)
@@ -85,7 +85,11 @@ struct TFLiteTensor {
     buffer = Int(try table.scalar(2, default: UInt32(0)))
     name = try table.string(3) ?? ""
     quantization = try table.table(4).flatMap { table throws(FlatBufferError) in try TFLiteQuantization(table) }
-    sparsity = try table.table(6)
+    do {
+      sparsity = try table.table(6).map { table throws(FlatBufferError) in try TFLiteSparsity(table) }
+    } catch {
+      throw FlatBufferError("the sparsity of tensor '\(name)': \(error.message)")
+    }
   }
 }
 

@@ -6,6 +6,7 @@ import Foundation
 indirect enum FlatField {
   case int8(Int8), uint8(UInt8), int32(Int32), uint32(UInt32), uint64(UInt64), float(Float)
   case table(FlatObject), string(String), int32s([Int32]), int64s([Int64]), floats([Float]), bytes([UInt8])
+  case uint16s([UInt16])
   case tables([FlatObject])
 }
 
@@ -80,6 +81,7 @@ private struct FlatBufferWriter {
     case .table(let object): return write(object)
     case .string(let text): return vector(Array(text.utf8) + [0], count: text.utf8.count, size: 1)
     case .bytes(let values): return vector(values, count: values.count, size: 1, alignment: 16)
+    case .uint16s(let values): return vector(values.flatMap(Self.littleEndian), count: values.count, size: 2)
     case .int32s(let values): return vector(values.flatMap(Self.littleEndian), count: values.count, size: 4)
     case .int64s(let values): return vector(values.flatMap(Self.littleEndian), count: values.count, size: 8)
     case .floats(let values): return vector(values.map(\.bitPattern).flatMap(Self.littleEndian), count: values.count, size: 4)

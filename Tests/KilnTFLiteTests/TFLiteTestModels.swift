@@ -30,6 +30,40 @@ enum TFLiteTestModels {
     return Data(flatBuffer(root, trailer: trailer))
   }
 
+  /// `SparsityParameters` with `levels` built by `dense` and `compressed`.
+  static func sparsity(traversal: [Int32], blockMap: [Int32] = [], levels: [FlatObject]) -> FlatObject {
+    FlatObject([0: .int32s(traversal), 1: .int32s(blockMap), 2: .tables(levels)])
+  }
+
+  static func dense(_ size: Int32) -> FlatObject { FlatObject([0: .uint8(0), 1: .int32(size)]) }
+
+  /// A SPARSE_CSR `DimensionMetadata`; each index vector a union member of `type`
+  /// (1 Int32Vector, 2 Uint16Vector, 3 Uint8Vector).
+  static func compressed(segments: [Int32], indices: [Int32], type: UInt8 = 1) -> FlatObject {
+    let vector = { (values: [Int32]) -> FlatObject in
+      switch type {
+      case 2: FlatObject([0: .uint16s(values.map { UInt16(truncatingIfNeeded: $0) })])
+      case 3: FlatObject([0: .bytes(values.map { UInt8(truncatingIfNeeded: $0) })])
+      default: FlatObject([0: .int32s(values)])
+      }
+    }
+    return FlatObject([0: .uint8(1), 2: .uint8(type), 3: .table(vector(segments)), 4: .uint8(type), 5: .table(vector(indices))])
+  }
+
+  /// input x [3,4] + DENSIFY(w), w the sparse constant [3,4] `sparsity` with values `values`
+  /// (float32, or float16 read through a DEQUANTIZE when `half`) → y.
+  static func densifyAdd(_ sparsity: FlatObject, values: [UInt8], half: Bool = false, densifyInput: Int32 = 1) -> Data {
+    var w = tensor("w", [3, 4], type: half ? 1 : 0, buffer: 1)
+    w.fields[6] = .table(sparsity)
+    let dequantize = half ? [op(2, [2], [3])] : []
+    return model(
+      codes: [code(124), code(0), code(6)],
+      tensors: [tensor("x", [3, 4]), w, tensor("dense", [3, 4], type: half ? 1 : 0), tensor("weights", [3, 4]), tensor("y", [3, 4])],
+      inputs: [0], outputs: [4],
+      operators: [op(0, [densifyInput], [2])] + dequantize + [op(1, [0, half ? 3 : 2], [4])],
+      buffers: [FlatObject([:]), FlatObject([0: .bytes(values)])])
+  }
+
   static func floatBytes(_ values: [Float]) -> [UInt8] {
     values.flatMap { value in withUnsafeBytes(of: value.bitPattern.littleEndian) { Array($0) } }
   }

@@ -28,6 +28,15 @@ OPTIONS = {
 }
 
 
+def index_vector(values):
+    """`values` as the narrowest SparseIndexVector union: (type, table)."""
+    for limit, kind in ((255, "Uint8Vector"), (65535, "Uint16Vector"), (2**31 - 1, "Int32Vector")):
+        if max(values, default=0) <= limit:
+            table = getattr(s, kind + "T")()
+            table.values = list(values)
+            return getattr(s.SparseIndexVector, kind), table
+
+
 class TFLiteModelBuilder:
     """One subgraph built tensor by tensor and op by op; `build` returns the file's bytes."""
 
@@ -58,6 +67,49 @@ class TFLiteModelBuilder:
     def const(self, data, dtype=np.float32, quant=None):
         data = np.asarray(data, dtype=dtype)
         return self.tensor(data.shape, dtype, data, quant)
+
+    def sparse_const(self, data, dtype=np.float32, formats=None, blocks=None):
+        """Adds a sparse constant stored as TFLite's converter stores one: each dim in `blocks`
+        ({dim: size}) split into (dim / size, size) with the block dims appended, traversed in
+        order; level formats `formats` (s.DimensionType, one per expanded dim; block dims must be
+        DENSE; default: DENSE, then SPARSE_CSR for the last tensor dim) keep, per position, the
+        indices whose sub-block holds a non-zero. Index vectors are the narrowest union type."""
+        data = np.asarray(data, dtype=dtype)
+        blocks = blocks or {}
+        rank = data.ndim
+        formats = formats or [s.DimensionType.DENSE] * (rank - 1) + [s.DimensionType.SPARSE_CSR] + \
+            [s.DimensionType.DENSE] * len(blocks)
+        expanded = data
+        for dim in sorted(blocks):  # split dim into (outer, inner) and move inner to the end
+            shape = list(expanded.shape)
+            shape[dim:dim + 1] = [shape[dim] // blocks[dim], blocks[dim]]
+            expanded = np.moveaxis(expanded.reshape(shape), dim + 1, -1)
+        positions, levels = [expanded], []
+        for fmt in formats:
+            level = s.DimensionMetadataT()
+            level.format = fmt
+            if fmt == s.DimensionType.DENSE:
+                level.denseSize = positions[0].shape[0]
+                positions = [p[i] for p in positions for i in range(p.shape[0])]
+            else:
+                segments, indices, kept = [0], [], []
+                for p in positions:
+                    for i in range(p.shape[0]):
+                        if np.any(p[i] != 0):
+                            indices.append(i)
+                            kept.append(p[i])
+                    segments.append(len(indices))
+                positions = kept
+                level.arraySegmentsType, level.arraySegments = index_vector(segments)
+                level.arrayIndicesType, level.arrayIndices = index_vector(indices)
+            levels.append(level)
+        sparsity = s.SparsityParametersT()
+        sparsity.traversalOrder = list(range(rank + len(blocks)))
+        sparsity.blockMap = sorted(blocks)
+        sparsity.dimMetadata = levels
+        index = self.tensor(data.shape, dtype, np.array(positions, dtype=dtype))
+        self.tensors[index].sparsity = sparsity
+        return index
 
     def op(self, name, inputs, shape=None, outputs=None, dtype=np.float32, quant=None, **options):
         """Adds operator `name` with options given as keyword arguments (schema field names in
