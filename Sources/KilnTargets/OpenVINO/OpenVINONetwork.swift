@@ -56,7 +56,7 @@ final class OpenVINONetwork {
       guard let mapping = OpenVINOMapping.mapping(for: node) else {
         throw KilnError.badInput("OpenVINO has no such op", node: node.name, op: node.qualifiedOpType)
       }
-      nodeName = layerNames.claim(node.name.isEmpty ? "\(node.opType)_\(index)" : node.name)
+      nodeName = node.name.isEmpty ? "\(node.opType)_\(index)" : node.name
       do throws(OpenVINORefusal) {
         try mapping.emit(node, self)
       } catch {
