@@ -1,5 +1,6 @@
 // The registry of targets.
 
+import KilnIR
 import KilnTargets
 import Testing
 
@@ -7,7 +8,7 @@ import Testing
 struct TargetsTests {
   @Test("the registry finds targets by name and refuses unknown names")
   func registry() throws {
-    #expect(Targets.all.map(\.name) == ["onnx", "ncnn"])
+    #expect(Targets.all.map(\.name) == ["onnx", "ncnn", "openvino"])
     #expect(try Targets.named("ncnn").legalizationPipeline == "ncnn")
     #expect(throws: KilnError.self) { try Targets.named("caffe") }
   }

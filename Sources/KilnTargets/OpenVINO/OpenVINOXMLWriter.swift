@@ -27,7 +27,7 @@ enum OpenVINOXMLWriter {
     for layer in network.layers {
       for (index, input) in layer.inputs.enumerated() {
         lines.append(
-          #"\t\t<edge from-layer="\#(input.layer)" from-port="\#(input.port)" to-layer="\#(layer.id)" to-port="\#(index)" />"#)
+          #"\#t\#t<edge from-layer="\#(input.layer)" from-port="\#(input.port)" to-layer="\#(layer.id)" to-port="\#(index)" />"#)
       }
     }
     lines += ["\t</edges>", "</net>"]
@@ -37,13 +37,13 @@ enum OpenVINOXMLWriter {
   /// The lines of one layer.
   static func lines(_ layer: OpenVINOLayer) -> [String] {
     var lines = [
-      #"\t\t<layer id="\#(layer.id)" name="\#(escaped(layer.name))" type="\#(layer.type)" version="\#(layer.version)">"#
+      #"\#t\#t<layer id="\#(layer.id)" name="\#(escaped(layer.name))" type="\#(layer.type)" version="\#(layer.version)">"#
     ]
     if !layer.attributes.isEmpty {
       lines.append("\t\t\t<data " + layer.attributes.map { #"\#($0.name)="\#(escaped($0.value))""# }.joined(separator: " ") + " />")
     }
     if layer.isDecompression {
-      lines += ["\t\t\t<rt_info>", #"\t\t\t\t<attribute name="decompression" version="0" />"#, "\t\t\t</rt_info>"]
+      lines += ["\t\t\t<rt_info>", #"\#t\#t\#t\#t<attribute name="decompression" version="0" />"#, "\t\t\t</rt_info>"]
     }
     if !layer.inputs.isEmpty {
       lines.append("\t\t\t<input>")
@@ -62,7 +62,7 @@ enum OpenVINOXMLWriter {
   /// escaped, since the list is comma-separated), and one `<dim>` per dim.
   static func port(_ id: Int, _ tensor: OpenVINOTensor, named: Bool) -> [String] {
     let names = tensor.names.map { $0.replacingOccurrences(of: ",", with: "\\,") }.joined(separator: ",")
-    let head = #"\t\t\t\t<port id="\#(id)" precision="\#(tensor.type.precision)""#
+    let head = #"\#t\#t\#t\#t<port id="\#(id)" precision="\#(tensor.type.precision)""#
       + (named && !tensor.names.isEmpty ? #" names="\#(escaped(names))""# : "")
     guard !tensor.dims.isEmpty else { return [head + " />"] }
     return [head + ">"] + tensor.dims.map { "\t\t\t\t\t<dim>\($0)</dim>" } + ["\t\t\t\t</port>"]
