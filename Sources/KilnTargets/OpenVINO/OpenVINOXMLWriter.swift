@@ -1,5 +1,7 @@
 // The .xml of an OpenVINO IR (version 11): layers with their data and ports, then edges.
 
+import KilnIR
+
 /// Writes an OpenVINO IR v11 .xml:
 ///
 ///     <net name="NAME" version="11">
@@ -21,7 +23,7 @@ enum OpenVINOXMLWriter {
 
   /// The whole .xml text of `network`.
   static func text(_ network: OpenVINONetwork) -> String {
-    var lines = [#"<?xml version="1.0"?>"#, #"<net name="\#(escaped(network.name))" version="\#(version)">"#, "\t<layers>"]
+    var lines = [#"<?xml version="1.0"?>"#, #"<net name="\#(Markup.escaped(network.name))" version="\#(version)">"#, "\t<layers>"]
     for layer in network.layers { lines += self.lines(layer) }
     lines += ["\t</layers>", "\t<edges>"]
     for layer in network.layers {
@@ -37,10 +39,10 @@ enum OpenVINOXMLWriter {
   /// The lines of one layer.
   static func lines(_ layer: OpenVINOLayer) -> [String] {
     var lines = [
-      #"\#t\#t<layer id="\#(layer.id)" name="\#(escaped(layer.name))" type="\#(layer.type)" version="\#(layer.version)">"#
+      #"\#t\#t<layer id="\#(layer.id)" name="\#(Markup.escaped(layer.name))" type="\#(layer.type)" version="\#(layer.version)">"#
     ]
     if !layer.attributes.isEmpty {
-      lines.append("\t\t\t<data " + layer.attributes.map { #"\#($0.name)="\#(escaped($0.value))""# }.joined(separator: " ") + " />")
+      lines.append("\t\t\t<data " + layer.attributes.map { #"\#($0.name)="\#(Markup.escaped($0.value))""# }.joined(separator: " ") + " />")
     }
     if layer.isDecompression {
       lines += ["\t\t\t<rt_info>", #"\#t\#t\#t\#t<attribute name="decompression" version="0" />"#, "\t\t\t</rt_info>"]
@@ -63,23 +65,8 @@ enum OpenVINOXMLWriter {
   static func port(_ id: Int, _ tensor: OpenVINOTensor, named: Bool) -> [String] {
     let names = tensor.names.map { $0.replacingOccurrences(of: ",", with: "\\,") }.joined(separator: ",")
     let head = #"\#t\#t\#t\#t<port id="\#(id)" precision="\#(tensor.type.precision)""#
-      + (named && !tensor.names.isEmpty ? #" names="\#(escaped(names))""# : "")
+      + (named && !tensor.names.isEmpty ? #" names="\#(Markup.escaped(names))""# : "")
     guard !tensor.dims.isEmpty else { return [head + " />"] }
     return [head + ">"] + tensor.dims.map { "\t\t\t\t\t<dim>\($0)</dim>" } + ["\t\t\t\t</port>"]
-  }
-
-  /// `text` with XML's special characters escaped for an attribute value.
-  static func escaped(_ text: String) -> String {
-    var result = ""
-    for character in text {
-      switch character {
-      case "&": result += "&amp;"
-      case "<": result += "&lt;"
-      case ">": result += "&gt;"
-      case "\"": result += "&quot;"
-      default: result.append(character)
-      }
-    }
-    return result
   }
 }
