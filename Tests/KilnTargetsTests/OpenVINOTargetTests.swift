@@ -82,7 +82,7 @@ struct OpenVINOTargetTests {
     #expect(xml.contains("<dim>-1</dim>"))
   }
 
-  @Test("the check lists every node OpenVINO cannot take, with the reason")
+  @Test("the check lists every node OpenVINO cannot take and every output it cannot give, with the reason")
   func problems() throws {
     let builder = GraphBuilder("refused")
     let x = builder.input("x", "float32[1,2,4,4]")
@@ -92,11 +92,15 @@ struct OpenVINOTargetTests {
     let padded = builder.node(
       "Pad", [x, builder.initializer(Tensor(dataType: .int64, dims: [8], bytes: littleEndianBytes([Int64](repeating: 0, count: 8))))],
       outputs: ["p"], name: "pad", attributes: [Attribute("mode", .string(Data("wrap".utf8)))])[0]
-    builder.output(boxes, convolved, padded)
+    let pooled = builder.node(
+      "MaxPool", [x], outputs: ["m", "i"], name: "pool", attributes: [Attribute("kernel_shape", .ints([2, 2]))])
+    pooled[0].type = tensorType("float32[1,2,3,3]")
+    builder.output(boxes, convolved, padded, pooled[1])
     let model = Model(irVersion: 8, opsetImports: [OpsetImport(domain: "", version: 19)], graph: builder.graph)
     let lines = TargetCheck.problems(in: model, for: OpenVINOTarget()).map(\.line)
     #expect(
       lines == [
+        "pool (MaxPool): only its first output can be read, and 'i' is output 1",
         "nms (NonMaxSuppression): openvino has no such op",
         "conv (Conv): the weight (input 1) must be a constant",
         "pad (Pad): mode 'wrap' is not supported",

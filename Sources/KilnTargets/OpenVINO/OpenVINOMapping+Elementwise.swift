@@ -25,6 +25,9 @@ extension OpenVINOMapping {
     OpenVINOMapping(op, ["two inputs"]) { node, network throws(OpenVINORefusal) in
       guard node.inputs.count == 2 else { throw OpenVINORefusal("only two inputs are supported, not \(node.inputs.count)") }
       let inputs = [try network.port(node.openVINOInput(0)), try network.port(node.openVINOInput(1))]
+      guard inputs[0].tensor.type == inputs[1].tensor.type else {
+        throw OpenVINORefusal("its inputs are \(inputs[0].tensor.type.rawValue) and \(inputs[1].tensor.type.rawValue); \(type) needs one type")
+      }
       try network.emit(node, type, attributes, inputs: inputs)
     }
   }

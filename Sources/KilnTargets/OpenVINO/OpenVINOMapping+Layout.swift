@@ -96,7 +96,9 @@ extension OpenVINOMapping {
     let axisPort = network.ints([axis], dims: [], "axis")
     let sizes = try node.openVINOInts(1, "split") ?? node.openVINOInts("split", default: [])
     guard sizes.isEmpty else {
-      try network.emit(node, "VariadicSplit", inputs: [try network.port(data), axisPort, network.ints(sizes, "split_lengths")])
+      try network.emit(
+        node, "VariadicSplit", inputs: [try network.port(data), axisPort, network.ints(sizes, "split_lengths")],
+        outputs: node.outputs.count)
       return
     }
     let dims = try data.openVINOTensor().dims
@@ -105,7 +107,9 @@ extension OpenVINOMapping {
     guard size < 0 || size % Int64(node.outputs.count) == 0 else {
       throw OpenVINORefusal("\(size) does not split into \(node.outputs.count) equal parts; give the split sizes")
     }
-    try network.emit(node, "Split", [.int("num_splits", node.outputs.count)], inputs: [try network.port(data), axisPort])
+    try network.emit(
+      node, "Split", [.int("num_splits", node.outputs.count)], inputs: [try network.port(data), axisPort],
+      outputs: node.outputs.count)
   }
 
   /// Pad → Pad (opset 12) with pads_begin and pads_end from ONNX's [begins..., ends...],

@@ -100,17 +100,16 @@ final class OpenVINONetwork {
     return layer
   }
 
-  /// Adds the layer that gives `node`'s outputs, named after the node, and returns its first
-  /// output.
+  /// Adds the layer that gives `node`'s first `count` outputs, named after the node, and
+  /// returns its first output. (The target refuses models that read any other output.)
   @discardableResult
   func emit(
-    _ node: Node, _ type: String, opset: Int = 1, _ attributes: [OpenVINOAttribute] = [], inputs: [OpenVINOPort]
+    _ node: Node, _ type: String, opset: Int = 1, _ attributes: [OpenVINOAttribute] = [], inputs: [OpenVINOPort],
+    outputs count: Int = 1
   ) throws(OpenVINORefusal) -> OpenVINOPort {
     var values: [Value] = []
-    for case let value? in node.outputs { values.append(value) }
-    guard values.count == node.outputs.count || node.outputs.last == nil else {
-      throw OpenVINORefusal("a missing output before a present one is not supported")
-    }
+    for case let value? in node.outputs.prefix(count) { values.append(value) }
+    guard values.count == count else { throw OpenVINORefusal("it has fewer than \(count) outputs") }
     var tensors: [OpenVINOTensor] = []
     for value in values { tensors.append(try value.openVINOTensor()) }
     let layer = add(type, opset: opset, name: nodeName, attributes: attributes, inputs: inputs, outputs: tensors)

@@ -21,7 +21,7 @@ public struct OpenVINOTarget: DeploymentTarget {
   public init() {}
 
   public func modelProblems(_ model: Model) -> [TargetProblem] {
-    model.graph.inputs.filter { $0.constant == nil }.compactMap { input in
+    let inputs = model.graph.inputs.filter { $0.constant == nil }.compactMap { input -> TargetProblem? in
       do throws(OpenVINORefusal) {
         _ = try input.openVINOTensor()
         return nil
@@ -29,6 +29,17 @@ public struct OpenVINOTarget: DeploymentTarget {
         return TargetProblem(reason: "input: \(error.reason)")
       }
     }
+    return inputs + model.graph.outputs.compactMap(laterOutputProblem)
+  }
+
+  /// A graph output that is not the first output of its node, which only Split's layers give
+  /// (node inputs that read one are refused by the node's check).
+  private func laterOutputProblem(_ output: Value) -> TargetProblem? {
+    guard let node = output.producer, node.opType != "Split", let index = node.outputs.firstIndex(where: { $0 === output }),
+      index > 0
+    else { return nil }
+    return TargetProblem(
+      node: node.name, op: node.qualifiedOpType, reason: "only its first output can be read, and '\(output.name)' is output \(index)")
   }
 
   public func outputFiles(for output: String, options: TargetOptions) -> [String] {
