@@ -1,6 +1,7 @@
 // The charts of the HTML validation report, as inline SVG: shapes and text only, no scripts.
 
 import Foundation
+import KilnIR
 
 /// Builds self-contained `<svg>` elements; every label is escaped, every bar is one `<rect>`
 /// with a `<title>` tooltip.

@@ -94,13 +94,13 @@ struct ConvertCommand: ParsableCommand {
   @Option(help: "Relative tolerance of --verify.")
   var rtol = VerificationOptions.defaultRelativeTolerance
 
-  @Option(help: "The format to write: onnx (default), ncnn, ... (see `kiln targets`).")
+  @Option(help: "The format to write: onnx (default), ncnn, openvino, ... (see `kiln targets`).")
   var target = "onnx"
 
-  @Flag(help: "Store weights as float16 where the target allows (ncnn).")
+  @Flag(help: "Store weights as float16 where the target allows (ncnn; openvino: f16 Consts decompressed by Convert).")
   var fp16Weights = false
 
-  @Flag(help: "Write the target's int8 scheme from --stats (ncnn: an int8 table for ncnn2int8).")
+  @Flag(help: "Write the target's int8 scheme from --stats (ncnn: an int8 table for ncnn2int8; openvino: FakeQuantize).")
   var int8 = false
 
   @Option(help: "Calibration statistics from `kiln calibrate` on this model, for --int8.")

@@ -9,7 +9,7 @@ import Testing
 struct TargetsTests {
   @Test("the registry finds targets by name and refuses unknown names")
   func registry() throws {
-    #expect(Targets.all.map(\.name) == ["onnx", "ncnn"])
+    #expect(Targets.all.map(\.name) == ["onnx", "ncnn", "openvino"])
     #expect(try Targets.named("ncnn").legalizationPipeline == "ncnn")
     #expect(try Targets.named("onnx").legalizationPipeline == "none")
     let error = try #require(throws: KilnError.self) { try Targets.named("caffe") }

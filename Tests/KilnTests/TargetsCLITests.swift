@@ -22,7 +22,7 @@ struct TargetsCLITests {
     let run = try kiln("targets", "--json")
     #expect(run.status == 0, "\(run)")
     let targets = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]])
-    #expect(targets.map { $0["name"] as? String } == ["onnx", "ncnn"])
+    #expect(targets.map { $0["name"] as? String } == ["onnx", "ncnn", "openvino"])
     #expect(targets[0]["everyOp"] as? Bool == true)
     let ops = try #require(targets[1]["ops"] as? [[String: Any]])
     #expect(ops.contains { $0["op"] as? String == "Gemm" })

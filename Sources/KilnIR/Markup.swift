@@ -1,9 +1,9 @@
-// Text placed into the XML and HTML reports.
+// Text placed into XML and HTML: reports, OpenVINO IR.
 
 /// Escaping for text and attribute values of XML and HTML.
-enum Markup {
+public enum Markup {
   /// `text` with the characters XML and HTML reserve escaped (`& < > " '`).
-  static func escaped(_ text: String) -> String {
+  public static func escaped(_ text: String) -> String {
     var result = ""
     for character in text {
       switch character {
