@@ -1,4 +1,5 @@
-// ncnn's int8 calibration table (the format of ncnn2table, read by ncnn2int8).
+// ncnn's int8 calibration table (the format of ncnn2table, read by ncnn2int8), and the scales
+// the int8 network is written with.
 
 import Foundation
 import KilnQuant
