@@ -130,4 +130,60 @@ struct NCNNTargetTests {
           """)
     }
   }
+
+  @Test("int8: calibrated layers get int8 weights (tag 0x000D4B38, padded), 8=int8_scale_term and their scales")
+  func int8Network() throws {
+    let graph = try model(
+      #"""
+      <ir_version: 8, opset_import: ["" : 17]>
+      g (float[1, 2, 2, 2] x) => (float[1, 2, 2, 2] y, float[1, 2, 2, 2] z) <float[2, 2, 1, 1] w = {0.5, 0.25, -2, 1}, float[2] b = {1, 2}, float[2, 1, 1, 1] d = {0.5, -4}> {
+        y = Conv(x, w, b)
+        z = Conv<group = 2>(x, d)
+      }
+      """#)
+    try withTemporaryFolder { folder in
+      try NCNNTarget().write(graph, to: folder.file("m"), options: .init(int8Ranges: ["x": .init(min: -4, max: 2)]))
+      let lines = try text(at: folder.file("m.param")).split(separator: "\n")
+      #expect(lines[4].hasSuffix(" 5=1 6=4 8=2"))
+      #expect(lines[5].hasPrefix("ConvolutionDepthWise ") && lines[5].hasSuffix(" 6=2 7=2 8=1"))
+      let tag: [UInt8] = [0x38, 0x4B, 0x0D, 0x00]
+      // w's rows scaled by 127/0.5 and 127/2 (0.25 → 63.5 rounds away from zero); d's groups by 254 and 31.75.
+      let convolution = tag + [127, 64, 0x81, 64] + floatBytes([1, 2]) + floatBytes([254, 63.5]) + floatBytes([31.75])
+      let depthwise = tag + [127, 0x81, 0, 0] + floatBytes([254, 31.75]) + floatBytes([31.75])
+      #expect(try [UInt8](fileBytes(folder.file("m.bin"))) == convolution + depthwise)
+    }
+  }
+
+  @Test("PRelu becomes PReLU with one slope per channel or one for all; other slope shapes are refused")
+  func prelu() throws {
+    let graph = try model(
+      #"""
+      <ir_version: 8, opset_import: ["" : 17]>
+      g (float[1, 2, 2, 2] x) => (float[1, 2, 2, 2] y) <float[2, 1, 1] s = {0.25, 0.5}, float[1] t = {0.125}, float[1, 2, 2, 2] p> {
+        p = PRelu(x, s)
+        y = PRelu(p, t)
+      }
+      """#)
+    try withTemporaryFolder { folder in
+      try NCNNTarget().write(graph, to: folder.file("m"), options: .init())
+      let lines = try text(at: folder.file("m.param")).split(separator: "\n")
+      #expect(lines[3] == "PReLU PReLU_0 1 1 x p 0=2")
+      #expect(lines[4] == "PReLU PReLU_1 1 1 p y 0=1")
+      #expect(try [UInt8](fileBytes(folder.file("m.bin"))) == floatBytes([0.25, 0.5, 0.125]))
+    }
+    let lastAxis = try model(
+      #"""
+      <ir_version: 8, opset_import: ["" : 17]>
+      g (float[1, 2, 2, 2] x) => (float[1, 2, 2, 2] y) <float[1, 1, 2] s = {0.25, 0.5}> {
+        y = PRelu(x, s)
+      }
+      """#)
+    let lines = TargetCheck.problems(in: lastAxis, for: NCNNTarget()).map(\.line)
+    #expect(lines == ["#0 (PRelu): the slope must have one value or one per channel (axis 1) of a 2-D to 4-D input, not shape [1, 1, 2]"])
+  }
+
+  /// The little-endian float32 bytes of `values`.
+  private func floatBytes(_ values: [Float]) -> [UInt8] {
+    values.flatMap { value in withUnsafeBytes(of: value.bitPattern.littleEndian) { [UInt8]($0) } }
+  }
 }

@@ -1,4 +1,5 @@
-// ncnn's int8 calibration table (the format of ncnn2table, read by ncnn2int8).
+// ncnn's int8 calibration table (the format of ncnn2table, read by ncnn2int8), and the scales
+// the int8 network is written with.
 
 import Foundation
 import KilnQuant
@@ -13,32 +14,49 @@ import KilnQuant
 /// for every Convolution, ConvolutionDepthWise and InnerProduct, as ncnn2table writes them.
 /// Layers whose input has no range are left out (ncnn2int8 keeps them in float).
 struct NCNNInt8Table {
-  var text: String
+  /// The scales of one quantized layer.
+  struct Entry {
+    /// The layer's name in the network.
+    var layer: String
+    /// One scale per output channel (per group for ConvolutionDepthWise).
+    var weightScales: [Float]
+    /// The scale of the layer's input blob.
+    var inputScale: Float
+  }
+
+  /// The quantized layers, in network order.
+  var entries: [Entry]
   /// The quantizable layers whose input had no range.
   var unquantized: [String]
 
   static let quantizable: Set<String> = ["Convolution", "ConvolutionDepthWise", "InnerProduct"]
 
   init(_ network: NCNNNetwork, ranges: [String: TensorRange]) {
-    var weightLines: [String] = []
-    var inputLines: [String] = []
+    var entries: [Entry] = []
     var missing: [String] = []
     // A Split's outputs are copies of its input, which is the tensor the ranges name.
     let copied = Dictionary(
       network.layers.filter { $0.type == "Split" }.flatMap { split in split.outputs.map { (ObjectIdentifier($0), split.inputs[0]) } },
       uniquingKeysWith: { first, _ in first })
     for layer in network.layers where Self.quantizable.contains(layer.type) {
+      let weightScales = Self.weightScales(layer)
       guard let blob = layer.inputs.first, let range = ranges[(copied[ObjectIdentifier(blob)] ?? blob).name],
-        range.absoluteMaximum > 0
+        range.absoluteMaximum > 0, !weightScales.isEmpty
       else {
         missing.append(layer.name)
         continue
       }
-      weightLines.append(Self.line("\(layer.name)_param_0", Self.weightScales(layer)))
-      inputLines.append(Self.line(layer.name, [127 / range.absoluteMaximum]))
+      entries.append(Entry(layer: layer.name, weightScales: weightScales, inputScale: 127 / range.absoluteMaximum))
     }
-    text = (weightLines + inputLines).map { $0 + "\n" }.joined()
+    self.entries = entries
     unquantized = missing
+  }
+
+  /// The table as ncnn2table writes it: every weight line, then every input line.
+  var text: String {
+    let weightLines = entries.map { Self.line("\($0.layer)_param_0", $0.weightScales) }
+    let inputLines = entries.map { Self.line($0.layer, [$0.inputScale]) }
+    return (weightLines + inputLines).map { $0 + "\n" }.joined()
   }
 
   /// One scale per output channel (per group for depthwise) of the layer's first weight.

@@ -54,16 +54,20 @@ struct NCNNParam: Equatable {
 }
 
 /// One weight blob of a layer's .bin data.
-struct NCNNWeight {
-  /// The elements, in ncnn's order.
-  var values: [Float]
-  /// Whether ncnn reads it with a 4-byte storage tag before the data (convolution and
-  /// inner-product weights, which may be stored as float16), or as plain float32 (biases,
-  /// BatchNorm statistics, MemoryData).
-  var tagged: Bool
+enum NCNNWeight {
+  /// Read with a 4-byte storage tag before the data (convolution and inner-product weights,
+  /// which may be stored as float16).
+  case tagged([Float])
+  /// Plain float32 data (biases, BatchNorm statistics, MemoryData, int8 scales).
+  case raw([Float])
+  /// Quantized weights in -127...127, read with the int8 storage tag.
+  case int8([Int8])
 
-  /// A weight read with a storage tag.
-  static func tagged(_ values: [Float]) -> NCNNWeight { NCNNWeight(values: values, tagged: true) }
-  /// Plain float32 data.
-  static func raw(_ values: [Float]) -> NCNNWeight { NCNNWeight(values: values, tagged: false) }
+  /// The elements, in ncnn's order.
+  var values: [Float] {
+    switch self {
+    case .tagged(let values), .raw(let values): values
+    case .int8(let values): values.map(Float.init)
+    }
+  }
 }

@@ -11,6 +11,7 @@ extension NCNNMapping {
     NCNNMapping("Tanh", [], layer: unary("TanH")),
     NCNNMapping("HardSigmoid", [], layer: hardSigmoid),
     NCNNMapping("HardSwish", [], layer: unary("HardSwish", [.float(0, 1.0 / 6), .float(1, 0.5)])),
+    NCNNMapping("PRelu", ["constant slope: one value, or one per channel (axis 1) of a 2-D to 4-D input"], layer: prelu),
   ]
 
   /// A layer of one input and one output with fixed params.
@@ -29,6 +30,28 @@ extension NCNNMapping {
   @Sendable static func hardSigmoid(_ node: Node) throws(NCNNRefusal) -> NCNNLayer {
     try unary("HardSigmoid", [.float(0, node.float("alpha", default: 0.2)), .float(1, node.float("beta", default: 0.5))])(
       node)
+  }
+
+  /// PRelu → PReLU with 0=num_slope and the slopes as float32: one for every element, or
+  /// one per channel, the slope shaped [C, 1, 1] (or [1, C, 1, 1]) against NCHW. ncnn takes
+  /// a slope per channel of a 3-D blob, per row of a 2-D one and per element of a 1-D one:
+  /// ONNX's axis 1 in each case.
+  @Sendable static func prelu(_ node: Node) throws(NCNNRefusal) -> NCNNLayer {
+    let slope = try node.ncnnConstant(1, "the slope")
+    let values = try slope.ncnnFloats("the slope")
+    if values.count != 1 {
+      let rank = try node.ncnnInput(0).ncnnDims().count
+      let dims = slope.dims.map { Int($0) }
+      let aligned = Array(repeating: 1, count: max(rank - dims.count, 0)) + dims
+      guard (2...4).contains(rank), aligned.count == rank,
+        aligned.enumerated().allSatisfy({ $0.offset == 1 ? $0.element == values.count : $0.element == 1 })
+      else {
+        throw NCNNRefusal("the slope must have one value or one per channel (axis 1) of a 2-D to 4-D input, not shape \(dims)")
+      }
+    }
+    var layer = try unary("PReLU", [.int(0, values.count)])(node)
+    layer.weights = [.raw(values)]
+    return layer
   }
 
   /// Clip → Clip with 0=min 1=max, from the attributes (opset < 11) or constant inputs.

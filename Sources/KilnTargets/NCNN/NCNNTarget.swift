@@ -3,15 +3,17 @@
 import Foundation
 import KilnIR
 
-/// Writes a model for ncnn: `OUT.param` (the network as text), `OUT.bin` (the weights,
-/// float32 or with `float16Weights` float16) and, with int8 ranges, `OUT.table` (ncnn2table's
-/// format, for ncnn2int8). An output path ending in `.param` or `.bin` names the pair.
+/// Writes a model for ncnn: `OUT.param` (the network as text) and `OUT.bin` (the weights,
+/// float32 or with `float16Weights` float16). With int8 ranges, the calibrated convolutions
+/// and inner products are written in int8 as ncnn2int8 would write them, and `OUT.table`
+/// (ncnn2table's format) holds their scales. An output path ending in `.param` or `.bin`
+/// names the pair.
 ///
 /// The model needs batch 1 and static shapes: ncnn blobs have no batch axis, so ONNX's axes
 /// and shapes lose their first dim.
 public struct NCNNTarget: DeploymentTarget {
   public let name = "ncnn"
-  public let summary = "Tencent ncnn .param/.bin (float32 or float16 weights; int8 table from calibration)"
+  public let summary = "Tencent ncnn .param/.bin (float32, float16 or calibrated int8 weights)"
   public let legalizationPipeline = "ncnn"
   public var supportedOps: [SupportedOp] { NCNNMapping.all.map(\.supportedOp) }
 
@@ -62,16 +64,15 @@ public struct NCNNTarget: DeploymentTarget {
 
   @discardableResult
   public func write(_ model: Model, to output: String, options: TargetOptions) throws -> [WrittenFile] {
-    let network = try NCNNNetwork(model: model)
+    let float = try NCNNNetwork(model: model)
+    let table = options.int8Ranges.map { NCNNInt8Table(float, ranges: $0) }
+    let network = table.map { float.quantized(by: $0) } ?? float
     let paths = outputFiles(for: output, options: options)
     var contents: [TargetFiles.Content] = [
       (paths[0], { try $0.write(Data(NCNNParamWriter.text(network).utf8)) }),
       (paths[1], { file in try NCNNBinWriter.write(network, float16: options.float16Weights) { try file.write($0) } }),
     ]
-    if let ranges = options.int8Ranges {
-      let table = NCNNInt8Table(network, ranges: ranges)
-      contents.append((paths[2], { try $0.write(Data(table.text.utf8)) }))
-    }
+    if let table { contents.append((paths[2], { try $0.write(Data(table.text.utf8)) })) }
     return try TargetFiles.write(contents)
   }
 }
