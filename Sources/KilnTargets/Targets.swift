@@ -5,7 +5,7 @@ import KilnIR
 /// Every deployment target Kiln can write, by name.
 public enum Targets {
   /// The targets in the order `kiln targets` lists them.
-  public static let all: [any DeploymentTarget] = [ONNXTarget(), NCNNTarget()]
+  public static let all: [any DeploymentTarget] = [ONNXTarget(), NCNNTarget(), TensorRTTarget(), RKNNTarget()]
 
   /// The target called `name`; a usage error naming the known ones when there is none.
   public static func named(_ name: String) throws -> any DeploymentTarget {
