@@ -26,24 +26,12 @@ import numpy as np
 from rknn.api import RKNN
 
 
-def rknn_layout(array):
-    """rknn-toolkit2 reads 4-D .npy dataset samples as NHWC; Kiln's are the model's NCHW."""
-    return array.transpose(0, 2, 3, 1) if array.ndim == 4 else array
-
-
 def dataset_file(samples, folder):
-    """A dataset list for build(): one line per sample, its inputs' .npy files by spaces."""
-    lines = []
-    for index, files in enumerate(samples):
-        converted = []
-        for position, path in enumerate(files):
-            target = os.path.join(folder, f"{index:06d}_{position}.npy")
-            np.save(target, rknn_layout(np.load(path)))
-            converted.append(target)
-        lines.append(" ".join(converted))
+    """A dataset list for build(): one line per sample, its inputs' .npy files (the model's
+    own layout, NCHW for images: rknn-toolkit2 2.5 refuses NHWC arrays) by spaces."""
     path = os.path.join(folder, "dataset.txt")
     with open(path, "w") as handle:
-        handle.write("\n".join(lines) + "\n")
+        handle.write("".join(" ".join(files) + "\n" for files in samples))
     return path
 
 

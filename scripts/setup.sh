@@ -85,7 +85,25 @@ else
   cp "$REQUIREMENTS" "$STAMP"
 fi
 
-# 3. The real-world models the frontend oracle tests read (.cache/test-models, never committed).
+# 3. rknn-toolkit2 for `kiln convert --target rknn --build`, in its own venv: it pins numpy<=1.26.4,
+# onnx<=1.18, torch<=2.4 and protobuf<=4.25.4, which the oracle venv must not get (about 6 GB,
+# 3 minutes). Created once; KILN_SKIP_RKNN=1 skips it.
+RKNN_VENV="$ROOT/.venv-rknn"
+RKNN_REQUIREMENT="rknn-toolkit2==2.5.0"
+RKNN_STAMP="$RKNN_VENV/.kiln-requirements"
+if [ "${KILN_SKIP_RKNN:-0}" = "1" ]; then
+  log "rknn-toolkit2 skipped (KILN_SKIP_RKNN=1)"
+elif [ -f "$RKNN_STAMP" ] && [ "$(cat "$RKNN_STAMP")" = "$RKNN_REQUIREMENT" ]; then
+  log "rknn-toolkit2 present"
+else
+  log "creating .venv-rknn with $RKNN_REQUIREMENT"
+  rm -rf "$RKNN_VENV"
+  "$PYTHON" -m venv "$RKNN_VENV" || die "python3 -m venv .venv-rknn failed"
+  "$RKNN_VENV/bin/python" -m pip install -q --disable-pip-version-check "$RKNN_REQUIREMENT"
+  echo "$RKNN_REQUIREMENT" > "$RKNN_STAMP"
+fi
+
+# 4. The real-world models the frontend oracle tests read (.cache/test-models, never committed).
 bash "$ROOT/scripts/fetch-test-models.sh"
 
 log "done"
