@@ -16,10 +16,12 @@ Without the toolkit, --build exits 2 saying how to install it, and writes nothin
 
 import json
 import os
+import subprocess
 
+import numpy as np
 import onnx
 import pytest
-from onnx import TensorProto, helper
+from onnx import TensorProto, helper, numpy_helper
 
 from conftest import REPO_ROOT
 from target_checks import DIGITS, MODELS, check_supported_and_static, relative_error, run_ort, seeded_input, target_ops
@@ -87,7 +89,6 @@ def test_build_and_simulator(build, run_kiln, summary, tmp_path):
 
 
 def test_build_without_toolkit_writes_nothing(kiln, tmp_path):
-    import subprocess
     environment = dict(os.environ, KILN_RKNN_PYTHON=str(tmp_path / "no-python"))
     proc = subprocess.run([str(kiln), "convert", str(DIGITS / "model.onnx"), "--target", "rknn", "-o",
                            str(tmp_path / "m.onnx"), "--build"], capture_output=True, text=True, env=environment)
@@ -102,7 +103,7 @@ def test_unsupported_model_writes_nothing(run_kiln, tmp_path):
          helper.make_node("Resize", ["n", "", "", "sizes"], ["y"], name="cubic", mode="cubic")],
         "bad", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, "H", 4])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 8, 8])],
-        [onnx.numpy_helper.from_array(__import__("numpy").array([1, 2, 8, 8], "int64"), "sizes")])
+        [numpy_helper.from_array(np.array([1, 2, 8, 8], np.int64), "sizes")])
     path = tmp_path / "bad.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
     rc, _, stderr = run_kiln("convert", path, "--target", "rknn", "-o", tmp_path / "out.onnx")
