@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import onnxruntime as ort
+from onnx import TensorProto, helper
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "Benchmarks"))
 import runtime_models  # noqa: E402
@@ -57,3 +58,18 @@ def run_ort(path, feeds):
 
 def relative_error(got, expected):
     return float(np.abs(got - expected).max() / np.abs(expected).max())
+
+
+def expect_refused(run_kiln, folder, target, nodes, input_shape, output_shape, lines, initializers=()):
+    """A one-input model of `nodes` (x -> y, opset 17) converted for `target` exits 2 naming
+    every line of `lines` and leaves nothing but the model in `folder`."""
+    graph = helper.make_graph(
+        nodes, "bad", [helper.make_tensor_value_info("x", TensorProto.FLOAT, input_shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, output_shape)], list(initializers))
+    path = folder / "bad.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    rc, _, stderr = run_kiln("convert", path, "--target", target, "-o", folder / "out.onnx")
+    assert rc == 2, stderr
+    for line in lines:
+        assert line in stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["bad.onnx"]

@@ -35,7 +35,7 @@ public struct RKNNTarget: DeploymentTarget {
   }
 
   public func outputFiles(for output: String, options: TargetOptions) -> [String] {
-    [output] + (options.build ? [Self.rknnPath(for: output)] : [])
+    [output] + (options.build ? [TargetFiles.sibling(of: output, extension: "rknn")] : [])
   }
 
   @discardableResult
@@ -47,13 +47,8 @@ public struct RKNNTarget: DeploymentTarget {
     let files = try write(model, to: output, options: options)
     guard options.build else { return TargetExport(files: files) }
     let report = try RKNNBuild.locate().run(
-      model, onnx: output, destination: Self.rknnPath(for: output), platform: options.platform ?? Self.defaultPlatform,
+      model, onnx: output, destination: TargetFiles.sibling(of: output, extension: "rknn"), platform: options.platform ?? Self.defaultPlatform,
       samples: options.int8Samples)
     return TargetExport(files: files, toolkit: report)
-  }
-
-  /// The .rknn for an ONNX output: its `.onnx` extension replaced by `.rknn`.
-  static func rknnPath(for output: String) -> String {
-    (URL(fileURLWithPath: output).pathExtension == "onnx" ? String(output.dropLast(5)) : output) + ".rknn"
   }
 }

@@ -51,7 +51,7 @@ public struct TensorRTTarget: DeploymentTarget {
     perChannel: true, activationType: .int8, symmetricActivations: true, quantizeBias: false)
 
   public func outputFiles(for output: String, options: TargetOptions) -> [String] {
-    [output] + (options.build ? [TrtexecCommand.enginePath(for: output)] : [])
+    [output] + (options.build ? [TargetFiles.sibling(of: output, extension: "engine")] : [])
   }
 
   @discardableResult
@@ -62,7 +62,7 @@ public struct TensorRTTarget: DeploymentTarget {
   public func export(_ model: Model, to output: String, options: TargetOptions) throws -> TargetExport {
     let files = try write(model, to: output, options: options)
     let command = TrtexecCommand(
-      onnx: output, engine: TrtexecCommand.enginePath(for: output), int8: options.int8Ranges != nil,
+      onnx: output, engine: TargetFiles.sibling(of: output, extension: "engine"), int8: options.int8Ranges != nil,
       float16: options.float16Weights, ranges: options.inputShapeRanges)
     guard options.build else {
       return TargetExport(

@@ -1,7 +1,5 @@
 // The trtexec command line that builds a TensorRT engine from the ONNX Kiln wrote.
 
-import Foundation
-
 /// `trtexec --onnx=OUT --saveEngine=ENGINE [--int8|--fp16] [--minShapes=… --optShapes=… --maxShapes=…]`:
 /// the precision from the conversion's options, and one optimization profile from the input
 /// shape ranges (`--input-shape NAME=MIN..OPT..MAX x …`).
@@ -28,11 +26,4 @@ struct TrtexecCommand {
 
   /// The whole command as a shell line.
   var line: String { ToolkitProcess.line(["trtexec"] + arguments) }
-
-  /// The engine file for an ONNX output: its `.onnx` extension replaced by `.engine`.
-  static func enginePath(for output: String) -> String {
-    let url = URL(fileURLWithPath: output)
-    let stem = url.pathExtension == "onnx" ? String(output.dropLast(5)) : output
-    return stem + ".engine"
-  }
 }
