@@ -53,10 +53,4 @@ public enum TargetFiles {
       try file.write(data)
     })
   }
-
-  /// The file beside an ONNX output that a vendor tool makes from it: `m.onnx` → `m.EXT`
-  /// (`m` → `m.EXT` when the output has no `.onnx` extension).
-  public static func sibling(of output: String, extension ext: String) -> String {
-    (URL(fileURLWithPath: output).pathExtension == "onnx" ? String(output.dropLast(5)) : output) + "." + ext
-  }
 }

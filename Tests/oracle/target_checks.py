@@ -15,6 +15,7 @@ import runtime_models  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 DIGITS = REPO / "fixtures" / "digits"
+FP32_RTOL = 1e-4  # of the largest output, against onnxruntime on the original
 
 # name -> (model maker, input name, output name, kiln options that fix the shape)
 MODELS = {
@@ -73,3 +74,22 @@ def expect_refused(run_kiln, folder, target, nodes, input_shape, output_shape, l
     for line in lines:
         assert line in stderr
     assert sorted(p.name for p in folder.iterdir()) == ["bad.onnx"]
+
+
+def converts_like_onnxruntime(run_kiln, folder, name, target, *options):
+    """Converts MODELS[name] for `target` (with `options`), checks that only `folder/out.onnx`
+    was written, with ops of the target's table and static shapes, and that it gives
+    onnxruntime's output on the original within FP32_RTOL; returns the JSON report."""
+    make, input_name, _, _ = MODELS[name]
+    model = make()
+    path = folder / "model.onnx"
+    onnx.save(model, path)
+    out = folder / "out.onnx"
+    rc, stdout, stderr = run_kiln("convert", path, "--target", target, "-o", out, "--json", *options)
+    assert rc == 0, stderr
+    report = json.loads(stdout)
+    assert [f["path"] for f in report["target"]["files"]] == [str(out)]
+    check_supported_and_static(out, target_ops(run_kiln, target))
+    x = seeded_input(model)
+    assert relative_error(run_ort(out, {input_name: x}), run_ort(path, {input_name: x})) <= FP32_RTOL
+    return report

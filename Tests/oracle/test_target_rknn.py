@@ -24,10 +24,8 @@ import pytest
 from onnx import helper, numpy_helper
 
 from conftest import REPO_ROOT
-from target_checks import (DIGITS, MODELS, check_supported_and_static, expect_refused, relative_error, run_ort,
-                           seeded_input, target_ops)
+from target_checks import DIGITS, MODELS, converts_like_onnxruntime, expect_refused
 
-FP32_RTOL = 1e-4
 FP16_COSINE, FP16_RTOL = 0.999, 5e-2
 INT8_COSINE, INT8_RTOL = 0.995, 5e-2
 
@@ -37,21 +35,10 @@ needs_toolkit = pytest.mark.skipif(not os.access(RKNN_PYTHON, os.X_OK), reason="
 
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_rknn_onnx_matches_onnxruntime(name, run_kiln, tmp_path):
-    make, input_name, _, _ = MODELS[name]
-    model = make()
-    path = tmp_path / "model.onnx"
-    onnx.save(model, path)
-    out = tmp_path / "rknn.onnx"
-    rc, stdout, stderr = run_kiln("convert", path, "--target", "rknn", "-o", out, "--json")
-    assert rc == 0, stderr
-    report = json.loads(stdout)
-    assert [f["path"] for f in report["target"]["files"]] == [str(out)]
+    report = converts_like_onnxruntime(run_kiln, tmp_path, name, "rknn")
     if name == "digits":
         assert report["targetNotes"] == [
             "legalize-static-batch: input 'image': batch dim N set to 1 (choose it with --input-shape)"]
-    check_supported_and_static(out, target_ops(run_kiln, "rknn"))
-    x = seeded_input(model)
-    assert relative_error(run_ort(out, {input_name: x}), run_ort(path, {input_name: x})) <= FP32_RTOL
 
 
 BUILDS = {

@@ -8,10 +8,11 @@ import KilnIR
 /// `build`, rknn-toolkit2 (its own venv) turns that ONNX into `OUT.rknn` for `platform`
 /// (int8 from the given samples, else float16) and its PC simulator is compared with Kiln's
 /// runtime on the same inputs.
-public struct RKNNTarget: DeploymentTarget {
+public struct RKNNTarget: VendorONNXTarget {
   public let name = "rknn"
   public let summary = "ONNX for rknn-toolkit2 \(RKNNOps.version)+ (static shapes); --build makes the .rknn and checks its simulator"
   public let legalizationPipeline = "rknn"
+  public let builtFileExtension = "rknn"
   public var supportedOps: [SupportedOp] { RKNNOps.all }
 
   /// The newest opset rknn-toolkit2 2.5.0 loads ("Unsupport onnx opset 20, need <= 19").
@@ -34,20 +35,11 @@ public struct RKNNTarget: DeploymentTarget {
     return []
   }
 
-  public func outputFiles(for output: String, options: TargetOptions) -> [String] {
-    [output] + (options.build ? [TargetFiles.sibling(of: output, extension: "rknn")] : [])
-  }
-
-  @discardableResult
-  public func write(_ model: Model, to output: String, options: TargetOptions) throws -> [WrittenFile] {
-    try ONNXTarget().write(model, to: output, options: TargetOptions(onnx: options.onnx))
-  }
-
   public func export(_ model: Model, to output: String, options: TargetOptions) throws -> TargetExport {
     let files = try write(model, to: output, options: options)
     guard options.build else { return TargetExport(files: files) }
     let report = try RKNNBuild.locate().run(
-      model, onnx: output, destination: TargetFiles.sibling(of: output, extension: "rknn"), platform: options.platform ?? Self.defaultPlatform,
+      model, onnx: output, destination: builtFile(for: output), platform: options.platform ?? Self.defaultPlatform,
       samples: options.int8Samples)
     return TargetExport(files: files, toolkit: report)
   }

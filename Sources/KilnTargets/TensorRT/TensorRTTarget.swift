@@ -12,10 +12,11 @@ import KilnQuant
 ///
 /// The engine itself is TensorRT's to build: `export` gives the trtexec command, and runs it
 /// with `build` when trtexec is on PATH (its absence is a note, not an error).
-public struct TensorRTTarget: DeploymentTarget {
+public struct TensorRTTarget: VendorONNXTarget {
   public let name = "tensorrt"
   public let summary = "ONNX for TensorRT \(TensorRTOps.version)'s parser (int8 as symmetric QDQ), and the trtexec command"
   public let legalizationPipeline = "tensorrt"
+  public let builtFileExtension = "engine"
   public var supportedOps: [SupportedOp] { TensorRTOps.all }
 
   /// The opsets TensorRT 8.5's parser takes and per-channel QDQ needs.
@@ -50,19 +51,10 @@ public struct TensorRTTarget: DeploymentTarget {
   public static let int8Scheme = Int8QuantizationOptions(
     perChannel: true, activationType: .int8, symmetricActivations: true, quantizeBias: false)
 
-  public func outputFiles(for output: String, options: TargetOptions) -> [String] {
-    [output] + (options.build ? [TargetFiles.sibling(of: output, extension: "engine")] : [])
-  }
-
-  @discardableResult
-  public func write(_ model: Model, to output: String, options: TargetOptions) throws -> [WrittenFile] {
-    try ONNXTarget().write(model, to: output, options: TargetOptions(onnx: options.onnx))
-  }
-
   public func export(_ model: Model, to output: String, options: TargetOptions) throws -> TargetExport {
     let files = try write(model, to: output, options: options)
     let command = TrtexecCommand(
-      onnx: output, engine: TargetFiles.sibling(of: output, extension: "engine"), int8: options.int8Ranges != nil,
+      onnx: output, engine: builtFile(for: output), int8: options.int8Ranges != nil,
       float16: options.float16Weights, ranges: options.inputShapeRanges)
     guard options.build else {
       return TargetExport(
