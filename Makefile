@@ -30,6 +30,9 @@ demo: build
 	$(KILN) quantize $(DIGITS)/model.onnx --fp16 --keep-io-types -o out/digits-fp16.onnx
 	$(KILN) convert $(DIGITS)/model.onnx --target ncnn --input-shape image=1x1x16x16 -o out/digits-ncnn \
 		--int8 --stats out/digits-stats.json
+	$(KILN) convert $(DIGITS)/model.onnx --target tensorrt --input-shape image=1..8..32x1x16x16 \
+		-o out/digits-tensorrt.onnx --int8 --stats out/digits-stats.json
+	$(KILN) convert $(DIGITS)/model.onnx --target rknn -o out/digits-rknn.onnx
 
 test: setup
 	$(SWIFT) build --build-tests

@@ -85,7 +85,30 @@ else
   cp "$REQUIREMENTS" "$STAMP"
 fi
 
-# 3. The real-world models the frontend oracle tests read (.cache/test-models, never committed).
+# 3. rknn-toolkit2 for `kiln convert --target rknn --build`, in its own venv: it pins numpy<=1.26.4,
+# onnx<=1.18, torch<=2.4 and protobuf<=4.25.4, which the oracle venv must not get (about 6 GB,
+# 3 minutes). Created once; KILN_SKIP_RKNN=1 skips it.
+RKNN_VENV="$ROOT/.venv-rknn"
+RKNN_REQUIREMENT="rknn-toolkit2==2.5.0"
+RKNN_STAMP="$RKNN_VENV/.kiln-requirements"
+if [ "${KILN_SKIP_RKNN:-0}" = "1" ]; then
+  log "rknn-toolkit2 skipped (KILN_SKIP_RKNN=1)"
+elif [ -f "$RKNN_STAMP" ] && [ "$(cat "$RKNN_STAMP")" = "$RKNN_REQUIREMENT" ]; then
+  log "rknn-toolkit2 present"
+else
+  log "creating .venv-rknn with $RKNN_REQUIREMENT"
+  rm -rf "$RKNN_VENV"
+  # Optional: without it only `--target rknn --build` is unavailable (its tests say so and skip).
+  if "$PYTHON" -m venv "$RKNN_VENV" \
+    && "$RKNN_VENV/bin/python" -m pip install -q --disable-pip-version-check "$RKNN_REQUIREMENT"; then
+    echo "$RKNN_REQUIREMENT" > "$RKNN_STAMP"
+  else
+    log "warning: could not install $RKNN_REQUIREMENT; kiln convert --target rknn --build will be unavailable"
+    rm -rf "$RKNN_VENV"
+  fi
+fi
+
+# 4. The real-world models the frontend oracle tests read (.cache/test-models, never committed).
 bash "$ROOT/scripts/fetch-test-models.sh"
 
 log "done"

@@ -45,6 +45,7 @@ extension ConversionReport {
       lines.append(
         "legalized for \(target): " + (changed.isEmpty ? "no pass changed the graph" : "changed by " + changed.joined(separator: ", ")))
     }
+    lines += targetNotes.map { "  note: \($0)" }
     if let output {
       var line = "wrote \(result.file) (\(ModelSummary.bytes(output.modelBytes))"
       if let data = output.externalDataPath {
@@ -57,6 +58,7 @@ extension ConversionReport {
     } else {
       lines.append("nothing was written")
     }
+    if let toolkit { lines += toolkit.lines }
     return lines.joined(separator: "\n")
   }
 
@@ -188,6 +190,8 @@ extension ConversionReport {
     var verification: VerificationReport?
     var warnings: [String]
     var checker: [String]
+    var targetNotes: [String]
+    var toolkit: ToolkitReport?
     var seconds: Double
 
     init(_ report: ConversionReport) {
@@ -210,6 +214,8 @@ extension ConversionReport {
       verification = report.verification
       warnings = report.warnings
       checker = report.checkerFindings
+      targetNotes = report.targetNotes
+      toolkit = report.toolkit
       seconds = report.seconds
     }
 
@@ -227,12 +233,31 @@ extension ConversionReport {
       try values.encode(verification, forKey: .verification)
       try values.encode(warnings, forKey: .warnings)
       try values.encode(checker, forKey: .checker)
+      try values.encode(targetNotes, forKey: .targetNotes)
+      try values.encode(toolkit, forKey: .toolkit)
       try values.encode(seconds, forKey: .seconds)
     }
 
     enum Key: String, CodingKey {
-      case input, output, target, ops, pipeline, passes, notes, fixedDims, verification, warnings, checker, seconds
+      case input, output, target, ops, pipeline, passes, notes, fixedDims, verification, warnings, checker, targetNotes
+      case toolkit, seconds
     }
+  }
+}
+
+extension ToolkitReport {
+  /// The vendor tool part of the summary: the command, whether it ran, and per output the
+  /// tool's agreement with Kiln's runtime.
+  var lines: [String] {
+    var lines = ["\(tool): \(command)"]
+    if let note { lines.append("  \(ran ? "" : "not run: ")\(note)") }
+    guard !outputs.isEmpty else { return lines }
+    var rows = [["output", "cosine", "max abs error", "max |kiln|", "samples"]]
+    rows += outputs.map {
+      [$0.output, String(format: "%.6f", $0.cosine), VerificationReport.number($0.maxAbsoluteError),
+       VerificationReport.number($0.maxMagnitude), String($0.samples)]
+    }
+    return lines + ConversionReport.table(rows, rightAligned: [1, 2, 3, 4]).map { "  " + $0 }
   }
 }
 

@@ -2,6 +2,7 @@
 
 import KilnIR
 import KilnPasses
+import KilnTargets
 
 extension ModelConversion {
   /// Splits `NAME=VALUE` at its last `=` (input names may hold `=`, values do not); a
@@ -28,6 +29,46 @@ extension ModelConversion {
         return size
       }
     return (name, dims)
+  }
+
+  /// Parses every `--input-shape` into static shapes and, for those with a range in a dim
+  /// (`MIN..MAX`, or `MIN..OPT..MAX`; OPT defaults to MAX), shape ranges; naming one input
+  /// twice is a usage error.
+  public static func parseInputShapesAndRanges(_ texts: [String]) throws
+    -> (shapes: [String: [Int64]], ranges: [String: InputShapeRange])
+  {
+    let ranged = texts.filter { $0.contains("..") }
+    var ranges: [String: InputShapeRange] = [:]
+    for text in ranged {
+      let (name, range) = try parseInputShapeRange(text)
+      guard ranges[name] == nil else { throw KilnError(.usage, "--input-shape names input '\(name)' twice") }
+      ranges[name] = range
+    }
+    let shapes = try parseInputShapes(texts.filter { !$0.contains("..") })
+    if let twice = shapes.keys.first(where: { ranges[$0] != nil }) {
+      throw KilnError(.usage, "--input-shape names input '\(twice)' twice")
+    }
+    return (shapes, ranges)
+  }
+
+  /// Parses `NAME=1..8x3x224x224`: each dim a size, `MIN..MAX` or `MIN..OPT..MAX`.
+  public static func parseInputShapeRange(_ text: String) throws -> (name: String, range: InputShapeRange) {
+    let (name, dimsText) = try parseAssignment(text, option: "--input-shape", expected: "NAME=DIMS, e.g. input=1..8x3x224x224")
+    var range = InputShapeRange(min: [], opt: [], max: [])
+    for word in dimsText.split(separator: "x", omittingEmptySubsequences: false) {
+      let sizes = word.components(separatedBy: "..").map { Int64($0.trimmingCharacters(in: .whitespaces)) }
+      guard (1...3).contains(sizes.count), let first = sizes.first ?? nil, let last = sizes.last ?? nil,
+        let middle = sizes[sizes.count / 2], first >= 0
+      else {
+        throw KilnError(
+          .usage, "--input-shape '\(text)': '\(word)' is not a size nor a range MIN..MAX or MIN..OPT..MAX",
+          hint: "write it as NAME=DIMS, e.g. input=1..4..8x3x224x224")
+      }
+      range.min.append(first)
+      range.opt.append(sizes.count == 3 ? middle : last)
+      range.max.append(last)
+    }
+    return (name, range)
   }
 
   /// Parses every `--input-shape`; naming one input twice is a usage error.
@@ -67,11 +108,7 @@ extension ModelConversion {
       if let declared { try bind(declared, to: sizes, input: name, symbols: &symbols) }
       value.type = .tensor(dataType, Shape(static: sizes))
     }
-    guard !symbols.isEmpty else { return symbols }
-    for graph in graph.allGraphs() {
-      let values = graph.inputs + graph.outputs + graph.annotatedValues + graph.nodes.flatMap { $0.outputs.compactMap { $0 } }
-      for value in values { value.type = value.type.map { substitute(symbols, in: $0) } }
-    }
+    graph.fixSymbols(symbols)
     return symbols
   }
 
@@ -95,25 +132,6 @@ extension ModelConversion {
       default:
         continue
       }
-    }
-  }
-
-  private static func substitute(_ symbols: [String: Int64], in type: ValueType) -> ValueType {
-    func fixed(_ shape: Shape?) -> Shape? {
-      shape.map { shape in
-        Shape(shape.dims.map { dim in
-          if case .symbolic(let name) = dim, let size = symbols[name] { return .fixed(size) }
-          return dim
-        })
-      }
-    }
-    switch type {
-    case .tensor(let dataType, let shape): return .tensor(dataType, fixed(shape))
-    case .sparseTensor(let dataType, let shape): return .sparseTensor(dataType, fixed(shape))
-    case .sequence(let element): return .sequence(element.map { substitute(symbols, in: $0) })
-    case .optional(let element): return .optional(element.map { substitute(symbols, in: $0) })
-    case .map(let key, let value): return .map(key: key, value: value.map { substitute(symbols, in: $0) })
-    case .opaque, .unspecified: return type
     }
   }
 }

@@ -37,6 +37,16 @@ public struct ConversionOptions: Sendable {
   public var float16Weights: Bool
   /// A `kiln calibrate` statistics file for the target's int8 output (`--int8 --stats`).
   public var int8Statistics: String?
+  /// Shape ranges of inputs whose dims stay dynamic (`--input-shape NAME=1..8x…`), for
+  /// targets that build for a range of shapes (TensorRT).
+  public var inputShapeRanges: [String: InputShapeRange] = [:]
+  /// Run the target's vendor tool on the written files (`--build`: trtexec, rknn-toolkit2).
+  public var build = false
+  /// The device the vendor tool builds for (`--target-platform`).
+  public var platform: String?
+  /// Samples the vendor tool quantizes with (RKNN `--int8 --images DIR`), read for the
+  /// legalized model; nil for none.
+  public var int8Data: CalibrationDataRequest?
 
   public init(
     pipeline: String = "default", passes: String? = nil, verifyEachPass: Bool = PassManager.verifiesByDefault,
@@ -81,6 +91,11 @@ public struct ConversionReport: Sendable {
   public var legalization: PipelineReport?
   /// Every file written, in order; empty when nothing was.
   public var files: [WrittenFile]
+  /// What the target's legalization and preparation want the user to know (a batch fixed
+  /// to 1, nodes int8 left float).
+  public var targetNotes: [String] = []
+  /// The target's vendor tool step (trtexec's command, rknn-toolkit2's build); nil for none.
+  public var toolkit: ToolkitReport?
   public var seconds: Double
   /// What ONNX's checker said about the output, when asked: warnings about what libonnx 1.12
   /// cannot check in newer models, and any problem it found. Advisory only.
@@ -133,7 +148,9 @@ public enum ModelConversion {
     let target = try Targets.named(options.target)
     let legalization = try Pipeline.load(
       target.legalizationPipeline, searching: pipelineFolders, registry: options.registry)
-    var targetOptions = TargetOptions(float16Weights: options.float16Weights, onnx: options.write)
+    var targetOptions = TargetOptions(
+      float16Weights: options.float16Weights, onnx: options.write, inputShapeRanges: options.inputShapeRanges,
+      build: options.build, platform: options.platform)
     let statistics = try options.int8Statistics.map { try CalibrationStatistics.read(path: $0) }
     if statistics != nil { targetOptions.int8Ranges = [:] }
     for file in target.outputFiles(for: outputPath, options: targetOptions) {
@@ -162,8 +179,11 @@ public enum ModelConversion {
     if verification?.passed ?? true {
       do {
         conversion.legalization = try ModelCalibration.run(legalization, on: model)
-        try refuseProblems(TargetCheck.problems(in: model, for: target), target: target)
         if let statistics { targetOptions.int8Ranges = try ActivationRanges.statistics(statistics, nil).resolve(for: model) }
+        targetOptions.int8Samples = try options.int8Data.map { try CalibrationData.load(for: model, request: $0).source }
+        conversion.targetNotes = (conversion.legalization?.notes.filter { $0.pass.hasPrefix("legalize-") }.map(\.description) ?? [])
+          + (try target.prepare(model, options: targetOptions))
+        try refuseProblems(TargetCheck.problems(in: model, for: target, options: targetOptions), target: target)
       } catch let error as KilnError {
         throw error.inFile(inputPath)
       }
@@ -173,8 +193,13 @@ public enum ModelConversion {
         conversion.result.fileBytes = conversion.output?.modelBytes ?? 0
         conversion.checkerFindings = options.check ? checkerFindings(outputPath) : []
       }
-      conversion.files = try conversion.output.map { ONNXTarget.files(outputPath, $0) }
-        ?? target.write(model, to: outputPath, options: targetOptions)
+      if let output = conversion.output {
+        conversion.files = ONNXTarget.files(outputPath, output)
+      } else {
+        let export = try target.export(model, to: outputPath, options: targetOptions)
+        conversion.files = export.files + (export.toolkit?.files ?? [])
+        conversion.toolkit = export.toolkit
+      }
     }
     conversion.seconds = Date().timeIntervalSince(start)
     return conversion

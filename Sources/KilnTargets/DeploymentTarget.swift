@@ -23,15 +23,30 @@ public protocol DeploymentTarget: Sendable {
   /// What the model must satisfy beyond its ops (static shapes, one batch, ...): a reason per
   /// problem, empty when there is none. Checked with the ops, before anything is written.
   func modelProblems(_ model: Model) -> [TargetProblem]
+  /// `modelProblems(_:)` for a model written with `options` (TensorRT accepts dynamic dims
+  /// that `--input-shape` gave a range).
+  func modelProblems(_ model: Model, options: TargetOptions) -> [TargetProblem]
+  /// Rewrites the legalized model for the target's scheme before it is checked (TensorRT's
+  /// int8 QDQ) and returns notes for the user; most targets change nothing.
+  func prepare(_ model: Model, options: TargetOptions) throws -> [String]
   /// The files `write` produces for the output path the user gave, in the order written.
   func outputFiles(for output: String, options: TargetOptions) -> [String]
   /// Writes the legalized, checked model and returns the files written. Every file is written
   /// atomically; on an error none of `outputFiles(for:options:)` is left changed.
   @discardableResult
   func write(_ model: Model, to output: String, options: TargetOptions) throws -> [WrittenFile]
+  /// Writes the model (`write`) and runs or describes the vendor tool step that finishes it
+  /// (`kiln convert --build`); what `kiln convert` calls.
+  func export(_ model: Model, to output: String, options: TargetOptions) throws -> TargetExport
 }
 
 extension DeploymentTarget {
   public func modelProblems(_ model: Model) -> [TargetProblem] { [] }
+  public func modelProblems(_ model: Model, options: TargetOptions) -> [TargetProblem] { modelProblems(model) }
+  public func prepare(_ model: Model, options: TargetOptions) throws -> [String] { [] }
   public var supportsEveryOp: Bool { false }
+
+  public func export(_ model: Model, to output: String, options: TargetOptions) throws -> TargetExport {
+    TargetExport(files: try write(model, to: output, options: options))
+  }
 }

@@ -4,11 +4,13 @@ import KilnIR
 
 /// Checks a model against a target: every node of the main graph, and the model as a whole.
 public enum TargetCheck {
-  /// Every reason the model cannot go to `target`, in graph order; empty when it can. An
-  /// unnamed node is named by its place in the graph (`#3`).
-  public static func problems(in model: Model, for target: some DeploymentTarget) -> [TargetProblem] {
+  /// Every reason the model cannot go to `target` written with `options`, in graph order;
+  /// empty when it can. An unnamed node is named by its place in the graph (`#3`).
+  public static func problems(
+    in model: Model, for target: some DeploymentTarget, options: TargetOptions = .init()
+  ) -> [TargetProblem] {
     let table = Dictionary(grouping: target.supportedOps) { OpKey(domain: $0.domain, op: $0.op) }
-    guard !target.supportsEveryOp else { return target.modelProblems(model) }
+    guard !target.supportsEveryOp else { return target.modelProblems(model, options: options) }
     let nodeProblems = model.graph.nodes.enumerated().compactMap { index, node -> TargetProblem? in
       let name = node.name.isEmpty ? "#\(index)" : node.name
       guard let candidates = table[OpKey(domain: node.domain, op: node.opType)] else {
@@ -20,7 +22,7 @@ public enum TargetCheck {
       }
       return nil
     }
-    return target.modelProblems(model) + nodeProblems
+    return target.modelProblems(model, options: options) + nodeProblems
   }
 
   private struct OpKey: Hashable {

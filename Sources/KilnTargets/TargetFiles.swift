@@ -39,4 +39,18 @@ public enum TargetFiles {
     for file in files { try file.moveIntoPlace() }
     return files.map { WrittenFile(path: $0.destination, bytes: $0.bytesWritten) }
   }
+
+  /// The contents of file `source` (a vendor tool's output), to be written to `path`; the
+  /// source is mapped, not read into memory.
+  public static func copy(of source: String, to path: String) -> Content {
+    (path, { file in
+      let data: Data
+      do {
+        data = try Data(contentsOf: URL(fileURLWithPath: source), options: .alwaysMapped)
+      } catch {
+        throw KilnError.badInput("cannot read \(source): \(error.localizedDescription)")
+      }
+      try file.write(data)
+    })
+  }
 }

@@ -5,7 +5,9 @@ import KilnIR
 /// Every deployment target Kiln can write, by name.
 public enum Targets {
   /// The targets in the order `kiln targets` lists them.
-  public static let all: [any DeploymentTarget] = [ONNXTarget(), NCNNTarget(), OpenVINOTarget()]
+  public static let all: [any DeploymentTarget] = [
+    ONNXTarget(), NCNNTarget(), OpenVINOTarget(), TensorRTTarget(), RKNNTarget(),
+  ]
 
   /// The target called `name`; a usage error naming the known ones when there is none.
   public static func named(_ name: String) throws -> any DeploymentTarget {

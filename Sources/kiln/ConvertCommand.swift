@@ -27,6 +27,13 @@ struct ConvertCommand: ParsableCommand {
       target's legalization pipeline (passes/TARGET.pipeline) runs, then every node is checked; \
       a model the target cannot take exits 2 listing every unsupported node and why, and \
       nothing is written. A target's files are written all together or not at all.
+
+      tensorrt writes ONNX for TensorRT's parser (--int8 --stats: symmetric int8 QDQ) and prints \
+      the trtexec command that builds the engine; --build runs it when trtexec is on PATH. An \
+      input may keep dynamic dims with a range, --input-shape NAME=1..4..8x3x224x224 (MIN..OPT..MAX), \
+      which becomes trtexec's --minShapes/--optShapes/--maxShapes. rknn writes ONNX for \
+      rknn-toolkit2; --build makes OUT.rknn with it (float16, or int8 with --int8 and --images \
+      or --inputs) and compares its simulator with Kiln's runtime.
       """)
 
   @Argument(help: "The input model file (ONNX, TFLite, Caffe .prototxt or Darknet .cfg; recognized by content).")
@@ -85,26 +92,36 @@ struct ConvertCommand: ParsableCommand {
     help: ArgumentHelp("An input for --verify from a .npy (or .pb) file (repeatable).", valueName: "NAME=FILE"))
   var inputs: [String] = []
 
-  @Option(help: "Seed of the random inputs for --verify.")
-  var seed: UInt64 = 0
-
   @Option(help: "Absolute tolerance of --verify.")
   var atol = VerificationOptions.defaultAbsoluteTolerance
 
   @Option(help: "Relative tolerance of --verify.")
   var rtol = VerificationOptions.defaultRelativeTolerance
 
-  @Option(help: "The format to write: onnx (default), ncnn, openvino, ... (see `kiln targets`).")
+  @Option(help: "The format to write: onnx (default), ncnn, openvino, tensorrt, rknn (see `kiln targets`).")
   var target = "onnx"
 
-  @Flag(help: "Store weights as float16 where the target allows (ncnn; openvino: f16 Consts decompressed by Convert).")
+  @Flag(
+    help: "Store weights as float16 where the target allows (ncnn; openvino: f16 Consts decompressed by Convert); tensorrt: a float16 engine."
+  )
   var fp16Weights = false
 
-  @Flag(help: "Write the target's int8 scheme from --stats (ncnn: an int8 table for ncnn2int8; openvino: FakeQuantize).")
+  @Flag(
+    help: "Write the target's int8 scheme: from --stats (ncnn: int8 layers and a table; openvino: FakeQuantize; tensorrt: QDQ), or for rknn --build from --images/--inputs."
+  )
   var int8 = false
 
   @Option(help: "Calibration statistics from `kiln calibrate` on this model, for --int8.")
   var stats: String?
+
+  @Flag(help: "Run the target's vendor tool on the output (tensorrt: trtexec, when on PATH; rknn: rknn-toolkit2).")
+  var build = false
+
+  @Option(help: "The device rknn --build targets: rk3588 (default), rk3566, rk3568, rk3576, rk3562, rv1106, ...")
+  var targetPlatform: String?
+
+  @OptionGroup(title: "Data (rknn --build --int8; --seed also seeds --verify's random inputs)")
+  var data: CalibrationDataOptions
 
   @Flag(help: "Print the summary as JSON.")
   var json = false
@@ -119,9 +136,27 @@ struct ConvertCommand: ParsableCommand {
     if sizeThreshold < 0 { throw ValidationError("--size-threshold must not be negative") }
     if !(atol >= 0) || !(rtol >= 0) { throw ValidationError("--atol and --rtol must be numbers, 0 or more") }
     if !inputs.isEmpty && !(verify || verifyEach) { throw ValidationError("--input is for --verify") }
-    if int8 != (stats != nil) { throw ValidationError("--int8 needs --stats FILE, and --stats is for --int8") }
+    try validateTargetOptions()
+  }
+
+  /// The options that depend on the target: where --int8 takes its data, and what --build,
+  /// --target-platform and shape ranges apply to.
+  private func validateTargetOptions() throws {
+    if target == "rknn" {
+      if int8 != data.givesSamples { throw ValidationError("rknn --int8 needs --images, --inputs or --random, which are for --int8") }
+      if int8 && !build { throw ValidationError("rknn --int8 quantizes in rknn-toolkit2: give --build") }
+      if stats != nil { throw ValidationError("rknn quantizes from samples (--images, --inputs), not --stats") }
+    } else {
+      if int8 != (stats != nil) { throw ValidationError("--int8 needs --stats FILE, and --stats is for --int8") }
+      if data.givesSamples { throw ValidationError("--images, --inputs and --random are for --target rknn --build --int8") }
+    }
     if target == "onnx" && (fp16Weights || int8) {
       throw ValidationError("--fp16-weights and --int8 are for other targets; for ONNX use `kiln quantize --fp16` or `--int8`")
+    }
+    if build && !["tensorrt", "rknn"].contains(target) { throw ValidationError("--build is for --target tensorrt or rknn") }
+    if targetPlatform != nil && target != "rknn" { throw ValidationError("--target-platform is for --target rknn") }
+    if target != "tensorrt" && inputShapes.contains(where: { $0.contains("..") }) {
+      throw ValidationError("--input-shape ranges (MIN..MAX) are for --target tensorrt; other targets need one static shape")
     }
   }
 
@@ -133,15 +168,20 @@ struct ConvertCommand: ParsableCommand {
       let (name, file) = try ModelConversion.parseAssignment(text, option: "--input", expected: "NAME=FILE.npy")
       inputFiles[name] = file
     }
-    let options = ConversionOptions(
+    let (shapes, ranges) = try ModelConversion.parseInputShapesAndRanges(inputShapes)
+    var options = ConversionOptions(
       pipeline: pipeline, passes: passes,
       write: ONNXWriteOptions(
         externalData: mode, externalDataLocation: externalDataName, sizeThreshold: sizeThreshold),
-      inPlace: inPlace, check: check, inputShapes: try ModelConversion.parseInputShapes(inputShapes),
+      inPlace: inPlace, check: check, inputShapes: shapes,
       verification: verify || verifyEach
         ? VerificationOptions(
-          inputFiles: inputFiles, seed: seed, absoluteTolerance: atol, relativeTolerance: rtol, eachPass: verifyEach)
+          inputFiles: inputFiles, seed: data.seed, absoluteTolerance: atol, relativeTolerance: rtol, eachPass: verifyEach)
         : nil, weights: weights, target: target, float16Weights: fp16Weights, int8Statistics: stats)
+    options.inputShapeRanges = ranges
+    options.build = build
+    options.platform = targetPlatform
+    options.int8Data = data.givesSamples ? try data.request() : nil
     let report = try ModelConversion.run(input: model, output: output, options: options)
     for warning in report.warnings + report.checkerFindings.map({ "\(output): \($0)" }) {
       FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))

@@ -13,3 +13,8 @@ func model(_ text: String) throws -> Model {
 func text(at path: String) throws -> String {
   try String(contentsOfFile: path, encoding: .utf8)
 }
+
+/// The graph as golden tests compare it: Kiln's printer without node names.
+func printed(_ model: Model) -> String {
+  Printer.print(model.graph, options: PrintOptions(showNodeNames: false))
+}

@@ -9,12 +9,12 @@ import Testing
 struct TargetsTests {
   @Test("the registry finds targets by name and refuses unknown names")
   func registry() throws {
-    #expect(Targets.all.map(\.name) == ["onnx", "ncnn", "openvino"])
+    #expect(Targets.all.map(\.name) == ["onnx", "ncnn", "openvino", "tensorrt", "rknn"])
     #expect(try Targets.named("ncnn").legalizationPipeline == "ncnn")
     #expect(try Targets.named("onnx").legalizationPipeline == "none")
     let error = try #require(throws: KilnError.self) { try Targets.named("caffe") }
     #expect(error.kind == .usage)
-    #expect(error.hint?.contains("onnx, ncnn") == true)
+    #expect(error.hint?.contains("onnx, ncnn, openvino, tensorrt, rknn") == true)
   }
 
   @Test("the ONNX target takes every op, including ones of other domains")

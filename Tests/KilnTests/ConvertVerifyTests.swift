@@ -102,7 +102,7 @@ struct ConvertVerifyTests {
       #expect(
         Set(object.keys) == [
           "input", "output", "target", "ops", "pipeline", "passes", "notes", "fixedDims", "verification", "warnings",
-          "checker", "seconds",
+          "checker", "targetNotes", "toolkit", "seconds",
         ])
       let target = try #require(object["target"] as? [String: Any])
       #expect(target["name"] as? String == "onnx")

@@ -22,7 +22,7 @@ struct TargetsCLITests {
     let run = try kiln("targets", "--json")
     #expect(run.status == 0, "\(run)")
     let targets = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]])
-    #expect(targets.map { $0["name"] as? String } == ["onnx", "ncnn", "openvino"])
+    #expect(targets.map { $0["name"] as? String } == ["onnx", "ncnn", "openvino", "tensorrt", "rknn"])
     #expect(targets[0]["everyOp"] as? Bool == true)
     let ops = try #require(targets[1]["ops"] as? [[String: Any]])
     #expect(ops.contains { $0["op"] as? String == "Gemm" })
@@ -84,5 +84,48 @@ struct TargetsCLITests {
     run = try kiln("convert", "m.onnx", "-o", "out", "--fp16-weights")
     #expect(run.status == 2, "\(run)")
     #expect(run.stderr.contains("kiln quantize --fp16"), "\(run)")
+  }
+
+  @Test("--build, --target-platform, shape ranges and rknn's --int8 data go only where they apply")
+  func vendorOptionErrors() throws {
+    let cases: [([String], String)] = [
+      (["--target", "ncnn", "--build"], "--build is for --target tensorrt or rknn"),
+      (["--target", "tensorrt", "--target-platform", "rk3588"], "--target-platform is for --target rknn"),
+      (["--target", "ncnn", "--input-shape", "x=1..8x3"], "ranges (MIN..MAX) are for --target tensorrt"),
+      (["--target", "rknn", "--build", "--int8"], "rknn --int8 needs --images, --inputs or --random"),
+      (["--target", "rknn", "--int8", "--images", "d"], "give --build"),
+      (["--target", "tensorrt", "--images", "d"], "are for --target rknn --build --int8"),
+    ]
+    for (arguments, message) in cases {
+      let run = try kiln(["convert", "m.onnx", "-o", "out"] + arguments)
+      #expect(run.status == 2, "\(arguments): \(run)")
+      #expect(run.stderr.contains(message), "\(arguments): \(run)")
+    }
+  }
+
+  @Test("--target tensorrt --int8 writes QDQ ONNX and reports the trtexec command in the JSON")
+  func writesTensorRT() throws {
+    try withTemporaryFolder { folder in
+      let stats = folder.file("stats.json")
+      var run = try kiln(
+        "calibrate", DigitsFixture.path("model.onnx"), "--images", DigitsFixture.path("calibration"),
+        "--preprocess", DigitsFixture.path("preprocess.json"), "--limit", "8", "-q", "-o", stats)
+      #expect(run.status == 0, "\(run)")
+      run = try kiln(
+        "convert", DigitsFixture.path("model.onnx"), "-o", folder.file("d.onnx"), "--target", "tensorrt",
+        "--input-shape", "image=1x1x16x16", "--int8", "--stats", stats, "--json")
+      #expect(run.status == 0, "\(run)")
+      let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+      let toolkit = try #require(object["toolkit"] as? [String: Any])
+      #expect(toolkit["tool"] as? String == "trtexec")
+      #expect(
+        toolkit["command"] as? String
+          == "trtexec --onnx=\(folder.file("d.onnx")) --saveEngine=\(folder.file("d.engine")) --int8")
+      #expect(toolkit["ran"] as? Bool == false)
+      let ops = try #require(object["ops"] as? [[String: Any]])
+      #expect(ops.contains { $0["op"] as? String == "QuantizeLinear" && $0["after"] as? Int == 4 })
+      #expect((object["targetNotes"] as? [String])?.first?.hasPrefix("int8: 4 nodes quantized") == true)
+      #expect(try folder.contents().sorted() == ["d.onnx", "stats.json"])
+    }
   }
 }

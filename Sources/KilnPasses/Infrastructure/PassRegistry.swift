@@ -44,6 +44,8 @@ public struct PassRegistry: @unchecked Sendable {  // immutable: metatypes, fixe
       InferShapes.self,
       FoldConstants.self,
       FoldShapes.self,
+      // Legalization for targets
+      LegalizeStaticBatch.self,
     ])
   }
 

@@ -17,6 +17,9 @@ public struct Int8QuantizationOptions: Sendable, Equatable {
   public var symmetricActivations: Bool
   /// Whether ConvTranspose nodes are quantized (weights per channel on axis 1).
   public var quantizeConvTranspose: Bool
+  /// Whether biases become int32 behind DequantizeLinear; false leaves them float32, as
+  /// TensorRT wants (its DequantizeLinear takes int8 only, and it fuses the float bias).
+  public var quantizeBias: Bool
   /// Op types left in float32 (default domain).
   public var skipOpTypes: Set<String>
   /// Node names left in float32.
@@ -24,12 +27,13 @@ public struct Int8QuantizationOptions: Sendable, Equatable {
 
   public init(
     perChannel: Bool = true, activationType: ActivationType = .int8, symmetricActivations: Bool = false,
-    quantizeConvTranspose: Bool = true, skipOpTypes: Set<String> = [], skipNodes: Set<String> = []
+    quantizeConvTranspose: Bool = true, quantizeBias: Bool = true, skipOpTypes: Set<String> = [], skipNodes: Set<String> = []
   ) {
     self.perChannel = perChannel
     self.activationType = activationType
     self.symmetricActivations = symmetricActivations
     self.quantizeConvTranspose = quantizeConvTranspose
+    self.quantizeBias = quantizeBias
     self.skipOpTypes = skipOpTypes
     self.skipNodes = skipNodes
   }

@@ -12,7 +12,8 @@ import KilnPasses
 ///   back to per tensor and say so) or per tensor.
 /// - A Conv, ConvTranspose or Gemm bias (1-D float32 initializer; Gemm only with beta 1)
 ///   becomes int32 with scale input scale × weight scale and zero point 0, behind
-///   DequantizeLinear; a bias that does not fit int32 stays float and the report says why.
+///   DequantizeLinear (unless `quantizeBias` is off); a bias that does not fit int32 stays
+///   float and the report says why.
 /// - The float activation input of each quantized node reads a QuantizeLinear →
 ///   DequantizeLinear pair (int8 or uint8, asymmetric or symmetric), one pair per tensor.
 ///
@@ -118,7 +119,7 @@ public struct Int8Quantizer: Sendable {
     node.setInput(0, try rewriter.dequantizedActivation(plan.activation, input, before: node))
     let weight = try rewriter.dequantizedWeight(plan.weight, axis: plan.axis, before: node)
     node.setInput(1, weight.value)
-    guard let biasIndex = plan.biasIndex, let bias = node.inputs[biasIndex] else { return nil }
+    guard options.quantizeBias, let biasIndex = plan.biasIndex, let bias = node.inputs[biasIndex] else { return nil }
     if let reason = biasRefusal(node, bias, channels: weight.scales.count) { return reason }
     guard let quantized = try rewriter.dequantizedBias(bias, inputScale: input.scale, weightScales: weight.scales, before: node)
     else { return "bias stays float32: a value does not fit int32 at scale input × weight scale" }
