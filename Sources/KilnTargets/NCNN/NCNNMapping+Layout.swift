@@ -1,4 +1,4 @@
-// ncnn layers that move data or change shapes: Reshape, Flatten, Permute, Softmax, Slice,
+// ncnn layers that move data or change shapes: Reshape, Flatten, Permute, PixelShuffle, Softmax, Slice,
 // Crop, Padding and Interp. ncnn blobs have no batch axis: shapes and axes drop ONNX's first.
 
 import KilnIR
@@ -8,6 +8,7 @@ extension NCNNMapping {
     NCNNMapping("Reshape", ["static result shape with batch 1", "at most 4 dims besides the batch"], layer: reshape),
     NCNNMapping("Flatten", ["axis 0 or 1"], layer: flatten),
     NCNNMapping("Transpose", ["batch axis stays first", "3-D or 4-D"], layer: permute),
+    NCNNMapping("DepthToSpace", ["4-D", "mode DCR or CRD"], layer: pixelShuffle),
     NCNNMapping("Softmax", ["not along the batch axis", "before opset 13: the last axis"], layer: softmax),
     NCNNMapping("Split", ["not along the batch axis"], layer: split),
     NCNNMapping("Slice", ["constant starts, ends and axes", "steps of 1", "static input shape"], layer: crop),
@@ -64,6 +65,18 @@ extension NCNNMapping {
       throw NCNNRefusal("perm \(perm) is not supported: it must keep the batch axis first, on 3-D or 4-D data")
     }
     return try unary("Permute", [.int(0, order)])(node)
+  }
+
+  /// 4-D DepthToSpace → PixelShuffle with 0=upscale_factor 1=mode (0 reads input channel
+  /// c·r² + i·r + j for output channel c at offset (i, j), ONNX's CRD; 1 reads (i·r + j)·C + c,
+  /// ONNX's DCR).
+  @Sendable static func pixelShuffle(_ node: Node) throws(NCNNRefusal) -> NCNNLayer {
+    guard try node.ncnnInput(0).ncnnDims().count == 4 else { throw NCNNRefusal("only 4-D inputs are supported") }
+    let modes = ["CRD": 0, "DCR": 1]
+    guard let mode = modes[node.string("mode") ?? "DCR"] else {
+      throw NCNNRefusal("mode \(node.string("mode") ?? "") is not DCR or CRD")
+    }
+    return try unary("PixelShuffle", [.int(0, Int(node.int("blocksize", default: 1))), .int(1, mode)])(node)
   }
 
   /// Softmax → Softmax with 0=axis 1=1 (ncnn's flag for the axis numbering without batch).

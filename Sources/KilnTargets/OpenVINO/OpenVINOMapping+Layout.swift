@@ -1,4 +1,4 @@
-// OpenVINO layers that move data: reshapes, Transpose, Concat, Split, Pad, Resize, and
+// OpenVINO layers that move data: reshapes, Transpose, Concat, DepthToSpace, Split, Pad, Resize, and
 // Softmax over an axis.
 
 import KilnIR
@@ -11,6 +11,7 @@ extension OpenVINOMapping {
     OpenVINOMapping("Unsqueeze", ["at most one dynamic output dim"], emit: reshapeToOutput),
     OpenVINOMapping("Transpose", ["known rank"], emit: transpose),
     OpenVINOMapping("Concat", emit: concat),
+    OpenVINOMapping("DepthToSpace", ["mode DCR or CRD"], emit: depthToSpace),
     OpenVINOMapping("Softmax", emit: softmax("SoftMax", opset: 8)),
     OpenVINOMapping("LogSoftmax", emit: softmax("LogSoftmax", opset: 5)),
     OpenVINOMapping("Split", ["constant split sizes", "equal parts without them"], emit: split),
@@ -50,6 +51,18 @@ extension OpenVINOMapping {
     let rank = try node.openVINOInput(0).openVINOTensor().dims.count
     let order = node.openVINOInts("perm", default: Array((0..<rank).reversed()))
     try network.emit(node, "Transpose", inputs: [try input(node, network), network.ints(order, "order")])
+  }
+
+  /// DepthToSpace → DepthToSpace with block_size; ONNX's DCR is OpenVINO's blocks_first, CRD
+  /// its depth_first.
+  @Sendable static func depthToSpace(_ node: Node, _ network: OpenVINONetwork) throws(OpenVINORefusal) {
+    let modes = ["DCR": "blocks_first", "CRD": "depth_first"]
+    guard let mode = modes[node.string("mode") ?? "DCR"] else {
+      throw OpenVINORefusal("mode \(node.string("mode") ?? "") is not DCR or CRD")
+    }
+    try network.emit(
+      node, "DepthToSpace", [.init("mode", mode), .int("block_size", Int(node.int("blocksize", default: 1)))],
+      inputs: [try input(node, network)])
   }
 
   /// Concat → Concat with axis.
