@@ -17,28 +17,15 @@ LOG_PREFIX=generate-onnx-proto
 # shellcheck source=common.sh
 source "$ROOT/scripts/common.sh"
 
-if ! command -v protoc >/dev/null 2>&1; then
-  log "installing protobuf-compiler"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q protobuf-compiler
-fi
+ensure_protoc
 
-if ! python3 -m pip --version >/dev/null 2>&1; then
-  log "installing python3-pip"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-pip
-fi
+ensure_pip
 
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
 # (a) protoc-gen-swift from the pinned swift-protobuf release.
-log "building protoc-gen-swift $SWIFT_PROTOBUF_VERSION"
-git clone -q --depth 1 --branch "$SWIFT_PROTOBUF_VERSION" \
-  https://github.com/apple/swift-protobuf "$WORK/swift-protobuf" 2>/dev/null
-(cd "$WORK/swift-protobuf" && swift build -q --product protoc-gen-swift)
-PLUGIN="$(cd "$WORK/swift-protobuf" && swift build --product protoc-gen-swift --show-bin-path)/protoc-gen-swift"
-[ -x "$PLUGIN" ] || { echo "generate-onnx-proto: plugin not found at $PLUGIN" >&2; exit 1; }
+PLUGIN="$(build_protoc_gen_swift "$SWIFT_PROTOBUF_VERSION" "$WORK")"
 
 # (b) onnx-ml.proto from the onnx wheel (any platform's wheel carries the same file).
 log "downloading onnx $ONNX_VERSION wheel"
