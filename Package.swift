@@ -36,6 +36,14 @@ let package = Package(
       ]
     ),
     .target(name: "KilnIR"),
+    .target(
+      name: "CaffeProto",
+      dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
+    ),
+    .target(
+      name: "KilnCaffe",
+      dependencies: ["KilnIR", "CaffeProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+    ),
     .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
     .target(name: "CKilnKernels"),
     .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
@@ -57,7 +65,7 @@ let package = Package(
     .target(name: "KilnValidate", dependencies: ["KilnIR", "KilnRuntime", "KilnQuant"]),
     .target(name: "KilnTargets", dependencies: ["KilnIR", "KilnONNX", "KilnPasses", "KilnQuant"]),
     .target(
-      name: "Kiln", dependencies: ["KilnIR", "KilnONNX", "KilnRuntime", "KilnPasses", "KilnQuant", "KilnValidate", "KilnTargets"]),
+      name: "Kiln", dependencies: ["KilnIR", "KilnONNX", "KilnCaffe", "KilnRuntime", "KilnPasses", "KilnQuant", "KilnValidate", "KilnTargets"]),
     .executableTarget(
       name: "kiln",
       dependencies: [
@@ -87,6 +95,13 @@ let package = Package(
       name: "KilnONNXTests",
       dependencies: [
         "KilnONNX", "KilnIR", "KilnRuntime", "ONNXProto", "KilnTestSupport", "ONNXTestSupport",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ]
+    ),
+    .testTarget(
+      name: "KilnCaffeTests",
+      dependencies: [
+        "KilnCaffe", "KilnIR", "CaffeProto", "KilnTestSupport",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ]
     ),

@@ -1,6 +1,7 @@
 // Which frontend reads a model file: recognized by content, not by extension.
 
 import Foundation
+import KilnCaffe
 import KilnIR
 import KilnONNX
 
@@ -43,7 +44,8 @@ public struct ModelFile: Sendable, Equatable {
     try checkWeights(for: format)
     switch format {
     case .onnx: return try ONNXModelReader.read(path: path)
-    case .tflite, .caffe, .darknet:
+    case .caffe: return try CaffeModelReader.read(path: path, weights: weights)
+    case .tflite, .darknet:
       throw KilnError.badInput(
         "\(format.rawValue) models are recognized but this build of Kiln cannot read them", file: path,
         hint: "convert the model to ONNX with the framework's own exporter")
