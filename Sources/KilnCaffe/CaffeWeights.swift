@@ -34,12 +34,12 @@ struct CaffeWeights {
         "not a .caffemodel (binary Caffe NetParameter): \(error)", file: path,
         hint: "the file may be truncated or of another format")
     }
+    guard !net.layer.isEmpty || !net.layers.isEmpty else {
+      throw KilnError.badInput("the .caffemodel holds no layers", file: path, hint: "is it the weights of this net?")
+    }
     for layer in net.layer where !layer.blobs.isEmpty { blobsByLayer[layer.name] = layer.blobs }
     for layer in net.layers where !layer.blobs.isEmpty { blobsByLayer[layer.name] = layer.blobs }
     net = Caffe_NetParameter()
-    guard !blobsByLayer.isEmpty else {
-      throw KilnError.badInput("the .caffemodel holds no layer with learned blobs", file: path)
-    }
   }
 
   /// The blobs of the layer named `name`, removed from this store; nil when it has none.
