@@ -19,7 +19,7 @@ enum CaffePooling {
     let input = c.shape()
     guard input.count == 4 else { throw KilnCaffeProblem("pooling needs a 4-D input, got shape \(input)") }
     guard p.pool == .max || p.pool == .ave else {
-      throw KilnCaffeProblem("\(p.pool) pooling is not supported (only MAX and AVE)")
+      throw KilnCaffeProblem("\(String(describing: p.pool).uppercased()) pooling is not supported (only MAX and AVE)")
     }
     if p.globalPooling {
       return [c.emit(p.pool == .max ? "GlobalMaxPool" : "GlobalAveragePool", [c.inputs[0]], shape: Array(input.prefix(2)) + [1, 1])]
@@ -29,11 +29,11 @@ enum CaffePooling {
       throw KilnCaffeProblem("pad \(window.pads) must be smaller than the kernel \(window.kernel)")
     }
     let spatial = Array(input.dropFirst(2))
+    guard spatial.indices.allSatisfy({ spatial[$0] + 2 * window.pads[$0] >= window.kernel[$0] }) else {
+      throw KilnCaffeProblem("the window \(window.kernel) is larger than the padded input \(input)")
+    }
     let floorSizes = window.convolutionOutput(spatial)
     let sizes = p.ceilMode ? ceilSizes(spatial, window) : floorSizes
-    guard sizes.allSatisfy({ $0 > 0 }) else {
-      throw KilnCaffeProblem("the window \(window.kernel) does not fit the input \(input)")
-    }
     var attributes = [Attribute.ints("kernel_shape", window.kernel), .ints("pads", window.pads + window.pads),
                       .ints("strides", window.strides), .int("ceil_mode", sizes == floorSizes ? 0 : 1)]
     if p.pool == .ave { attributes.append(.int("count_include_pad", 1)) }
