@@ -43,3 +43,28 @@ ensure_pip() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-pip
 }
+
+# protoc_swift PLUGIN PROTO_PATH PROTO OUT_FILE HEADER_LINE...: generates public Swift for PROTO
+# (relative to PROTO_PATH) into OUT_FILE, under a "GENERATED FILE: DO NOT EDIT." header of the
+# given comment lines.
+protoc_swift() {
+  local plugin="$1" proto_path="$2" proto="$3" out_file="$4"
+  shift 4
+  local gen
+  gen="$(mktemp -d)"
+  log "running protoc $(protoc --version | awk '{print $2}')"
+  protoc --plugin=protoc-gen-swift="$plugin" --proto_path="$proto_path" --swift_out="$gen" \
+    --swift_opt=Visibility=Public "$proto"
+  local generated="$gen/${proto%.proto}.pb.swift"
+  [ -f "$generated" ] || die "protoc produced no $generated"
+  mkdir -p "$(dirname "$out_file")"
+  {
+    echo "// GENERATED FILE: DO NOT EDIT."
+    printf '// %s\n' "$@"
+    echo
+    cat "$generated"
+  } > "$out_file.tmp"
+  mv "$out_file.tmp" "$out_file"
+  rm -rf "$gen"
+  log "wrote $out_file ($(wc -l < "$out_file") lines)"
+}
