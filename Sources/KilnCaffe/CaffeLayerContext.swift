@@ -7,7 +7,7 @@ import KilnIR
 struct CaffeLayerContext {
   let layer: CaffeLayer
   let inputs: [Value]
-  let blobs: [Caffe_BlobProto]
+  let blobs: [CaffeBlob]
   let builder: CaffeGraphBuilder
 
   /// The layer's parameters.
@@ -23,30 +23,37 @@ struct CaffeLayerContext {
     }
   }
 
-  /// The layer's learned blobs as initializers named `layer/role`, checked by `blobValues`.
+  /// The layer's learned blobs as initializers named `layer/role`, checked by `checkBlobs`;
+  /// mapped weights stay mapped.
   func weights(_ expected: [(role: String, dims: [Int])]) throws -> [Value] {
-    try zip(blobValues(expected), expected).map { values, want in constant(want.role, values, dims: want.dims) }
+    try checkBlobs(expected)
+    return zip(blobs, expected).map { blob, want in
+      builder.constant("\(layer.name)/\(want.role)", blob.tensor(dims: want.dims))
+    }
   }
 
-  /// The values of the layer's learned blobs, checked against the shapes the layer's
-  /// parameters imply (`expected`, in order). An element count that matches is enough, since
-  /// old models store e.g. InnerProduct weights as 1×1×N×K.
+  /// The values of the layer's learned blobs, checked by `checkBlobs`.
   func blobValues(_ expected: [(role: String, dims: [Int])]) throws -> [[Float]] {
+    try checkBlobs(expected)
+    return blobs.map { $0.floats() }
+  }
+
+  /// Checks the layer's blobs against the shapes its parameters imply (`expected`, in order).
+  /// An element count that matches is enough, since old models store e.g. InnerProduct
+  /// weights as 1×1×N×K.
+  private func checkBlobs(_ expected: [(role: String, dims: [Int])]) throws {
     let roles = expected.map(\.role).joined(separator: ", ")
     guard !blobs.isEmpty else { throw KilnCaffeProblem("the weights have no blobs for this layer (it needs \(roles))") }
     guard blobs.count == expected.count else {
       throw KilnCaffeProblem("has \(blobs.count) blobs in the weights, expected \(expected.count) (\(roles))")
     }
-    return try zip(blobs, expected).enumerated().map { index, pair in
-      let (blob, want) = pair
-      let values = blob.floats
-      guard values.count == blob.dims.reduce(1, *) else {
-        throw KilnCaffeProblem("blob \(index) (\(want.role)) holds \(values.count) values but its shape is \(blob.dims)")
+    for (index, (blob, want)) in zip(blobs, expected).enumerated() {
+      guard blob.count == blob.dims.reduce(1, *) else {
+        throw KilnCaffeProblem("blob \(index) (\(want.role)) holds \(blob.count) values but its shape is \(blob.dims)")
       }
-      guard values.count == want.dims.reduce(1, *) else {
+      guard blob.count == want.dims.reduce(1, *) else {
         throw KilnCaffeProblem("blob \(index) (\(want.role)) has shape \(blob.dims), expected \(want.dims)")
       }
-      return values
     }
   }
 

@@ -11,7 +11,7 @@ import KilnIR
 /// each problem appears once.
 struct CaffeNetConverter {
   private let builder = CaffeGraphBuilder()
-  private var weights: CaffeWeights
+  private let weights: CaffeWeights
   private var problems: [String] = []
   /// Blobs written by layers that failed to convert.
   private var failedBlobs: Set<String> = []
@@ -76,7 +76,7 @@ struct CaffeNetConverter {
         return
       }
       let inputs = try layer.bottoms.map(builder.read)
-      let blobs = weights.take(layer: layer.name) ?? layer.parameter.blobs
+      let blobs = weights.blobs(of: layer.name) ?? layer.parameter.blobs.map(CaffeBlob.init)
       let firstNode = builder.graph.nodes.count
       let outputs = try converter(CaffeLayerContext(layer: layer, inputs: inputs, blobs: blobs, builder: builder))
       guard outputs.count == layer.tops.count else {

@@ -73,8 +73,13 @@ import Testing
     let full = try caffemodel(["conv": [blob(dims: [3, 2, 1, 1]), blob(dims: [3])]])
     let error = try #require(caffeError(Self.convNet, weights: full.prefix(full.count - 5)))
     #expect(error.kind == .badInput)
-    #expect(error.message.contains("not a .caffemodel"), "\(error)")
+    #expect(error.message.contains("not a valid .caffemodel: malformed protobuf"), "\(error)")
     #expect(error.file?.hasSuffix("net.caffemodel") == true)
+  }
+
+  @Test func caffemodelWithoutLayersIsRefused() throws {
+    let error = try #require(caffeError(Self.convNet, weights: try Caffe_NetParameter.with { $0.name = "n" }.serializedData()))
+    #expect(error.message.contains("holds no layers"), "\(error)")
   }
 
   @Test func emptyCaffemodelIsRefused() throws {

@@ -3,6 +3,7 @@
 import CaffeProto
 import Foundation
 import KilnIR
+import KilnTestSupport
 import Testing
 
 @testable import KilnCaffe
@@ -73,7 +74,31 @@ import Testing
     let model = try readCaffe(Self.net, weights: caffemodel(Self.weights))
     let bias = try #require(model.graph.initializers.first { $0.name == "fc/bias" }?.constant)
     #expect(bias.dims == [4])
-    #expect(try bias.rawData() == Data([Float(0.5), 1.5, 2.5, 3.5].flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) }))
+    #expect(try bias.rawData() == littleEndianBytes([0.5, 1.5, 2.5, 3.5] as [Float]))
+  }
+
+  @Test func packedWeightsStaySlicesOfTheMappedFile() throws {
+    let model = try readCaffe(Self.net, weights: caffemodel(Self.weights))
+    let weights = try #require(model.graph.initializers.first { $0.name == "conv/weights" }?.constant)
+    guard case .mapped = weights.storage else {
+      Issue.record("conv/weights is not mapped: \(weights.storage)")
+      return
+    }
+  }
+
+  @Test func legacyDimsAndDoubleDataAreRead() throws {
+    let net = """
+      input: "x"
+      input_shape { dim: 1 dim: 2 }
+      layer { name: "fc" type: "InnerProduct" bottom: "x" top: "y" inner_product_param { num_output: 1 } }
+      """
+    var weights = Caffe_BlobProto()
+    (weights.num, weights.channels, weights.height, weights.width) = (1, 1, 1, 2)
+    weights.doubleData = [0.25, -4]
+    let model = try readCaffe(net, weights: caffemodel(["fc": [weights, blob([3], dims: [1])]]))
+    let tensor = try #require(model.graph.initializers.first { $0.name == "fc/weights" }?.constant)
+    #expect(tensor.dims == [1, 2])
+    #expect(try tensor.rawData() == littleEndianBytes([0.25, -4] as [Float]))
   }
 
   @Test func inPlaceLayersGetValuesNamedAfterTheLayer() throws {
@@ -109,7 +134,7 @@ import Testing
 
         """)
     let mean = try #require(model.graph.initializers.first { $0.name == "bn/mean" }?.constant)
-    #expect(try mean.rawData() == Data([Float(1), 2].flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) }))
+    #expect(try mean.rawData() == littleEndianBytes([1, 2] as [Float]))
   }
 
   @Test func splitAndDropoutAliasTheirBottom() throws {
