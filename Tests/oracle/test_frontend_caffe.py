@@ -268,6 +268,17 @@ def test_layer_matches_caffe_definition(case, caffe_pb2, run_kiln, tmp_path):
     check_case(net, caffe_pb2, run_kiln, tmp_path, lambda prototxt, caffemodel, inputs, output: compute(inputs))
 
 
+def test_unsupported_layers_are_listed_together_with_exit_2(caffe_pb2, run_kiln, tmp_path):
+    text = (inputs_text({"data": (1, 2, 4, 4)}) + layer_text("lrn", "LRN", ["data"], ["lrn"])
+            + layer_text("power", "Power", ["lrn"], ["power"]) + layer_text("exp", "Exp", ["data"], ["exp"]))
+    prototxt, caffemodel = write_net(caffe_pb2, tmp_path, text, {})
+    rc, out, err = run_kiln("convert", prototxt, "--weights", caffemodel, "-o", tmp_path / "x.onnx")
+    assert rc == 2, out + err
+    assert "3 layers cannot be converted" in err, err
+    assert all(f"'{name}' ({kind})" in err for name, kind in [("lrn", "LRN"), ("power", "Power"), ("exp", "Exp")]), err
+    assert not (tmp_path / "x.onnx").exists()
+
+
 def test_v1_layers_and_input_dim_match_opencv(caffe_pb2, run_kiln, tmp_path):
     text = ('input: "data"\ninput_dim: 1 input_dim: 3 input_dim: 7 input_dim: 7\n'
             'layers { name: "conv" type: CONVOLUTION bottom: "data" top: "conv" '
