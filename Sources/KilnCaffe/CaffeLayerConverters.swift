@@ -27,5 +27,6 @@ enum CaffeLayerConverters {
     "Reshape": CaffeTensorLayers.reshape,
     "Permute": CaffeTensorLayers.permute,
     "Softmax": CaffeTensorLayers.softmax,
+    "Upsample": CaffeUpsample.upsample,
   ]
 }

@@ -229,7 +229,8 @@ CASES = {
 
 
 # Variants where OpenCV departs from Caffe (it ignores InnerProduct's `transpose` and Concat's
-# `concat_dim`): checked against Caffe's definition computed with numpy instead.
+# `concat_dim`), and the Upsample layer of YOLO-style forks that it lacks: checked against
+# Caffe's definition computed with numpy instead.
 IP_WEIGHTS, IP_BIAS = w(48, 5), w(5)
 NUMPY_CASES = {
     "inner-product-transpose": (
@@ -237,6 +238,8 @@ NUMPY_CASES = {
         lambda x: x["data"].reshape(2, 48) @ IP_WEIGHTS + IP_BIAS),
     "concat-dim": (two_inputs("Concat", "concat_param { concat_dim: 3 }"),
                    lambda x: np.concatenate([x["in0"], x["in1"]], axis=3)),
+    "upsample": (single("Upsample", "upsample_param { scale: 2 }", shape=(1, 3, 4, 5)),
+                 lambda x: x["data"].repeat(2, axis=2).repeat(2, axis=3)),
 }
 
 
