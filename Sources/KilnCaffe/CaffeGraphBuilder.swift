@@ -33,9 +33,6 @@ final class CaffeGraphBuilder {
     return value
   }
 
-  /// Whether blob `name` has been written.
-  func isWritten(_ name: String) -> Bool { latest[name] != nil }
-
   /// Makes `value` the latest value of blob `name`.
   func bind(_ name: String, to value: Value) {
     latest[name] = value

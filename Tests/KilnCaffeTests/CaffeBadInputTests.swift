@@ -69,6 +69,12 @@ import Testing
     #expect(!error.message.contains("'after'"))
   }
 
+  @Test func v0LayersAreRefused() throws {
+    let net = "input: \"x\"\ninput_dim: 1 input_dim: 1 input_dim: 2 input_dim: 2\nlayers { layer { name: \"c\" type: \"conv\" } }"
+    let error = try #require(caffeError(net, weights: nil))
+    #expect(error.message.contains("V0 layer definitions"), "\(error)")
+  }
+
   @Test func truncatedCaffemodelIsRefused() throws {
     let full = try caffemodel(["conv": [blob(dims: [3, 2, 1, 1]), blob(dims: [3])]])
     let error = try #require(caffeError(Self.convNet, weights: full.prefix(full.count - 5)))
