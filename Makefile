@@ -28,6 +28,8 @@ demo: build
 		--method percentile -o out/digits-stats.json
 	$(KILN) quantize $(DIGITS)/model.onnx --int8 --stats out/digits-stats.json -o out/digits-int8.onnx
 	$(KILN) quantize $(DIGITS)/model.onnx --fp16 --keep-io-types -o out/digits-fp16.onnx
+	$(KILN) convert $(DIGITS)/model.onnx --target ncnn --input-shape image=1x1x16x16 -o out/digits-ncnn \
+		--int8 --stats out/digits-stats.json
 
 test: setup
 	$(SWIFT) build --build-tests

@@ -57,19 +57,25 @@ let package = Package(
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ]
     ),
+    .target(name: "KilnDarknet", dependencies: ["KilnIR"]),
+    .target(name: "KilnTFLite", dependencies: ["KilnIR"]),
     .target(name: "KilnPasses", dependencies: ["KilnIR", "KilnRuntime"]),
     .target(
       name: "KilnQuant",
       dependencies: ["KilnIR", "KilnRuntime", "KilnPasses", "CKilnImage", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
     ),
     .target(name: "KilnValidate", dependencies: ["KilnIR", "KilnRuntime", "KilnQuant"]),
-    .target(name: "KilnTargets", dependencies: ["KilnIR", "KilnONNX", "KilnPasses", "KilnQuant"]),
+    .target(name: "KilnTargets", dependencies: ["KilnIR", "KilnONNX", "KilnRuntime", "KilnPasses", "KilnQuant"]),
     .target(
-      name: "Kiln", dependencies: ["KilnIR", "KilnONNX", "KilnCaffe", "KilnRuntime", "KilnPasses", "KilnQuant", "KilnValidate", "KilnTargets"]),
+      name: "Kiln",
+      dependencies: [
+        "KilnIR", "KilnONNX", "KilnCaffe", "KilnDarknet", "KilnTFLite", "KilnRuntime", "KilnPasses", "KilnQuant",
+        "KilnValidate", "KilnTargets",
+      ]),
     .executableTarget(
       name: "kiln",
       dependencies: [
-        "Kiln", "KilnIR", "KilnONNX", "KilnQuant", "KilnValidate",
+        "Kiln", "KilnIR", "KilnONNX", "KilnQuant", "KilnValidate", "KilnTargets",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -116,6 +122,10 @@ let package = Package(
       dependencies: ["KilnQuant", "KilnIR", "KilnRuntime", "KilnPasses", "KilnONNX", "KilnTestSupport", "DigitsTestSupport"],
       exclude: ["Resources"]
     ),
+    .testTarget(name: "KilnDarknetTests", dependencies: ["KilnDarknet", "KilnIR", "KilnRuntime", "KilnTestSupport"]),
+    .testTarget(name: "KilnTFLiteTests", dependencies: ["KilnTFLite", "KilnIR", "KilnTestSupport"]),
+    .testTarget(
+      name: "KilnTargetsTests", dependencies: ["KilnTargets", "KilnIR", "KilnONNX", "KilnQuant", "KilnTestSupport"]),
     .testTarget(name: "KilnValidateTests", dependencies: ["KilnValidate", "KilnIR", "KilnRuntime", "KilnTestSupport"]),
     .testTarget(
       name: "KilnTests",

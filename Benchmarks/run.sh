@@ -3,7 +3,8 @@
 # Environment: WEIGHTS_MB (1024) and REPEATS for the round trip; REPEATS and ROUNDS (best of, default 3) for the runtime;
 # WEIGHTS_MB, REPEATS, TIMEOUT and MODELS for the optimizer comparison; RESNET_TEST, REPEATS and
 # TIMEOUT, THREADS and ROUNDS for the int8 quantization comparison;
-# RESNET_TEST, ROUNDS and TIMEOUT for the validation comparison.
+# RESNET_TEST, ROUNDS and TIMEOUT for the validation comparison; REPEATS, ROUNDS and TIMEOUT for
+# the target comparison (ncnn against pnnx, OpenVINO IR against ovc).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -19,3 +20,7 @@ for package in onnxsim onnxslim; do
     || echo "note: could not install $package; the comparison runs without it" >&2
 done
 .venv/bin/python Benchmarks/convert_vs_onnxsim.py
+# pnnx (ncnn's converter) likewise serves only the target comparison; ovc comes with openvino.
+.venv/bin/python -m pip install --quiet pnnx==20261020 \
+  || echo "note: could not install pnnx; the ncnn comparison runs without it" >&2
+.venv/bin/python Benchmarks/targets_vs_vendors.py

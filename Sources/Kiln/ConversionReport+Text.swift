@@ -2,6 +2,7 @@
 
 import Foundation
 import KilnPasses
+import KilnTargets
 
 extension ConversionReport {
   /// One row of the op table: how many nodes of one op type before and after.
@@ -20,8 +21,8 @@ extension ConversionReport {
       .sorted { ($0.before, $0.after, $1.op) > ($1.before, $1.after, $0.op) }
   }
 
-  /// The output's size, model file and external data together (0 when nothing was written).
-  public var outputBytes: Int64 { (output?.modelBytes ?? 0) + (output?.externalBytes ?? 0) }
+  /// The output's size, every file written together (0 when nothing was written).
+  public var outputBytes: Int64 { files.map(\.bytes).reduce(0, +) }
 
   // MARK: Text
 
@@ -39,12 +40,20 @@ extension ConversionReport {
       lines.append("")
       lines += verification.lines
     }
+    if let legalization {
+      let changed = Set(legalization.statistics.filter(\.changed).map(\.pass)).sorted()
+      lines.append(
+        "legalized for \(target): " + (changed.isEmpty ? "no pass changed the graph" : "changed by " + changed.joined(separator: ", ")))
+    }
     if let output {
       var line = "wrote \(result.file) (\(ModelSummary.bytes(output.modelBytes))"
       if let data = output.externalDataPath {
         line += " + \(ModelSummary.bytes(output.externalBytes)) in \(output.externalTensorCount) tensors to \(data)"
       }
       lines.append(line + String(format: ") in %.2f s", seconds))
+    } else if !files.isEmpty {
+      let written = files.map { "\($0.path) (\(ModelSummary.bytes($0.bytes)))" }.joined(separator: ", ")
+      lines.append("wrote \(written) for \(target)" + String(format: " in %.2f s", seconds))
     } else {
       lines.append("nothing was written")
     }
@@ -56,7 +65,7 @@ extension ConversionReport {
     rows += opChanges.map { [$0.op, String($0.before), String($0.after)] }
     rows.append(["nodes", String(input.nodeCount), String(result.nodeCount)])
     rows.append([
-      "file size", ModelSummary.bytes(inputBytes), output == nil ? "-" : ModelSummary.bytes(outputBytes),
+      "file size", ModelSummary.bytes(inputBytes), files.isEmpty ? "-" : ModelSummary.bytes(outputBytes),
     ])
     return Self.table(rows, rightAligned: [1, 2])
   }
@@ -154,6 +163,11 @@ extension ConversionReport {
       var iterations: Int
       var converged: Bool
     }
+    /// The target written to and its files.
+    struct Target: Encodable {
+      var name: String
+      var files: [WrittenFile]
+    }
     struct PassRun: Encodable {
       var pass: String
       var iteration: Int
@@ -165,6 +179,7 @@ extension ConversionReport {
 
     var input: Side
     var output: Output
+    var target: Target
     var ops: [OpChange]
     var pipeline: PipelineSummary
     var passes: [PassRun]
@@ -178,9 +193,10 @@ extension ConversionReport {
     init(_ report: ConversionReport) {
       input = Side(file: report.input.file, bytes: report.inputBytes, nodes: report.input.nodeCount)
       output = Output(
-        file: report.result.file, written: report.output != nil, bytes: report.outputBytes,
+        file: report.result.file, written: !report.files.isEmpty, bytes: report.outputBytes,
         modelBytes: report.output?.modelBytes ?? 0, externalDataFile: report.output?.externalDataPath,
         externalBytes: report.output?.externalBytes ?? 0, nodes: report.result.nodeCount)
+      target = Target(name: report.target, files: report.files)
       ops = report.opChanges
       pipeline = PipelineSummary(
         name: report.pipelineName, iterations: report.pipeline.iterations, converged: report.pipeline.converged)
@@ -202,6 +218,7 @@ extension ConversionReport {
       var values = encoder.container(keyedBy: Key.self)
       try values.encode(input, forKey: .input)
       try values.encode(output, forKey: .output)
+      try values.encode(target, forKey: .target)
       try values.encode(ops, forKey: .ops)
       try values.encode(pipeline, forKey: .pipeline)
       try values.encode(passes, forKey: .passes)
@@ -214,7 +231,7 @@ extension ConversionReport {
     }
 
     enum Key: String, CodingKey {
-      case input, output, ops, pipeline, passes, notes, fixedDims, verification, warnings, checker, seconds
+      case input, output, target, ops, pipeline, passes, notes, fixedDims, verification, warnings, checker, seconds
     }
   }
 }

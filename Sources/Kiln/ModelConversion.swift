@@ -4,6 +4,8 @@ import Foundation
 import KilnIR
 import KilnONNX
 import KilnPasses
+import KilnQuant
+import KilnTargets
 
 /// Options for `ModelConversion.run`.
 public struct ConversionOptions: Sendable {
@@ -29,12 +31,19 @@ public struct ConversionOptions: Sendable {
   public var registry: PassRegistry
   /// The weights file of a Caffe or Darknet model (`--weights`); nil for other formats.
   public var weights: String?
+  /// The format to write (`--target`): a name from `Targets.all`.
+  public var target: String
+  /// Store weights as float16 where the target allows (`--fp16-weights`).
+  public var float16Weights: Bool
+  /// A `kiln calibrate` statistics file for the target's int8 output (`--int8 --stats`).
+  public var int8Statistics: String?
 
   public init(
     pipeline: String = "default", passes: String? = nil, verifyEachPass: Bool = PassManager.verifiesByDefault,
     write: ONNXWriteOptions = .init(), inPlace: Bool = false, check: Bool = false,
     inputShapes: [String: [Int64]] = [:], verification: VerificationOptions? = nil,
-    registry: PassRegistry = .standard, weights: String? = nil
+    registry: PassRegistry = .standard, weights: String? = nil, target: String = "onnx",
+    float16Weights: Bool = false, int8Statistics: String? = nil
   ) {
     self.pipeline = pipeline
     self.passes = passes
@@ -46,6 +55,9 @@ public struct ConversionOptions: Sendable {
     self.verification = verification
     self.registry = registry
     self.weights = weights
+    self.target = target
+    self.float16Weights = float16Weights
+    self.int8Statistics = int8Statistics
   }
 }
 
@@ -60,8 +72,15 @@ public struct ConversionReport: Sendable {
   public var pipeline: PipelineReport
   /// The pipeline's name (`default`, a path, or `--passes`).
   public var pipelineName: String
-  /// What was written; nil when verification failed and nothing was.
+  /// What was written as ONNX; nil for another target, and when verification failed and
+  /// nothing was.
   public var output: ONNXWriteSummary?
+  /// The target written to (`onnx` unless `--target` said otherwise).
+  public var target: String
+  /// What the target's legalization pipeline did; nil when it did not run.
+  public var legalization: PipelineReport?
+  /// Every file written, in order; empty when nothing was.
+  public var files: [WrittenFile]
   public var seconds: Double
   /// What ONNX's checker said about the output, when asked: warnings about what libonnx 1.12
   /// cannot check in newer models, and any problem it found. Advisory only.
@@ -111,7 +130,15 @@ public enum ModelConversion {
   {
     let start = Date()
     let pipeline = try pipeline(for: options)
-    try refuseOverwritingInput(input: inputPath, output: outputPath, inPlace: options.inPlace)
+    let target = try Targets.named(options.target)
+    let legalization = try Pipeline.load(
+      target.legalizationPipeline, searching: pipelineFolders, registry: options.registry)
+    var targetOptions = TargetOptions(float16Weights: options.float16Weights, onnx: options.write)
+    let statistics = try options.int8Statistics.map { try CalibrationStatistics.read(path: $0) }
+    if statistics != nil { targetOptions.int8Ranges = [:] }
+    for file in target.outputFiles(for: outputPath, options: targetOptions) {
+      try refuseOverwritingInput(input: inputPath, output: file, inPlace: options.inPlace)
+    }
     let model = try ModelFile(path: inputPath, weights: options.weights).read()
     do {
       try Verifier.verify(model)
@@ -130,15 +157,37 @@ public enum ModelConversion {
     let (report, verification) = try runPipeline(pipeline, on: model, verifier: verifier, options: options, file: inputPath)
     var conversion = ConversionReport(
       input: summary, inputBytes: totalBytes(summary), result: ModelSummary(model: model, file: outputPath), pipeline: report,
-      pipelineName: pipeline.name, output: nil, seconds: 0, checkerFindings: [], fixedSymbols: symbols,
-      verification: verification, warnings: verifier?.warnings ?? [])
+      pipelineName: pipeline.name, output: nil, target: target.name, legalization: nil, files: [], seconds: 0,
+      checkerFindings: [], fixedSymbols: symbols, verification: verification, warnings: verifier?.warnings ?? [])
     if verification?.passed ?? true {
-      conversion.output = try ONNXModelWriter.write(model, to: outputPath, options: options.write)
-      conversion.result.fileBytes = conversion.output?.modelBytes ?? 0
-      conversion.checkerFindings = options.check ? checkerFindings(outputPath) : []
+      do {
+        conversion.legalization = try ModelCalibration.run(legalization, on: model)
+        try refuseProblems(TargetCheck.problems(in: model, for: target), target: target)
+        if let statistics { targetOptions.int8Ranges = try ActivationRanges.statistics(statistics, nil).resolve(for: model) }
+      } catch let error as KilnError {
+        throw error.inFile(inputPath)
+      }
+      conversion.result = ModelSummary(model: model, file: outputPath)
+      if let onnx = target as? ONNXTarget {
+        conversion.output = try onnx.writeONNX(model, to: outputPath, options: options.write)
+        conversion.result.fileBytes = conversion.output?.modelBytes ?? 0
+        conversion.checkerFindings = options.check ? checkerFindings(outputPath) : []
+      }
+      conversion.files = try conversion.output.map { ONNXTarget.files(outputPath, $0) }
+        ?? target.write(model, to: outputPath, options: targetOptions)
     }
     conversion.seconds = Date().timeIntervalSince(start)
     return conversion
+  }
+
+  /// Refuses a model the target cannot take, listing every problem (exit 2).
+  private static func refuseProblems(_ problems: [TargetProblem], target: some DeploymentTarget) throws {
+    guard !problems.isEmpty else { return }
+    let count = problems.count == 1 ? "1 problem" : "\(problems.count) problems"
+    throw KilnError.badInput(
+      "the model cannot be written for \(target.name) (\(count)); nothing was written:\n"
+        + problems.map { "  " + $0.line }.joined(separator: "\n"),
+      hint: "`kiln targets` lists what \(target.name) supports")
   }
 
   /// Stops the pipeline at the first pass after which the numbers are off.

@@ -2,8 +2,10 @@
 
 import Foundation
 import KilnCaffe
+import KilnDarknet
 import KilnIR
 import KilnONNX
+import KilnTFLite
 
 /// The file formats Kiln reads models from.
 public enum ModelFormat: String, CaseIterable, Sendable, Codable {
@@ -44,11 +46,11 @@ public struct ModelFile: Sendable, Equatable {
     try checkWeights(for: format)
     switch format {
     case .onnx: return try ONNXModelReader.read(path: path)
+    case .tflite: return try TFLiteModelReader.read(path: path)
+    case .darknet:
+      guard let weights else { throw KilnError.internalError("the weights check let a Darknet model through without weights") }
+      return try DarknetModelReader.read(path: path, weights: weights)
     case .caffe: return try CaffeModelReader.read(path: path, weights: weights)
-    case .tflite, .darknet:
-      throw KilnError.badInput(
-        "\(format.rawValue) models are recognized but this build of Kiln cannot read them", file: path,
-        hint: "convert the model to ONNX with the framework's own exporter")
     }
   }
 

@@ -19,6 +19,7 @@ public final class AtomicOutputFile {
   private var descriptor: Int32
   private var buffer: [UInt8] = []
   private var finished = false
+  private var sealed = false
   /// Bytes written so far.
   public private(set) var bytesWritten: Int64 = 0
 
@@ -71,9 +72,23 @@ public final class AtomicOutputFile {
 
   /// Flushes, syncs and renames the file into place.
   public func commit() throws {
+    try seal()
+    try moveIntoPlace()
+  }
+
+  /// Flushes, syncs and closes the temporary file; `moveIntoPlace()` then renames it. Several
+  /// files written together are all sealed before any is moved, so that a failure to write one
+  /// leaves every destination as it was.
+  public func seal() throws {
     try flush()
     guard fsync(descriptor) == 0 else { throw failure("cannot sync") }
     close(descriptor)
+    sealed = true
+  }
+
+  /// Renames the sealed temporary file to its destination.
+  public func moveIntoPlace() throws {
+    precondition(sealed && !finished, "moveIntoPlace() needs a sealed file, moved once")
     finished = true
     guard rename(temporaryPath, destination) == 0 else {
       let error = failure("cannot move the finished file into place")
@@ -86,7 +101,7 @@ public final class AtomicOutputFile {
   public func discard() {
     guard !finished else { return }
     finished = true
-    close(descriptor)
+    if !sealed { close(descriptor) }
     unlink(temporaryPath)
   }
 

@@ -141,7 +141,8 @@ extension HostTensor {
       self.init(dataType: tensor.dataType, shape: shape, buffer: buffer)
       return
     }
-    try self.init(zeros: tensor.dataType, shape: shape)
+    // validateSize checked that the bytes fill the tensor exactly.
+    try self.init(uninitialized: tensor.dataType, shape: shape)
     let target = buffer
     try tensor.withRawBytes { bytes in
       if let base = bytes.baseAddress { target.pointer.copyMemory(from: base, byteCount: bytes.count) }

@@ -55,7 +55,9 @@ extension KernelFamily {
       let (scale, zero) = (Float(scale), Float(zero))
       for index in range {
         let value = (source[index] / scale).rounded(.toNearestOrEven) + zero
-        target[index] = value.isNaN ? 0 : T(min(max(value, low), high))
+        // Through Int32, a conversion the compiler lowers to one instruction (the generic
+        // T(Float) is a library call per element); the clamped value always fits.
+        target[index] = value.isNaN ? 0 : T(truncatingIfNeeded: Int32(min(max(value, low), high)))
       }
     }
     return output

@@ -18,16 +18,20 @@ public protocol DeploymentTarget: Sendable {
   var legalizationPipeline: String { get }
   /// Every op the target takes, with the conditions under which it takes it.
   var supportedOps: [SupportedOp] { get }
+  /// Whether the target takes every op whatever `supportedOps` lists (ONNX itself).
+  var supportsEveryOp: Bool { get }
   /// What the model must satisfy beyond its ops (static shapes, one batch, ...): a reason per
   /// problem, empty when there is none. Checked with the ops, before anything is written.
   func modelProblems(_ model: Model) -> [TargetProblem]
   /// The files `write` produces for the output path the user gave, in the order written.
-  func outputFiles(for output: String) -> [String]
-  /// Writes the legalized, checked model. Every file is written atomically; on an error none
-  /// of `outputFiles(for:)` is left changed.
-  func write(_ model: Model, to output: String, options: TargetOptions) throws
+  func outputFiles(for output: String, options: TargetOptions) -> [String]
+  /// Writes the legalized, checked model and returns the files written. Every file is written
+  /// atomically; on an error none of `outputFiles(for:options:)` is left changed.
+  @discardableResult
+  func write(_ model: Model, to output: String, options: TargetOptions) throws -> [WrittenFile]
 }
 
 extension DeploymentTarget {
   public func modelProblems(_ model: Model) -> [TargetProblem] { [] }
+  public var supportsEveryOp: Bool { false }
 }

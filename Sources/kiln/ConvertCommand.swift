@@ -5,7 +5,7 @@ import Foundation
 import Kiln
 import KilnONNX
 
-/// Converts a model through a pipeline of passes and writes ONNX.
+/// Converts a model through a pipeline of passes and writes ONNX or another target's format.
 struct ConvertCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "convert",
@@ -22,6 +22,11 @@ struct ConvertCommand: ParsableCommand {
       element is off by more than --atol + --rtol × |original|; --verify-each checks after \
       every pass and names the first pass that changed the numbers. A model the runtime cannot \
       run cannot be verified (exit 2).
+
+      --target writes another format (`kiln targets` lists them): after the pipeline, the \
+      target's legalization pipeline (passes/TARGET.pipeline) runs, then every node is checked; \
+      a model the target cannot take exits 2 listing every unsupported node and why, and \
+      nothing is written. A target's files are written all together or not at all.
       """)
 
   @Argument(help: "The input model file (ONNX, TFLite, Caffe .prototxt or Darknet .cfg; recognized by content).")
@@ -89,6 +94,18 @@ struct ConvertCommand: ParsableCommand {
   @Option(help: "Relative tolerance of --verify.")
   var rtol = VerificationOptions.defaultRelativeTolerance
 
+  @Option(help: "The format to write: onnx (default), ncnn, ... (see `kiln targets`).")
+  var target = "onnx"
+
+  @Flag(help: "Store weights as float16 where the target allows (ncnn).")
+  var fp16Weights = false
+
+  @Flag(help: "Write the target's int8 scheme from --stats (ncnn: an int8 table for ncnn2int8).")
+  var int8 = false
+
+  @Option(help: "Calibration statistics from `kiln calibrate` on this model, for --int8.")
+  var stats: String?
+
   @Flag(help: "Print the summary as JSON.")
   var json = false
 
@@ -102,6 +119,10 @@ struct ConvertCommand: ParsableCommand {
     if sizeThreshold < 0 { throw ValidationError("--size-threshold must not be negative") }
     if !(atol >= 0) || !(rtol >= 0) { throw ValidationError("--atol and --rtol must be numbers, 0 or more") }
     if !inputs.isEmpty && !(verify || verifyEach) { throw ValidationError("--input is for --verify") }
+    if int8 != (stats != nil) { throw ValidationError("--int8 needs --stats FILE, and --stats is for --int8") }
+    if target == "onnx" && (fp16Weights || int8) {
+      throw ValidationError("--fp16-weights and --int8 are for other targets; for ONNX use `kiln quantize --fp16` or `--int8`")
+    }
   }
 
   func run() throws {
@@ -120,7 +141,7 @@ struct ConvertCommand: ParsableCommand {
       verification: verify || verifyEach
         ? VerificationOptions(
           inputFiles: inputFiles, seed: seed, absoluteTolerance: atol, relativeTolerance: rtol, eachPass: verifyEach)
-        : nil, weights: weights)
+        : nil, weights: weights, target: target, float16Weights: fp16Weights, int8Statistics: stats)
     let report = try ModelConversion.run(input: model, output: output, options: options)
     for warning in report.warnings + report.checkerFindings.map({ "\(output): \($0)" }) {
       FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))

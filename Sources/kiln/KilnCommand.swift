@@ -16,7 +16,7 @@ struct KilnCommand: ParsableCommand {
       """,
     version: "0.1.0",
     subcommands: [
-      InspectCommand.self, ConvertCommand.self, RunCommand.self, PassesCommand.self, CalibrateCommand.self,
+      InspectCommand.self, ConvertCommand.self, RunCommand.self, PassesCommand.self, TargetsCommand.self, CalibrateCommand.self,
       QuantizeCommand.self, ValidateCommand.self,
     ]
   )

@@ -101,9 +101,12 @@ struct ConvertVerifyTests {
         try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "\(run)")
       #expect(
         Set(object.keys) == [
-          "input", "output", "ops", "pipeline", "passes", "notes", "fixedDims", "verification", "warnings",
+          "input", "output", "target", "ops", "pipeline", "passes", "notes", "fixedDims", "verification", "warnings",
           "checker", "seconds",
         ])
+      let target = try #require(object["target"] as? [String: Any])
+      #expect(target["name"] as? String == "onnx")
+      #expect((target["files"] as? [[String: Any]])?.map { $0["path"] as? String } == [out])
       let input = try #require(object["input"] as? [String: Any])
       #expect(Set(input.keys) == ["file", "bytes", "nodes"])
       #expect(input["nodes"] as? Int == 2)

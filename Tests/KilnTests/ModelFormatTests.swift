@@ -42,6 +42,21 @@ struct ModelFormatTests {
     }
   }
 
+  @Test("a Darknet cfg with its weights is read by the Darknet frontend")
+  func darknetIsRead() throws {
+    try withTemporaryFolder { folder in
+      let cfg = folder.file("tiny.cfg")
+      let weights = folder.file("tiny.weights")
+      try Data("[net]\nwidth=2\nheight=2\nchannels=1\n[convolutional]\nfilters=1\nactivation=linear\n".utf8)
+        .write(to: URL(fileURLWithPath: cfg))
+      try (littleEndianBytes([Int32(0), 2, 0]) + littleEndianBytes([Int64(0)]) + littleEndianBytes([Float(1), 2]))
+        .write(to: URL(fileURLWithPath: weights))
+      let model = try ModelFile(path: cfg, weights: weights).read()
+      #expect(model.producerName == "kiln-darknet")
+      #expect(model.graph.nodes.map(\.opType) == ["Conv"])
+    }
+  }
+
   @Test("a missing file or a folder is bad input naming the path")
   func missingFile() throws {
     try withTemporaryFolder { folder in
