@@ -36,6 +36,14 @@ let package = Package(
       ]
     ),
     .target(name: "KilnIR"),
+    .target(
+      name: "CaffeProto",
+      dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
+    ),
+    .target(
+      name: "KilnCaffe",
+      dependencies: ["KilnIR", "CaffeProto", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+    ),
     .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
     .target(name: "CKilnKernels"),
     .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
@@ -61,8 +69,8 @@ let package = Package(
     .target(
       name: "Kiln",
       dependencies: [
-        "KilnIR", "KilnONNX", "KilnDarknet", "KilnTFLite", "KilnRuntime", "KilnPasses", "KilnQuant", "KilnValidate",
-        "KilnTargets",
+        "KilnIR", "KilnONNX", "KilnCaffe", "KilnDarknet", "KilnTFLite", "KilnRuntime", "KilnPasses", "KilnQuant",
+        "KilnValidate", "KilnTargets",
       ]),
     .executableTarget(
       name: "kiln",
@@ -93,6 +101,13 @@ let package = Package(
       name: "KilnONNXTests",
       dependencies: [
         "KilnONNX", "KilnIR", "KilnRuntime", "ONNXProto", "KilnTestSupport", "ONNXTestSupport",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ]
+    ),
+    .testTarget(
+      name: "KilnCaffeTests",
+      dependencies: [
+        "KilnCaffe", "KilnIR", "CaffeProto", "KilnTestSupport",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ]
     ),

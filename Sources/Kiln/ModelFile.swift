@@ -1,6 +1,7 @@
 // Which frontend reads a model file: recognized by content, not by extension.
 
 import Foundation
+import KilnCaffe
 import KilnDarknet
 import KilnIR
 import KilnONNX
@@ -49,10 +50,7 @@ public struct ModelFile: Sendable, Equatable {
     case .darknet:
       guard let weights else { throw KilnError.internalError("the weights check let a Darknet model through without weights") }
       return try DarknetModelReader.read(path: path, weights: weights)
-    case .caffe:
-      throw KilnError.badInput(
-        "\(format.rawValue) models are recognized but this build of Kiln cannot read them", file: path,
-        hint: "convert the model to ONNX with the framework's own exporter")
+    case .caffe: return try CaffeModelReader.read(path: path, weights: weights)
     }
   }
 
