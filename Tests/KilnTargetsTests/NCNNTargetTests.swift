@@ -23,6 +23,36 @@ struct NCNNTargetTests {
     }
     """#
 
+  @Test("names longer than ncnn's 255-byte buffers are cut and stay unique")
+  func longNames() throws {
+    let long = String(repeating: "model_1_batch_normalization_FusedBatchNormV3_", count: 8)
+    let graph = try model(
+      #"""
+      <ir_version: 8, opset_import: ["" : 17]>
+      g (float[1, 2, 4, 4] x) => (float[1, 2, 4, 4] y)
+      <float[1, 2, 4, 4] \#(long)a, float[1, 2, 4, 4] \#(long)b> {
+        \#(long)a = Relu(x)
+        \#(long)b = Sigmoid(\#(long)a)
+        y = Add(\#(long)a, \#(long)b)
+      }
+      """#)
+    try withTemporaryFolder { folder in
+      try NCNNTarget().write(graph, to: folder.file("m"), options: .init())
+      let lines = try text(at: folder.file("m.param")).split(separator: "\n").dropFirst(2)
+      let names = lines.flatMap { line -> [Substring] in
+        let fields = line.split(separator: " ")
+        let (inputs, outputs) = (Int(fields[2])!, Int(fields[3])!)
+        return [fields[1]] + fields[4..<(4 + inputs + outputs)]
+      }
+      #expect(names.allSatisfy { $0.utf8.count <= 255 })
+      let blobs = lines.flatMap { line -> [Substring] in
+        let fields = line.split(separator: " ")
+        return Array(fields[(4 + Int(fields[2])!)..<(4 + Int(fields[2])! + Int(fields[3])!)])
+      }
+      #expect(Set(blobs).count == blobs.count, "every blob is produced once, under its own name")
+    }
+  }
+
   @Test("golden .param: Input, fused activation, Split for a shared blob, params by id")
   func goldenParam() throws {
     try withTemporaryFolder { folder in

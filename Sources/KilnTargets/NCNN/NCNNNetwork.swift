@@ -155,8 +155,19 @@ extension NCNNLayer {
 }
 
 extension String {
-  /// This name made safe for a .param line: whitespace replaced by `_`, `blob` when empty.
+  /// This name made safe for a .param line: whitespace replaced by `_`, `blob` when empty,
+  /// and cut to `ncnnNameLimit` UTF-8 bytes (ncnn reads names into 256-byte buffers; the
+  /// room left is for the suffix that makes a cut name unique).
   var ncnnSafe: String {
-    isEmpty ? "blob" : String(map { $0.isWhitespace ? "_" : $0 })
+    guard !isEmpty else { return "blob" }
+    var safe = ""
+    for character in self {
+      let next = character.isWhitespace ? "_" : character
+      guard safe.utf8.count + next.utf8.count <= Self.ncnnNameLimit else { break }
+      safe.append(next)
+    }
+    return safe
   }
+
+  private static let ncnnNameLimit = 240
 }
