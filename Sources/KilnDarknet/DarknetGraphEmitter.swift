@@ -61,14 +61,12 @@ final class DarknetGraphEmitter {
 
   /// Adds an int64 initializer holding `values`, 1-D.
   func int64s(_ name: String, _ values: [Int64]) -> Value {
-    let data = values.map(\.littleEndian).withUnsafeBufferPointer { Data(buffer: $0) }
-    return constant(Tensor(name: uniqueName(name), dataType: .int64, dims: [Int64(values.count)], bytes: data))
+    constant(Tensor(name: uniqueName(name), dataType: .int64, dims: [Int64(values.count)], bytes: .littleEndian(values)))
   }
 
   /// Adds a float32 initializer holding `values`, 1-D.
   func floats(_ name: String, _ values: [Float]) -> Value {
-    let data = values.map(\.bitPattern.littleEndian).withUnsafeBufferPointer { Data(buffer: $0) }
-    return constant(Tensor(name: uniqueName(name), dataType: .float, dims: [Int64(values.count)], bytes: data))
+    constant(Tensor(name: uniqueName(name), floats: values, dims: [values.count]))
   }
 
   private func constant(_ tensor: Tensor) -> Value {

@@ -80,6 +80,6 @@ extension TFLiteGraphBuilder {
 extension FixedWidthInteger {
   /// `values` narrowed to this type, as little-endian bytes.
   fileprivate static func bytes(_ values: [Int64]) -> Data {
-    values.map { Self(truncatingIfNeeded: $0).littleEndian }.withUnsafeBufferPointer { Data(buffer: $0) }
+    .littleEndian(values.map { Self(truncatingIfNeeded: $0) })
   }
 }

@@ -71,3 +71,14 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     for name, section in sections.items():
         line = section["format"](section) if "format" in section else str(section)
         terminalreporter.write_line(f"{name}: {line}")
+
+
+@pytest.fixture(scope="session")
+def digits_stats(run_kiln, tmp_path_factory):
+    """Calibration statistics (`kiln calibrate`, minmax) of the digits CNN on its fixture images."""
+    digits = REPO_ROOT / "fixtures" / "digits"
+    stats = tmp_path_factory.mktemp("digits-stats") / "stats.json"
+    rc, _, stderr = run_kiln("calibrate", digits / "model.onnx", "--images", digits / "calibration",
+                             "--preprocess", digits / "preprocess.json", "-q", "-o", stats)
+    assert rc == 0, stderr
+    return stats

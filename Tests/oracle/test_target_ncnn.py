@@ -214,15 +214,6 @@ def read_weights(layers, bin_path):
     return weights
 
 
-@pytest.fixture(scope="module")
-def digits_stats(run_kiln, tmp_path_factory):
-    stats = tmp_path_factory.mktemp("digits") / "stats.json"
-    rc, _, stderr = run_kiln("calibrate", DIGITS / "model.onnx", "--images", DIGITS / "calibration",
-                             "--preprocess", DIGITS / "preprocess.json", "-q", "-o", stats)
-    assert rc == 0, stderr
-    return stats
-
-
 def convert_digits(run_kiln, stem, *options):
     rc, _, stderr = run_kiln("convert", DIGITS / "model.onnx", "--target", "ncnn", "-o", stem,
                              "--input-shape", "image=1x1x16x16", "-q", *options)

@@ -29,15 +29,6 @@ def test_tensorrt_onnx_matches_onnxruntime(name, run_kiln, tmp_path):
     assert report["toolkit"]["command"] == f"trtexec --onnx={out} --saveEngine={engine}"
 
 
-@pytest.fixture(scope="module")
-def digits_stats(run_kiln, tmp_path_factory):
-    stats = tmp_path_factory.mktemp("stats") / "stats.json"
-    rc, _, stderr = run_kiln("calibrate", DIGITS / "model.onnx", "--images", DIGITS / "calibration",
-                             "--preprocess", DIGITS / "preprocess.json", "-q", "-o", stats)
-    assert rc == 0, stderr
-    return stats
-
-
 def test_int8_qdq_as_tensorrt_wants_it(run_kiln, digits_stats, tmp_path):
     out = tmp_path / "int8.onnx"
     rc, stdout, stderr = run_kiln("convert", DIGITS / "model.onnx", "--target", "tensorrt", "-o", out,

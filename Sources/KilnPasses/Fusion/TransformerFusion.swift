@@ -85,6 +85,6 @@ enum TransformerFusion {
 
   /// A float32 tensor of `dims` holding `values`.
   static func floatTensor(_ values: [Float], dims: [Int64]) -> Tensor {
-    Tensor(dataType: .float, dims: dims, bytes: .littleEndian(values.map(\.bitPattern)))
+    Tensor(floats: values, dims: dims.map { Int($0) })
   }
 }

@@ -65,12 +65,6 @@ extension Tensor {
   }
 }
 
-extension Data {
-  static func littleEndian<T: FixedWidthInteger>(_ values: [T]) -> Data {
-    values.map(\.littleEndian).withUnsafeBytes { Data($0) }
-  }
-}
-
 extension Node {
   /// Integer values of constant input `input` when the node has that input, else of attribute
   /// `attribute` (the pre-opset form of the same parameter); nil when neither is known.

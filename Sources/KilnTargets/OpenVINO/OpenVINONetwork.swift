@@ -190,14 +190,12 @@ final class OpenVINONetwork {
   /// A Const of int64 values (shapes, axes, orders), named `NODE/suffix`; 1-D unless `dims`
   /// says otherwise.
   func ints(_ values: [Int], dims: [Int64]? = nil, _ suffix: String) -> OpenVINOPort {
-    let bytes = values.map { Int64($0).littleEndian }.withUnsafeBytes { Data($0) }
-    return const(bytes, type: .i64, dims: dims ?? [Int64(values.count)], name: "\(nodeName)/\(suffix)")
+    const(.littleEndian(values.map(Int64.init)), type: .i64, dims: dims ?? [Int64(values.count)], name: "\(nodeName)/\(suffix)")
   }
 
   /// A float32 Const that is never compressed (bounds, ranges).
   func floats(_ values: [Float], dims: [Int64], name: String) -> OpenVINOPort {
-    let bytes = values.map { $0.bitPattern.littleEndian }.withUnsafeBytes { Data($0) }
-    return const(bytes, type: .f32, dims: dims, name: name)
+    const(.littleEndian(values.map(\.bitPattern)), type: .f32, dims: dims, name: name)
   }
 
   /// A float32 weight: a Const, or under `float16Weights` a float16 Const and the Convert
@@ -208,8 +206,7 @@ final class OpenVINONetwork {
     guard options.float16Weights, values.allSatisfy({ abs($0) <= limit }) else {
       return floats(values, dims: dims, name: name)
     }
-    let bytes = values.map { Float16($0).bitPattern.littleEndian }.withUnsafeBytes { Data($0) }
-    let compressed = const(bytes, type: .f16, dims: dims, name: "\(name)/compressed")
+    let compressed = const(.littleEndian(values.map { Float16($0).bitPattern }), type: .f16, dims: dims, name: "\(name)/compressed")
     return add(
       "Convert", name: name, attributes: [OpenVINOAttribute("destination_type", "f32")], inputs: [compressed],
       outputs: [OpenVINOTensor(type: .f32, dims: dims)], isDecompression: true
