@@ -93,10 +93,11 @@ def converters(folder, name, path, shape):
     shape_text = "[" + ",".join(map(str, shape)) + "]"
     pnnx_base = path[: -len(".onnx")]
     table = {
-        ("ncnn", "kiln"): ([KILN, "convert", path, "--target", "ncnn", "-o", f"{out}.kiln.param"],
-                           f"{out}.kiln.param"),
-        ("openvino", "kiln"): ([KILN, "convert", path, "--target", "openvino", "-o", f"{out}.kiln.xml"],
-                               f"{out}.kiln.xml"),
+        # Distinct stems: both targets write a .bin beside their main file.
+        ("ncnn", "kiln"): ([KILN, "convert", path, "--target", "ncnn", "-o", f"{out}.kiln-ncnn.param"],
+                           f"{out}.kiln-ncnn.param"),
+        ("openvino", "kiln"): ([KILN, "convert", path, "--target", "openvino", "-o", f"{out}.kiln-openvino.xml"],
+                               f"{out}.kiln-openvino.xml"),
     }
     if pnnx_binary():
         table[("ncnn", "pnnx")] = ([pnnx_binary(), path, f"inputshape={shape_text}", "fp16=0"],
