@@ -5,6 +5,7 @@ SWIFT      ?= swift
 KILN       ?= .build/debug/kiln
 DEMO_MODEL ?= fixtures/mnist-small.onnx
 DIGITS     ?= fixtures/digits
+MODELS     ?= .cache/test-models
 VENV_PYTHON = .venv/bin/python
 
 .PHONY: all setup build demo test bench clean distclean
@@ -33,6 +34,13 @@ demo: build
 	$(KILN) convert $(DIGITS)/model.onnx --target tensorrt --input-shape image=1..8..32x1x16x16 \
 		-o out/digits-tensorrt.onnx --int8 --stats out/digits-stats.json
 	$(KILN) convert $(DIGITS)/model.onnx --target rknn -o out/digits-rknn.onnx
+	$(KILN) convert $(DIGITS)/model.onnx --target openvino --input-shape image=1x1x16x16 -o out/digits-openvino.xml
+	$(KILN) inspect $(MODELS)/tflite/face_detection_front.tflite
+	$(KILN) convert $(MODELS)/tflite/face_detection_front.tflite -o out/face_detection_front.onnx --verify
+	$(KILN) convert $(MODELS)/darknet/yolov3-tiny.cfg --weights $(MODELS)/darknet/yolov3-tiny.weights \
+		--target ncnn -o out/yolov3-tiny.param
+	$(KILN) convert $(MODELS)/caffe/deploy.prototxt --weights $(MODELS)/caffe/resnet_50_1by2_nsfw.caffemodel \
+		--target openvino -o out/open_nsfw.xml
 
 test: setup
 	$(SWIFT) build --build-tests
