@@ -129,17 +129,29 @@ public final class Executor {
   public func run(_ feeds: [String: HostTensor], observing observer: @escaping TensorObserver) throws
     -> [String: HostTensor]
   {
-    try tensors(run(values: feeds.mapValues(RuntimeValue.tensor), observer: observer))
+    try tensors(run(values: feeds.mapValues(RuntimeValue.tensor), observer: observer, observed: nil))
+  }
+
+  /// Runs the model like `run(_:observing:)` but shows `observer` only the main-graph tensors
+  /// named in `names`. A Conv and the Relu or Clip after it then run fused, as without an
+  /// observer, unless `names` holds the Conv's own output.
+  public func run(_ feeds: [String: HostTensor], observing observer: @escaping TensorObserver, only names: Set<String>)
+    throws -> [String: HostTensor]
+  {
+    try tensors(run(values: feeds.mapValues(RuntimeValue.tensor), observer: observer, observed: names))
   }
 
   /// Runs the model on `feeds` of any runtime values and returns every graph output by name.
   public func run(values feeds: [String: RuntimeValue]) throws -> [String: RuntimeValue] {
-    try run(values: feeds, observer: nil)
+    try run(values: feeds, observer: nil, observed: nil)
   }
 
-  private func run(values feeds: [String: RuntimeValue], observer: TensorObserver?) throws -> [String: RuntimeValue] {
+  private func run(values feeds: [String: RuntimeValue], observer: TensorObserver?, observed: Set<String>?) throws
+    -> [String: RuntimeValue]
+  {
     let inputs = try InputBinding(graph: model.graph).bind(feeds)
-    let outputs = try GraphRun(graph: model.graph, context: context, observer: observer).run(inputs: inputs, parent: nil)
+    let run = GraphRun(graph: model.graph, context: context, observer: observer, observed: observed)
+    let outputs = try run.run(inputs: inputs, parent: nil)
     var result: [String: RuntimeValue] = [:]
     for (value, output) in zip(model.graph.outputs, outputs) {
       guard let output else {

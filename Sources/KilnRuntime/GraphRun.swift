@@ -23,13 +23,17 @@ final class Environment {
 /// only what later nodes still need.
 ///
 /// With an observer, every tensor a node produces (and every fed graph input) is shown to it
-/// as soon as it exists; activation fusion is then off, so that no node output goes unseen.
+/// as soon as it exists, or with `observed` only the tensors it names. A fused Conv and
+/// activation run unfused only when the observer would see the Conv's own output: always
+/// without `observed`, else only when `observed` names that output.
 /// DequantizeLinear nodes of fixed initializers run once per executor, within a memory budget
 /// (see `GraphPlan`).
 struct GraphRun {
   let graph: Graph
   let context: ExecutionContext
   var observer: TensorObserver? = nil
+  /// The names of the values shown to the observer; nil shows every value.
+  var observed: Set<String>? = nil
 
   func run(inputs: [RuntimeValue?], parent: Environment?) throws -> [RuntimeValue?] {
     let environment = Environment(parent: parent)
@@ -45,21 +49,30 @@ struct GraphRun {
       if plan.constantDequantizations.contains(index) {
         try runConstant(node, in: environment)
         try observe(node.outputs, in: environment)
-      } else if observer != nil {
+      } else if let fusion = plan.fusions[index], fuses(node.outputs.first ?? nil) {
+        try runNode(node, fusing: fusion, in: environment)
+        try observe(fusion.outputs, in: environment)
+      } else if !plan.absorbed.contains(index) || !fuses(node.inputs.first ?? nil) {
         try runNode(node, fusing: nil, in: environment)
         try observe(node.outputs, in: environment)
-      } else if !plan.absorbed.contains(index) {
-        try runNode(node, fusing: plan.fusions[index], in: environment)
       }
       for value in plan.lastReaders[index] { environment.release(value) }
     }
     return graph.outputs.map { environment[$0] }
   }
 
-  /// Shows the observer those of `values` that hold a tensor.
+  /// Whether a Conv whose own output is `preActivation` may apply the activation after it:
+  /// when the observer will not look at that output.
+  private func fuses(_ preActivation: Value?) -> Bool {
+    guard observer != nil else { return true }
+    guard let observed, let preActivation else { return false }
+    return !observed.contains(preActivation.name)
+  }
+
+  /// Shows the observer those of `values` that hold a tensor and that it observes.
   private func observe(_ values: [Value?], in environment: Environment) throws {
     guard let observer else { return }
-    for case let value? in values {
+    for case let value? in values where observed?.contains(value.name) ?? true {
       if case .tensor(let tensor)? = environment[value] { try observer(value.name, tensor) }
     }
   }

@@ -40,13 +40,26 @@ private func model() -> Model {
 private let source = SeededSource(count: 12, shape: [1, 4, 16, 16])
 
 @Suite struct CalibratorTests {
-  @Test func everyFloatTensorButConstantsIsMeasured() throws {
+  @Test func onlyTheComputedInputsOfConvAndMatMulAreMeasured() throws {
     let statistics = try Calibrator(model: model()).run(source, indices: [0, 1])
-    #expect(statistics.tensors.keys.sorted() == ["c", "r", "x", "y"])
+    #expect(statistics.tensors.keys.sorted() == ["r", "x"])
     #expect(statistics.sampleCount == 2)
     #expect(statistics.graphName == "calibrated" && statistics.inputNames == ["x"])
     #expect(statistics.tensors["x"]?.count == 2 * 1024)
     #expect(statistics.tensors["r"]?.minimum == 0)
+  }
+
+  @Test func theMeasuredTensorsHaveTheRangesOfAnUnfusedRunOfEveryTensor() throws {
+    let measured = try Calibrator(model: model()).run(source, indices: [0, 1, 2])
+    let executor = try Executor(model: model())
+    var everything = CalibrationStatistics(graphName: "calibrated", inputNames: ["x"], binCount: measured.binCount)
+    for index in 0..<3 {
+      _ = try executor.run(source.sample(at: index)) { try everything.observe($0, $1) }
+    }
+    #expect(Set(everything.tensors.keys).isStrictSuperset(of: measured.tensors.keys))
+    for method in [CalibrationMethod.minmax, .entropy] {
+      #expect(measured.ranges(method) == everything.ranges(method).filter { measured.tensors[$0.key] != nil })
+    }
   }
 
   @Test func threeShardsMergedGiveTheBytesOfOneRun() throws {

@@ -45,3 +45,15 @@ private let x = { try! HostTensor(shape: [1, 1, 3, 3], values: (1...9).map(Float
   #expect(plan(convActivationModel("Relu", secondReader: true)).fusions.isEmpty)
   #expect(plan(convActivationModel("Sigmoid")).fusions.isEmpty)
 }
+
+@Test func anObserverThatSkipsTheConvOutputKeepsTheFusion() throws {
+  var registry = KernelRegistry.standard
+  registry.register("Relu") { invocation in throw invocation.failure("ran on its own") }
+  let executor = try Executor(model: convActivationModel("Relu"), options: ExecutionOptions(registry: registry))
+  var seen: [String] = []
+  let outputs = try executor.run(["x": x], observing: { name, _ in seen.append(name) }, only: ["x", "y"])
+  #expect(seen == ["x", "y"])
+  #expect(outputs["y"]?.scalars(as: Float.self) == [0, 0, 0, 0])
+  #expect(throws: KilnError.self) { try executor.run(["x": x], observing: { _, _ in }, only: ["c"]) }
+  #expect(throws: KilnError.self) { try executor.run(["x": x]) { _, _ in } }
+}

@@ -21,9 +21,9 @@ import Testing
       }
       let merge = try kiln(["calibrate", "merge"] + shards + ["-o", folder.file("merged.json")])
       #expect(merge.status == 0, "\(merge)")
-      #expect(merge.stdout.contains("3 tensors over 6 samples"))
+      #expect(merge.stdout.contains("1 tensors over 6 samples"))
       #expect(try fileBytes(folder.file("merged.json")) == fileBytes(folder.file("all.json")))
-      #expect(try CalibrationStatistics.read(path: folder.file("all.json")).tensors.keys.sorted() == ["X", "Y", "Z"])
+      #expect(try CalibrationStatistics.read(path: folder.file("all.json")).tensors.keys.sorted() == ["X"], "only the MatMul input")
     }
   }
 
@@ -33,7 +33,7 @@ import Testing
       let run = try kiln("calibrate", model, "--random", "3", "--shape", "X=1x3", "-o", folder.file("s.json"))
       #expect(run.status == 0, "\(run)")
       #expect(run.errorLines.last?.hasPrefix("calibrate: 3/3 samples") == true, "\(run)")
-      #expect(run.stdout.contains("3 tensors over 3 samples"))
+      #expect(run.stdout.contains("1 tensors over 3 samples"))
     }
   }
 

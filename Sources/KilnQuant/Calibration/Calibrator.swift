@@ -14,9 +14,10 @@ public struct CalibrationProgress: Sendable {
   public var sampleName: String
 }
 
-/// Runs a model over samples of a `CalibrationSource` and histograms every float32 tensor of
-/// its main graph (fed inputs and node outputs; constants, Constant-node outputs included, are
-/// not measured). Each of `threads` workers runs its share of the samples in its own executor,
+/// Runs a model over samples of a `CalibrationSource` and histograms the float32 tensors of its
+/// main graph whose ranges int8 quantization reads: the inputs of Conv, ConvTranspose, MatMul
+/// and Gemm that are not constants (`observed`). The runtime shows only those, so a Conv
+/// whose own output is not among them keeps its Relu or Clip fused. Each of `threads` workers runs its share of the samples in its own executor,
 /// one sample at a time, into its own statistics, merged at the end; each tensor is released as
 /// the executor releases it, so memory is bounded by the histograms, never by the number of
 /// samples. Merging is exact, so the statistics depend only on the samples, not on their order
@@ -25,8 +26,8 @@ public struct Calibrator {
   /// One executor per worker.
   public let executors: [Executor]
   public let binCount: Int
-  /// Values the main graph's Constant nodes produce: constants, not measured.
-  private let constants: Set<String>
+  /// The names of the tensors measured.
+  public let observed: Set<String>
 
   /// A calibrator running `threads` samples at once (one single-threaded executor each: at
   /// batch 1 samples in parallel scale better than one sample's kernels split over threads).
@@ -34,9 +35,7 @@ public struct Calibrator {
     _ = try TensorHistogram(binCount: binCount)
     executors = try (0..<max(1, threads)).map { _ in try Executor(model: model, options: ExecutionOptions(threads: 1)) }
     self.binCount = binCount
-    constants = Set(
-      model.graph.nodes.filter { $0.opType == "Constant" && ($0.domain.isEmpty || $0.domain == "ai.onnx") }
-        .flatMap { $0.outputs.compactMap { $0?.name } })
+    observed = QuantizableNode.rangedInputs(of: model.graph)
   }
 
   /// Runs samples `indices` (all by default) of `source`, calling `progress` after each (from
@@ -75,9 +74,7 @@ public struct Calibrator {
     for index in indices {
       let name = source.name(at: index)
       do {
-        _ = try executor.run(source.sample(at: index)) { [constants] value, tensor in
-          if !constants.contains(value) { try statistics.observe(value, tensor) }
-        }
+        _ = try executor.run(source.sample(at: index), observing: { try statistics.observe($0, $1) }, only: observed)
       } catch let error as KilnError {
         throw error.inFile(name)
       }

@@ -17,11 +17,27 @@ struct QuantizableNode {
   /// The op types quantization considers.
   static let opTypes: Set<String> = ["Conv", "ConvTranspose", "MatMul", "Gemm"]
 
+  /// The names of the tensors whose ranges int8 quantization and the int8 targets read: every
+  /// input of a candidate op in `graph` that is neither an initializer nor a Constant node's
+  /// output (the activation, and a computed second operand of MatMul or Gemm, which OpenVINO
+  /// fake-quantizes too).
+  static func rangedInputs(of graph: Graph) -> Set<String> {
+    let constants = Set(
+      graph.nodes.filter { $0.opType == "Constant" && isDefaultDomain($0) }.flatMap { $0.outputs.compactMap { $0?.name } })
+    return Set(
+      graph.nodes.filter { opTypes.contains($0.opType) && isDefaultDomain($0) }
+        .flatMap { $0.inputs.compactMap { $0 } }
+        .filter { $0.constant == nil && !constants.contains($0.name) }
+        .map(\.name))
+  }
+
+  private static func isDefaultDomain(_ node: Node) -> Bool { node.domain.isEmpty || node.domain == "ai.onnx" }
+
   /// Why `node` cannot be quantized, or its description; nil when it is not a candidate.
   static func examine(
     _ node: Node, options: Int8QuantizationOptions, perChannel: Bool, graphInputs: Set<ObjectIdentifier>
   ) -> Result<QuantizableNode, Refusal>? {
-    guard opTypes.contains(node.opType), node.domain.isEmpty || node.domain == "ai.onnx" else { return nil }
+    guard opTypes.contains(node.opType), isDefaultDomain(node) else { return nil }
     if options.skipOpTypes.contains(node.opType) { return .failure(Refusal("op type \(node.opType) is in the skip list")) }
     if options.skipNodes.contains(node.name), !node.name.isEmpty { return .failure(Refusal("the node is in the skip list")) }
     if node.opType == "ConvTranspose", !options.quantizeConvTranspose {
