@@ -20,8 +20,8 @@ public struct CalibrationProgress: Sendable {
 /// own output is not among them keeps its Relu or Clip fused. Each of `threads` workers runs
 /// its share of the samples in its own executor, one sample at a time, into its own statistics,
 /// merged at the end; each tensor is released as the executor releases it, so memory is
-/// bounded by the histograms, never by the number of samples. Merging is exact, so the statistics depend only on the samples, not on their order
-/// nor on the thread count.
+/// bounded by the histograms, never by the number of samples. Merging is exact, so the
+/// statistics depend only on the samples, not on their order nor on the thread count.
 public struct Calibrator {
   /// One executor per worker.
   public let executors: [Executor]
