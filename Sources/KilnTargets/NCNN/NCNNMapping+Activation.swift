@@ -15,19 +15,19 @@ extension NCNNMapping {
   ]
 
   /// A layer of one input and one output with fixed params.
-  static func unary(_ type: String, _ params: [NCNNParam] = []) -> @Sendable (Node) throws(NCNNRefusal) -> NCNNLayer {
-    { node throws(NCNNRefusal) in
-      NCNNLayer(type, inputs: [try node.ncnnInput(0)], outputs: [try node.ncnnSingleOutput()], params: params)
+  static func unary(_ type: String, _ params: [NCNNParam] = []) -> @Sendable (Node) throws(TargetRefusal) -> NCNNLayer {
+    { node throws(TargetRefusal) in
+      NCNNLayer(type, inputs: [try node.targetInput(0)], outputs: [try node.singleOutput()], params: params)
     }
   }
 
   /// LeakyRelu → ReLU with 0=slope.
-  @Sendable static func leakyRelu(_ node: Node) throws(NCNNRefusal) -> NCNNLayer {
+  @Sendable static func leakyRelu(_ node: Node) throws(TargetRefusal) -> NCNNLayer {
     try unary("ReLU", [.float(0, node.float("alpha", default: 0.01))])(node)
   }
 
   /// HardSigmoid → HardSigmoid with 0=alpha 1=beta.
-  @Sendable static func hardSigmoid(_ node: Node) throws(NCNNRefusal) -> NCNNLayer {
+  @Sendable static func hardSigmoid(_ node: Node) throws(TargetRefusal) -> NCNNLayer {
     try unary("HardSigmoid", [.float(0, node.float("alpha", default: 0.2)), .float(1, node.float("beta", default: 0.5))])(
       node)
   }
@@ -36,17 +36,17 @@ extension NCNNMapping {
   /// one per channel, the slope shaped [C, 1, 1] (or [1, C, 1, 1]) against NCHW. ncnn takes
   /// a slope per channel of a 3-D blob, per row of a 2-D one and per element of a 1-D one:
   /// ONNX's axis 1 in each case.
-  @Sendable static func prelu(_ node: Node) throws(NCNNRefusal) -> NCNNLayer {
-    let slope = try node.ncnnConstant(1, "the slope")
-    let values = try slope.ncnnFloats("the slope")
+  @Sendable static func prelu(_ node: Node) throws(TargetRefusal) -> NCNNLayer {
+    let slope = try node.requiredConstant(1, "the slope")
+    let values = try slope.targetFloats("the slope")
     if values.count != 1 {
-      let rank = try node.ncnnInput(0).ncnnDims().count
+      let rank = try node.targetInput(0).ncnnDims().count
       let dims = slope.dims.map { Int($0) }
       let aligned = Array(repeating: 1, count: max(rank - dims.count, 0)) + dims
       guard (2...4).contains(rank), aligned.count == rank,
         aligned.enumerated().allSatisfy({ $0.offset == 1 ? $0.element == values.count : $0.element == 1 })
       else {
-        throw NCNNRefusal("the slope must have one value or one per channel (axis 1) of a 2-D to 4-D input, not shape \(dims)")
+        throw TargetRefusal("the slope must have one value or one per channel (axis 1) of a 2-D to 4-D input, not shape \(dims)")
       }
     }
     var layer = try unary("PReLU", [.int(0, values.count)])(node)
@@ -55,19 +55,19 @@ extension NCNNMapping {
   }
 
   /// Clip → Clip with 0=min 1=max, from the attributes (opset < 11) or constant inputs.
-  @Sendable static func clip(_ node: Node) throws(NCNNRefusal) -> NCNNLayer {
+  @Sendable static func clip(_ node: Node) throws(TargetRefusal) -> NCNNLayer {
     let (low, high) = try clipBounds(node)
     return try unary("Clip", [.float(0, low), .float(1, high)])(node)
   }
 
   /// The bounds of a Clip; absent ones are the float extremes.
-  static func clipBounds(_ node: Node) throws(NCNNRefusal) -> (Float, Float) {
+  static func clipBounds(_ node: Node) throws(TargetRefusal) -> (Float, Float) {
     if node.attribute("min") != nil || node.attribute("max") != nil {
       return (node.float("min", default: -.greatestFiniteMagnitude), node.float("max", default: .greatestFiniteMagnitude))
     }
-    let low = try node.ncnnOptionalFloats(1, "min")
-    let high = try node.ncnnOptionalFloats(2, "max")
-    guard (low?.count ?? 1) == 1, (high?.count ?? 1) == 1 else { throw NCNNRefusal("min and max must be scalars") }
+    let low = try node.optionalFloats(1, "min")
+    let high = try node.optionalFloats(2, "max")
+    guard (low?.count ?? 1) == 1, (high?.count ?? 1) == 1 else { throw TargetRefusal("min and max must be scalars") }
     return (low?.first ?? -.greatestFiniteMagnitude, high?.first ?? .greatestFiniteMagnitude)
   }
 

@@ -17,20 +17,20 @@ extension NCNNMapping {
   ///
   ///     0=num_output 1=kernel_w 11=kernel_h 2=dilation_w 12=dilation_h 3=stride_w 13=stride_h
   ///     4=pad_left 15=pad_right 14=pad_top 16=pad_bottom 5=bias_term 6=weight_data_size 7=group
-  @Sendable static func convolution(_ node: Node) throws(NCNNRefusal) -> NCNNLayer {
-    let weight = try node.ncnnConstant(1, "the weight")
-    guard weight.dims.count == 4 else { throw NCNNRefusal("only 2-D convolutions (a 4-D weight) are supported") }
+  @Sendable static func convolution(_ node: Node) throws(TargetRefusal) -> NCNNLayer {
+    let weight = try node.requiredConstant(1, "the weight")
+    guard weight.dims.count == 4 else { throw TargetRefusal("only 2-D convolutions (a 4-D weight) are supported") }
     let group = Int(node.int("group", default: 1))
-    guard group >= 1 else { throw NCNNRefusal("group must be 1 or more") }
+    guard group >= 1 else { throw TargetRefusal("group must be 1 or more") }
     let outputs = Int(weight.dims[0])
-    let bias = try node.ncnnOptionalFloats(2, "the bias")
+    let bias = try node.optionalFloats(2, "the bias")
     var params = try windowParams(node, kernel: weight.dims[2...].map { Int($0) }, outputs: outputs)
     params += [.int(5, bias == nil ? 0 : 1), .int(6, Int(weight.elementCount))]
     if group > 1 { params.append(.int(7, group)) }
-    let weights = [NCNNWeight.tagged(try weight.ncnnFloats("the weight"))] + (bias.map { [.raw($0)] } ?? [])
+    let weights = [NCNNWeight.tagged(try weight.targetFloats("the weight"))] + (bias.map { [.raw($0)] } ?? [])
     return NCNNLayer(
-      group > 1 ? "ConvolutionDepthWise" : "Convolution", inputs: [try node.ncnnInput(0)],
-      outputs: [try node.ncnnSingleOutput()], params: params, weights: weights)
+      group > 1 ? "ConvolutionDepthWise" : "Convolution", inputs: [try node.targetInput(0)],
+      outputs: [try node.singleOutput()], params: params, weights: weights)
   }
 
   /// ConvTranspose → Deconvolution (or DeconvolutionDepthWise for several groups). ONNX's
@@ -38,29 +38,29 @@ extension NCNNMapping {
   /// so each group's two channel axes are swapped.
   ///
   ///     as Conv, plus 18=output_pad_right 19=output_pad_bottom
-  @Sendable static func deconvolution(_ node: Node) throws(NCNNRefusal) -> NCNNLayer {
-    let weight = try node.ncnnConstant(1, "the weight")
-    guard weight.dims.count == 4 else { throw NCNNRefusal("only 2-D transposed convolutions are supported") }
+  @Sendable static func deconvolution(_ node: Node) throws(TargetRefusal) -> NCNNLayer {
+    let weight = try node.requiredConstant(1, "the weight")
+    guard weight.dims.count == 4 else { throw TargetRefusal("only 2-D transposed convolutions are supported") }
     guard node.attribute("output_shape") == nil else {
-      throw NCNNRefusal("output_shape is not supported; give pads and output_padding instead")
+      throw TargetRefusal("output_shape is not supported; give pads and output_padding instead")
     }
     let group = Int(node.int("group", default: 1))
     let (inputs, outputsPerGroup) = (Int(weight.dims[0]), Int(weight.dims[1]))
-    guard group >= 1, inputs % group == 0 else { throw NCNNRefusal("group \(group) does not divide the \(inputs) inputs") }
+    guard group >= 1, inputs % group == 0 else { throw TargetRefusal("group \(group) does not divide the \(inputs) inputs") }
     let kernel = weight.dims[2...].map { Int($0) }
-    let bias = try node.ncnnOptionalFloats(2, "the bias")
+    let bias = try node.optionalFloats(2, "the bias")
     var params = try windowParams(node, kernel: kernel, outputs: outputsPerGroup * group)
     params += [.int(5, bias == nil ? 0 : 1), .int(6, Int(weight.elementCount))]
     if group > 1 { params.append(.int(7, group)) }
     let outputPadding = node.ints("output_padding", default: [0, 0])
-    guard outputPadding.count == 2 else { throw NCNNRefusal("output_padding must have 2 values") }
+    guard outputPadding.count == 2 else { throw TargetRefusal("output_padding must have 2 values") }
     params += [.int(18, outputPadding[1]), .int(19, outputPadding[0])]
     let swapped = swapChannels(
-      try weight.ncnnFloats("the weight"), groups: group, inputs: inputs / group, outputs: outputsPerGroup,
+      try weight.targetFloats("the weight"), groups: group, inputs: inputs / group, outputs: outputsPerGroup,
       kernel: kernel[0] * kernel[1])
     return NCNNLayer(
-      group > 1 ? "DeconvolutionDepthWise" : "Deconvolution", inputs: [try node.ncnnInput(0)],
-      outputs: [try node.ncnnSingleOutput()], params: params,
+      group > 1 ? "DeconvolutionDepthWise" : "Deconvolution", inputs: [try node.targetInput(0)],
+      outputs: [try node.singleOutput()], params: params,
       weights: [.tagged(swapped)] + (bias.map { [.raw($0)] } ?? []))
   }
 
@@ -69,16 +69,16 @@ extension NCNNMapping {
   ///     0=pooling_type(0 max, 1 avg) 1=kernel_w 11=kernel_h 2=stride_w 12=stride_h
   ///     3=pad_left 14=pad_right 13=pad_top 15=pad_bottom
   ///     5=pad_mode(0 ceil, 1 floor, 2 same-upper, 3 same-lower) 6=avgpool_count_include_pad
-  @Sendable static func pooling(_ node: Node) throws(NCNNRefusal) -> NCNNLayer {
+  @Sendable static func pooling(_ node: Node) throws(TargetRefusal) -> NCNNLayer {
     let kernel = node.ints("kernel_shape", default: [])
-    guard kernel.count == 2 else { throw NCNNRefusal("only 2-D pools are supported") }
+    guard kernel.count == 2 else { throw TargetRefusal("only 2-D pools are supported") }
     guard node.ints("dilations", default: [1, 1]).allSatisfy({ $0 == 1 }) else {
-      throw NCNNRefusal("dilated pools are not supported")
+      throw TargetRefusal("dilated pools are not supported")
     }
-    guard node.int("storage_order", default: 0) == 0 else { throw NCNNRefusal("storage_order 1 is not supported") }
-    let output = try node.ncnnSingleOutput()
+    guard node.int("storage_order", default: 0) == 0 else { throw TargetRefusal("storage_order 1 is not supported") }
+    let output = try node.singleOutput()
     let strides = node.ints("strides", default: [1, 1])
-    guard strides.count == 2 else { throw NCNNRefusal("strides must have 2 values") }
+    guard strides.count == 2 else { throw TargetRefusal("strides must have 2 values") }
     let pads = try explicitPads(node)
     let autoPad = node.string("auto_pad") ?? "NOTSET"
     let padMode =
@@ -89,24 +89,24 @@ extension NCNNMapping {
       .int(3, pads[1]), .int(14, pads[3]), .int(13, pads[0]), .int(15, pads[2]), .int(5, padMode),
     ]
     if node.opType == "AveragePool" { params.append(.int(6, Int(node.int("count_include_pad", default: 0)))) }
-    return NCNNLayer("Pooling", inputs: [try node.ncnnInput(0)], outputs: [output], params: params)
+    return NCNNLayer("Pooling", inputs: [try node.targetInput(0)], outputs: [output], params: params)
   }
 
   /// GlobalAveragePool and GlobalMaxPool → Pooling with 4=global_pooling. ncnn's result is a
   /// 1-D blob of the channels, which Flatten, Reshape and InnerProduct read the same way.
-  @Sendable static func globalPooling(_ node: Node) throws(NCNNRefusal) -> NCNNLayer {
-    let input = try node.ncnnInput(0)
-    guard input.rank == 4 else { throw NCNNRefusal("only 4-D (NCHW) inputs are supported") }
+  @Sendable static func globalPooling(_ node: Node) throws(TargetRefusal) -> NCNNLayer {
+    let input = try node.targetInput(0)
+    guard input.rank == 4 else { throw TargetRefusal("only 4-D (NCHW) inputs are supported") }
     return NCNNLayer(
-      "Pooling", inputs: [input], outputs: [try node.ncnnSingleOutput()],
+      "Pooling", inputs: [input], outputs: [try node.singleOutput()],
       params: [.int(0, node.opType == "GlobalMaxPool" ? 0 : 1), .int(4, 1)])
   }
 
   /// The kernel, dilation, stride and padding params shared by Convolution and Deconvolution.
-  private static func windowParams(_ node: Node, kernel: [Int], outputs: Int) throws(NCNNRefusal) -> [NCNNParam] {
+  private static func windowParams(_ node: Node, kernel: [Int], outputs: Int) throws(TargetRefusal) -> [NCNNParam] {
     let dilations = node.ints("dilations", default: [1, 1])
     let strides = node.ints("strides", default: [1, 1])
-    guard dilations.count == 2, strides.count == 2 else { throw NCNNRefusal("dilations and strides must have 2 values") }
+    guard dilations.count == 2, strides.count == 2 else { throw TargetRefusal("dilations and strides must have 2 values") }
     var pads = try explicitPads(node)
     switch node.string("auto_pad") ?? "NOTSET" {
     case "SAME_UPPER": pads = [-233, -233, -233, -233]
@@ -121,13 +121,13 @@ extension NCNNMapping {
   }
 
   /// ONNX's 2-D pads [top, left, bottom, right] (zeros for VALID or absent).
-  private static func explicitPads(_ node: Node) throws(NCNNRefusal) -> [Int] {
+  private static func explicitPads(_ node: Node) throws(TargetRefusal) -> [Int] {
     let autoPad = node.string("auto_pad") ?? "NOTSET"
     guard ["NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"].contains(autoPad) else {
-      throw NCNNRefusal("auto_pad \(autoPad) is not known")
+      throw TargetRefusal("auto_pad \(autoPad) is not known")
     }
     let pads = autoPad == "NOTSET" ? node.ints("pads", default: [0, 0, 0, 0]) : [0, 0, 0, 0]
-    guard pads.count == 4 else { throw NCNNRefusal("pads must have 4 values") }
+    guard pads.count == 4 else { throw TargetRefusal("pads must have 4 values") }
     return pads
   }
 

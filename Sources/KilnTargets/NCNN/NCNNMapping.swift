@@ -9,9 +9,9 @@ import KilnIR
 struct NCNNMapping: Sendable {
   var op: String
   var constraints: [String]
-  var layer: @Sendable (Node) throws(NCNNRefusal) -> NCNNLayer
+  var layer: @Sendable (Node) throws(TargetRefusal) -> NCNNLayer
 
-  init(_ op: String, _ constraints: [String], layer: @escaping @Sendable (Node) throws(NCNNRefusal) -> NCNNLayer) {
+  init(_ op: String, _ constraints: [String], layer: @escaping @Sendable (Node) throws(TargetRefusal) -> NCNNLayer) {
     self.op = op
     self.constraints = constraints
     self.layer = layer
@@ -32,7 +32,7 @@ struct NCNNMapping: Sendable {
   /// The mapping as a row of the target's supported-op table.
   var supportedOp: SupportedOp {
     SupportedOp(op, constraints: constraints) { [layer] node in
-      do throws(NCNNRefusal) {
+      do throws(TargetRefusal) {
         _ = try layer(node)
         return nil
       } catch {

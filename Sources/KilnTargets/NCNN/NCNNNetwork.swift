@@ -32,7 +32,7 @@ struct NCNNNetwork {
         throw KilnError.badInput("ncnn has no such op", node: node.name, op: node.qualifiedOpType)
       }
       var layer: NCNNLayer
-      do throws(NCNNRefusal) {
+      do throws(TargetRefusal) {
         layer = try mapping.layer(node)
       } catch {
         throw KilnError.badInput(error.reason, node: node.name, op: node.qualifiedOpType)
@@ -51,7 +51,7 @@ struct NCNNNetwork {
   private static func inputLayer(_ value: Value) throws -> NCNNLayer {
     guard let dims = value.staticDims else { throw KilnError.badInput("input '\(value.name)' has no static shape") }
     let shape: [Int]
-    do throws(NCNNRefusal) {
+    do throws(TargetRefusal) {
       shape = try NCNNMapping.droppingBatch(dims, of: value)
     } catch {
       throw KilnError.badInput(error.reason)
@@ -86,8 +86,8 @@ struct NCNNNetwork {
         throw KilnError.badInput("the constant '\(value.name)' has more than 4 dims besides the batch")
       }
       let values: [Float]
-      do throws(NCNNRefusal) {
-        values = try tensor.ncnnFloats("the constant '\(value.name)'")
+      do throws(TargetRefusal) {
+        values = try tensor.targetFloats("the constant '\(value.name)'")
       } catch {
         throw KilnError.badInput(error.reason)
       }

@@ -26,34 +26,34 @@ extension OpenVINOMapping {
   ]
 
   /// Elu → Elu with alpha.
-  @Sendable static func elu(_ node: Node, _ network: OpenVINONetwork) throws(OpenVINORefusal) {
+  @Sendable static func elu(_ node: Node, _ network: OpenVINONetwork) throws(TargetRefusal) {
     try network.emit(node, "Elu", [.float("alpha", node.float("alpha", default: 1))], inputs: [try input(node, network)])
   }
 
   /// Clip → Clamp with min and max from the attributes (opset < 11) or the constant inputs;
   /// an absent bound is the float extreme.
-  @Sendable static func clip(_ node: Node, _ network: OpenVINONetwork) throws(OpenVINORefusal) {
+  @Sendable static func clip(_ node: Node, _ network: OpenVINONetwork) throws(TargetRefusal) {
     let low: Float
     let high: Float
     if node.attribute("min") != nil || node.attribute("max") != nil {
       (low, high) = (node.float("min", default: -.greatestFiniteMagnitude), node.float("max", default: .greatestFiniteMagnitude))
     } else {
-      let bounds = (try node.openVINOFloats(1, "min"), try node.openVINOFloats(2, "max"))
-      guard (bounds.0?.count ?? 1) == 1, (bounds.1?.count ?? 1) == 1 else { throw OpenVINORefusal("min and max must be scalars") }
+      let bounds = (try node.optionalFloats(1, "min"), try node.optionalFloats(2, "max"))
+      guard (bounds.0?.count ?? 1) == 1, (bounds.1?.count ?? 1) == 1 else { throw TargetRefusal("min and max must be scalars") }
       (low, high) = (bounds.0?.first ?? -.greatestFiniteMagnitude, bounds.1?.first ?? .greatestFiniteMagnitude)
     }
     try network.emit(node, "Clamp", [.float("min", low), .float("max", high)], inputs: [try input(node, network)])
   }
 
   /// LeakyRelu → PReLU with a one-element slope of alpha.
-  @Sendable static func leakyRelu(_ node: Node, _ network: OpenVINONetwork) throws(OpenVINORefusal) {
+  @Sendable static func leakyRelu(_ node: Node, _ network: OpenVINONetwork) throws(TargetRefusal) {
     let slope = network.floats([node.float("alpha", default: 0.01)], dims: [1], name: "\(network.nodeName)/slope")
     try network.emit(node, "PReLU", inputs: [try input(node, network), slope])
   }
 
   /// HardSigmoid → HSigmoid (opset 5) for alpha 1/6 and beta 1/2 (what HardSwish uses), else
   /// HardSigmoid with alpha and beta as scalar inputs.
-  @Sendable static func hardSigmoid(_ node: Node, _ network: OpenVINONetwork) throws(OpenVINORefusal) {
+  @Sendable static func hardSigmoid(_ node: Node, _ network: OpenVINONetwork) throws(TargetRefusal) {
     let (alpha, beta) = (node.float("alpha", default: 0.2), node.float("beta", default: 0.5))
     guard abs(alpha - 1.0 / 6) > 1e-6 || beta != 0.5 else {
       try network.emit(node, "HSigmoid", opset: 5, inputs: [try input(node, network)])
@@ -67,18 +67,18 @@ extension OpenVINOMapping {
   }
 
   /// Gelu → Gelu (opset 7), approximation_mode ERF or TANH.
-  @Sendable static func gelu(_ node: Node, _ network: OpenVINONetwork) throws(OpenVINORefusal) {
+  @Sendable static func gelu(_ node: Node, _ network: OpenVINONetwork) throws(TargetRefusal) {
     let mode: String
     switch node.string("approximate") ?? "none" {
     case "none": mode = "ERF"
     case "tanh": mode = "TANH"
-    case let other: throw OpenVINORefusal("approximate '\(other)' is not a GELU approximation")
+    case let other: throw TargetRefusal("approximate '\(other)' is not a GELU approximation")
     }
     try network.emit(node, "Gelu", opset: 7, [OpenVINOAttribute("approximation_mode", mode)], inputs: [try input(node, network)])
   }
 
   /// The port of input 0.
-  static func input(_ node: Node, _ network: OpenVINONetwork) throws(OpenVINORefusal) -> OpenVINOPort {
-    try network.port(node.openVINOInput(0))
+  static func input(_ node: Node, _ network: OpenVINONetwork) throws(TargetRefusal) -> OpenVINOPort {
+    try network.port(node.targetInput(0))
   }
 }

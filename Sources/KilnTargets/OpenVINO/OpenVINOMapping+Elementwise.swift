@@ -22,31 +22,31 @@ extension OpenVINOMapping {
   static func binary(_ op: String, _ type: String, _ attributes: [OpenVINOAttribute] = [.numpyBroadcast])
     -> OpenVINOMapping
   {
-    OpenVINOMapping(op, ["two inputs"]) { node, network throws(OpenVINORefusal) in
-      guard node.inputs.count == 2 else { throw OpenVINORefusal("only two inputs are supported, not \(node.inputs.count)") }
-      let inputs = [try network.port(node.openVINOInput(0)), try network.port(node.openVINOInput(1))]
+    OpenVINOMapping(op, ["two inputs"]) { node, network throws(TargetRefusal) in
+      guard node.inputs.count == 2 else { throw TargetRefusal("only two inputs are supported, not \(node.inputs.count)") }
+      let inputs = [try network.port(node.targetInput(0)), try network.port(node.targetInput(1))]
       guard inputs[0].tensor.type == inputs[1].tensor.type else {
-        throw OpenVINORefusal("its inputs are \(inputs[0].tensor.type.rawValue) and \(inputs[1].tensor.type.rawValue); \(type) needs one type")
+        throw TargetRefusal("its inputs are \(inputs[0].tensor.type.rawValue) and \(inputs[1].tensor.type.rawValue); \(type) needs one type")
       }
       try network.emit(node, type, attributes, inputs: inputs)
     }
   }
 
   /// Cast → Convert with destination_type.
-  @Sendable static func cast(_ node: Node, _ network: OpenVINONetwork) throws(OpenVINORefusal) {
-    let target = try node.openVINOSingleOutput().openVINOTensor()
+  @Sendable static func cast(_ node: Node, _ network: OpenVINONetwork) throws(TargetRefusal) {
+    let target = try node.singleOutput().openVINOTensor()
     try network.emit(
       node, "Convert", [OpenVINOAttribute("destination_type", target.type.rawValue)],
-      inputs: [try network.port(node.openVINOInput(0))])
+      inputs: [try network.port(node.targetInput(0))])
   }
 
   /// BatchNormalization(X, scale, B, mean, var) → BatchNormInference (opset 5), the same
   /// inputs in the same order, with epsilon.
-  @Sendable static func batchNormalization(_ node: Node, _ network: OpenVINONetwork) throws(OpenVINORefusal) {
-    guard node.int("training_mode", default: 0) == 0 else { throw OpenVINORefusal("training mode is not supported") }
-    _ = try node.openVINOSingleOutput()
+  @Sendable static func batchNormalization(_ node: Node, _ network: OpenVINONetwork) throws(TargetRefusal) {
+    guard node.int("training_mode", default: 0) == 0 else { throw TargetRefusal("training mode is not supported") }
+    _ = try node.singleOutput()
     var inputs: [OpenVINOPort] = []
-    for index in 0..<5 { inputs.append(try network.port(node.openVINOInput(index))) }
+    for index in 0..<5 { inputs.append(try network.port(node.targetInput(index))) }
     try network.emit(node, "BatchNormInference", opset: 5, [.float("epsilon", node.float("epsilon", default: 1e-5))], inputs: inputs)
   }
 }

@@ -22,12 +22,12 @@ extension OpenVINOMapping {
   ]
 
   /// Reshape → Reshape; special_zero unless allowzero (0 copies the input dim in both).
-  @Sendable static func reshape(_ node: Node, _ network: OpenVINONetwork) throws(OpenVINORefusal) {
+  @Sendable static func reshape(_ node: Node, _ network: OpenVINONetwork) throws(TargetRefusal) {
     let data = try input(node, network)
-    let shapeValue = try node.openVINOInput(1)
+    let shapeValue = try node.targetInput(1)
     let shape: OpenVINOPort
     if let tensor = shapeValue.constant {
-      shape = network.ints(try tensor.openVINOInts("the shape"), "shape")
+      shape = network.ints(try tensor.targetInts("the shape"), "shape")
     } else {
       shape = try network.port(shapeValue)
     }
@@ -36,10 +36,10 @@ extension OpenVINOMapping {
   }
 
   /// Flatten, Squeeze and Unsqueeze → Reshape to the output's shape, a dynamic dim as -1.
-  @Sendable static func reshapeToOutput(_ node: Node, _ network: OpenVINONetwork) throws(OpenVINORefusal) {
-    let output = try node.openVINOSingleOutput().openVINOTensor()
+  @Sendable static func reshapeToOutput(_ node: Node, _ network: OpenVINONetwork) throws(TargetRefusal) {
+    let output = try node.singleOutput().openVINOTensor()
     guard output.dims.filter({ $0 < 0 }).count <= 1 else {
-      throw OpenVINORefusal("the output shape has more than one dynamic dim; give static input shapes with --input-shape")
+      throw TargetRefusal("the output shape has more than one dynamic dim; give static input shapes with --input-shape")
     }
     try network.emit(
       node, "Reshape", [.bool("special_zero", false)],
@@ -47,18 +47,18 @@ extension OpenVINOMapping {
   }
 
   /// Transpose → Transpose with the order perm (reversed axes without it).
-  @Sendable static func transpose(_ node: Node, _ network: OpenVINONetwork) throws(OpenVINORefusal) {
-    let rank = try node.openVINOInput(0).openVINOTensor().dims.count
-    let order = node.openVINOInts("perm", default: Array((0..<rank).reversed()))
+  @Sendable static func transpose(_ node: Node, _ network: OpenVINONetwork) throws(TargetRefusal) {
+    let rank = try node.targetInput(0).openVINOTensor().dims.count
+    let order = node.ints("perm", default: Array((0..<rank).reversed()))
     try network.emit(node, "Transpose", inputs: [try input(node, network), network.ints(order, "order")])
   }
 
   /// DepthToSpace → DepthToSpace with block_size; ONNX's DCR is OpenVINO's blocks_first, CRD
   /// its depth_first.
-  @Sendable static func depthToSpace(_ node: Node, _ network: OpenVINONetwork) throws(OpenVINORefusal) {
+  @Sendable static func depthToSpace(_ node: Node, _ network: OpenVINONetwork) throws(TargetRefusal) {
     let modes = ["DCR": "blocks_first", "CRD": "depth_first"]
     guard let mode = modes[node.string("mode") ?? "DCR"] else {
-      throw OpenVINORefusal("mode \(node.string("mode") ?? "") is not DCR or CRD")
+      throw TargetRefusal("mode \(node.string("mode") ?? "") is not DCR or CRD")
     }
     try network.emit(
       node, "DepthToSpace", [.init("mode", mode), .int("block_size", Int(node.int("blocksize", default: 1)))],
@@ -66,9 +66,9 @@ extension OpenVINOMapping {
   }
 
   /// Concat → Concat with axis.
-  @Sendable static func concat(_ node: Node, _ network: OpenVINONetwork) throws(OpenVINORefusal) {
+  @Sendable static func concat(_ node: Node, _ network: OpenVINONetwork) throws(TargetRefusal) {
     var inputs: [OpenVINOPort] = []
-    for index in node.inputs.indices { inputs.append(try network.port(node.openVINOInput(index))) }
+    for index in node.inputs.indices { inputs.append(try network.port(node.targetInput(index))) }
     try network.emit(node, "Concat", [.int("axis", Int(node.int("axis", default: 0)))], inputs: inputs)
   }
 
@@ -77,7 +77,7 @@ extension OpenVINOMapping {
   /// so an axis that is not the last becomes Reshape to [d0, ..., d(axis-1), -1], the op over
   /// the last axis, and Reshape back to the input's ShapeOf.
   static func softmax(_ type: String, opset: Int) -> Emit {
-    { node, network throws(OpenVINORefusal) in
+    { node, network throws(TargetRefusal) in
       let x = try input(node, network)
       let rank = x.tensor.dims.count
       let axis = Int(node.int("axis", default: network.options.opset < 13 ? 1 : -1))
@@ -86,7 +86,7 @@ extension OpenVINOMapping {
         try network.emit(node, type, opset: opset, [.int("axis", axis)], inputs: [x])
         return
       }
-      guard (0..<rank).contains(normalized) else { throw OpenVINORefusal("axis \(axis) is out of range for rank \(rank)") }
+      guard (0..<rank).contains(normalized) else { throw TargetRefusal("axis \(axis) is out of range for rank \(rank)") }
       let rest = x.tensor.dims[normalized...]
       let flatDims = Array(x.tensor.dims[..<normalized]) + [rest.contains { $0 < 0 } ? -1 : rest.reduce(1, *)]
       let flatTensor = OpenVINOTensor(type: x.tensor.type, dims: flatDims)
@@ -103,11 +103,11 @@ extension OpenVINOMapping {
 
   /// Split → VariadicSplit with the split sizes (input or attribute), or Split into as many
   /// equal parts as the node has outputs.
-  @Sendable static func split(_ node: Node, _ network: OpenVINONetwork) throws(OpenVINORefusal) {
-    let data = try node.openVINOInput(0)
+  @Sendable static func split(_ node: Node, _ network: OpenVINONetwork) throws(TargetRefusal) {
+    let data = try node.targetInput(0)
     let axis = Int(node.int("axis", default: 0))
     let axisPort = network.ints([axis], dims: [], "axis")
-    let sizes = try node.openVINOInts(1, "split") ?? node.openVINOInts("split", default: [])
+    let sizes = try node.optionalInts(1, "split") ?? node.ints("split", default: [])
     guard sizes.isEmpty else {
       try network.emit(
         node, "VariadicSplit", inputs: [try network.port(data), axisPort, network.ints(sizes, "split_lengths")],
@@ -118,7 +118,7 @@ extension OpenVINOMapping {
     let normalized = axis < 0 ? axis + dims.count : axis
     let size = dims.indices.contains(normalized) ? dims[normalized] : -1
     guard size < 0 || size % Int64(node.outputs.count) == 0 else {
-      throw OpenVINORefusal("\(size) does not split into \(node.outputs.count) equal parts; give the split sizes")
+      throw TargetRefusal("\(size) does not split into \(node.outputs.count) equal parts; give the split sizes")
     }
     try network.emit(
       node, "Split", [.int("num_splits", node.outputs.count)], inputs: [try network.port(data), axisPort],
@@ -127,21 +127,21 @@ extension OpenVINOMapping {
 
   /// Pad → Pad (opset 12) with pads_begin and pads_end from ONNX's [begins..., ends...],
   /// pad_mode and, for constant mode, the pad value.
-  @Sendable static func pad(_ node: Node, _ network: OpenVINONetwork) throws(OpenVINORefusal) {
+  @Sendable static func pad(_ node: Node, _ network: OpenVINONetwork) throws(TargetRefusal) {
     let mode = node.string("mode") ?? "constant"
-    guard ["constant", "reflect", "edge"].contains(mode) else { throw OpenVINORefusal("mode '\(mode)' is not supported") }
-    guard node.openVINOOptionalInput(3) == nil else { throw OpenVINORefusal("the axes input is not supported") }
-    let pads = try node.openVINOInts(1, "pads") ?? node.openVINOInts("pads", default: [])
-    guard !pads.isEmpty, pads.count % 2 == 0 else { throw OpenVINORefusal("pads must have 2 values per axis") }
+    guard ["constant", "reflect", "edge"].contains(mode) else { throw TargetRefusal("mode '\(mode)' is not supported") }
+    guard node.optionalInput(3) == nil else { throw TargetRefusal("the axes input is not supported") }
+    let pads = try node.optionalInts(1, "pads") ?? node.ints("pads", default: [])
+    guard !pads.isEmpty, pads.count % 2 == 0 else { throw TargetRefusal("pads must have 2 values per axis") }
     var inputs = [
       try input(node, network), network.ints(Array(pads.prefix(pads.count / 2)), "pads_begin"),
       network.ints(Array(pads.suffix(pads.count / 2)), "pads_end"),
     ]
     if mode == "constant" {
-      if let value = node.openVINOOptionalInput(2) {
+      if let value = node.optionalInput(2) {
         inputs.append(try network.port(value))
       } else {
-        guard inputs[0].tensor.type == .f32 else { throw OpenVINORefusal("give the pad value of a non-float input as input 2") }
+        guard inputs[0].tensor.type == .f32 else { throw TargetRefusal("give the pad value of a non-float input as input 2") }
         inputs.append(network.floats([node.float("value", default: 0)], dims: [], name: "\(network.nodeName)/value"))
       }
     }
@@ -151,26 +151,26 @@ extension OpenVINOMapping {
   /// Resize → Interpolate (opset 11) from constant scales or sizes: nearest, linear as
   /// linear_onnx, cubic; the coordinate transformation, nearest mode, cubic coefficient and
   /// antialias carried over.
-  @Sendable static func resize(_ node: Node, _ network: OpenVINONetwork) throws(OpenVINORefusal) {
+  @Sendable static func resize(_ node: Node, _ network: OpenVINONetwork) throws(TargetRefusal) {
     let modes = ["nearest": "nearest", "linear": "linear_onnx", "cubic": "cubic"]
-    guard let mode = modes[node.string("mode") ?? "nearest"] else { throw OpenVINORefusal("mode '\(node.string("mode") ?? "")' is not supported") }
+    guard let mode = modes[node.string("mode") ?? "nearest"] else { throw TargetRefusal("mode '\(node.string("mode") ?? "")' is not supported") }
     let transformation = node.string("coordinate_transformation_mode") ?? "half_pixel"
     let transformations = ["half_pixel", "pytorch_half_pixel", "asymmetric", "align_corners", "tf_half_pixel_for_nn"]
     guard transformations.contains(transformation) else {
-      throw OpenVINORefusal("coordinate_transformation_mode '\(transformation)' is not supported")
+      throw TargetRefusal("coordinate_transformation_mode '\(transformation)' is not supported")
     }
     guard node.int("exclude_outside", default: 0) == 0, (node.string("keep_aspect_ratio_policy") ?? "stretch") == "stretch" else {
-      throw OpenVINORefusal("exclude_outside and keep_aspect_ratio_policy are not supported")
+      throw TargetRefusal("exclude_outside and keep_aspect_ratio_policy are not supported")
     }
-    let rank = try node.openVINOInput(0).openVINOTensor().dims.count
+    let rank = try node.targetInput(0).openVINOTensor().dims.count
     var inputs = [try input(node, network)]
     let calculation: String
-    if let sizes = try node.openVINOInts(3, "sizes"), !sizes.isEmpty {
+    if let sizes = try node.optionalInts(3, "sizes"), !sizes.isEmpty {
       (calculation, inputs) = ("sizes", inputs + [network.ints(sizes, "sizes")])
-    } else if let scales = try node.openVINOFloats(node.inputs.count == 2 ? 1 : 2, "scales"), !scales.isEmpty {
+    } else if let scales = try node.optionalFloats(node.inputs.count == 2 ? 1 : 2, "scales"), !scales.isEmpty {
       (calculation, inputs) = ("scales", inputs + [network.floats(scales, dims: [Int64(scales.count)], name: "\(network.nodeName)/scales")])
     } else {
-      throw OpenVINORefusal("give constant scales or sizes")
+      throw TargetRefusal("give constant scales or sizes")
     }
     if let axes = node.ints("axes") { inputs.append(network.ints(axes.map { Int($0) }, "axes")) }
     let zeros = Array(repeating: 0, count: rank)

@@ -11,10 +11,10 @@ extension OpenVINOMapping {
 
   /// GlobalAveragePool → ReduceMean, GlobalMaxPool → ReduceMax over axes 2... with keep_dims.
   static func globalPool(_ type: String) -> Emit {
-    { node, network throws(OpenVINORefusal) in
-      let input = try node.openVINOInput(0)
+    { node, network throws(TargetRefusal) in
+      let input = try node.targetInput(0)
       let rank = try input.openVINOTensor().dims.count
-      guard rank >= 3 else { throw OpenVINORefusal("the input must have spatial axes (rank 3 or more), not rank \(rank)") }
+      guard rank >= 3 else { throw TargetRefusal("the input must have spatial axes (rank 3 or more), not rank \(rank)") }
       try network.emit(
         node, type, [.bool("keep_dims", true)], inputs: [try network.port(input), network.ints(Array(2..<rank), "axes")])
     }
@@ -23,12 +23,12 @@ extension OpenVINOMapping {
   /// ReduceX → ReduceX (opset 1) with keep_dims from keepdims and the axes from the attribute
   /// or the constant input; no axes reduce over all of them.
   static func reduction(_ op: String) -> OpenVINOMapping {
-    OpenVINOMapping(op, ["constant axes"]) { node, network throws(OpenVINORefusal) in
-      let input = try node.openVINOInput(0)
-      var axes = try node.openVINOInts(1, "axes") ?? node.openVINOInts("axes", default: [])
+    OpenVINOMapping(op, ["constant axes"]) { node, network throws(TargetRefusal) in
+      let input = try node.targetInput(0)
+      var axes = try node.optionalInts(1, "axes") ?? node.ints("axes", default: [])
       if axes.isEmpty {
         guard node.int("noop_with_empty_axes", default: 0) == 0 else {
-          throw OpenVINORefusal("noop_with_empty_axes with no axes is not supported")
+          throw TargetRefusal("noop_with_empty_axes with no axes is not supported")
         }
         axes = Array(0..<(try input.openVINOTensor().dims.count))
       }

@@ -8,7 +8,7 @@ import KilnIR
 /// runs the same function on the node alone, so what the check accepts is what the writer
 /// writes.
 struct OpenVINOMapping: Sendable {
-  typealias Emit = @Sendable (Node, OpenVINONetwork) throws(OpenVINORefusal) -> Void
+  typealias Emit = @Sendable (Node, OpenVINONetwork) throws(TargetRefusal) -> Void
 
   var op: String
   var constraints: [String]
@@ -41,9 +41,9 @@ struct OpenVINOMapping: Sendable {
   static func direct(
     _ op: String, _ type: String, opset: Int = 1, _ attributes: [OpenVINOAttribute] = [], constraints: [String] = []
   ) -> OpenVINOMapping {
-    OpenVINOMapping(op, constraints) { node, network throws(OpenVINORefusal) in
+    OpenVINOMapping(op, constraints) { node, network throws(TargetRefusal) in
       var inputs: [OpenVINOPort] = []
-      for index in node.inputs.indices { inputs.append(try network.port(node.openVINOInput(index))) }
+      for index in node.inputs.indices { inputs.append(try network.port(node.targetInput(index))) }
       try network.emit(node, type, opset: opset, attributes, inputs: inputs)
     }
   }

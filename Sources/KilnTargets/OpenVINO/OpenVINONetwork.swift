@@ -47,7 +47,7 @@ final class OpenVINONetwork {
   convenience init(model: Model, options: Options) throws {
     self.init(name: model.graph.name.isEmpty ? "model" : model.graph.name, options: options, standIns: false)
     let graph = model.graph
-    do throws(OpenVINORefusal) {
+    do throws(TargetRefusal) {
       for input in graph.inputs where input.constant == nil { try parameter(input) }
     } catch {
       throw KilnError.badInput(error.reason)
@@ -57,13 +57,13 @@ final class OpenVINONetwork {
         throw KilnError.badInput("OpenVINO has no such op", node: node.name, op: node.qualifiedOpType)
       }
       nodeName = node.name.isEmpty ? "\(node.opType)_\(index)" : node.name
-      do throws(OpenVINORefusal) {
+      do throws(TargetRefusal) {
         try mapping.emit(node, self)
       } catch {
         throw KilnError.badInput(error.reason, node: node.name, op: node.qualifiedOpType)
       }
     }
-    do throws(OpenVINORefusal) {
+    do throws(TargetRefusal) {
       for output in graph.outputs {
         add("Result", name: "\(output.name)/sink_port_0", inputs: [try port(output)], outputs: [])
       }
@@ -77,7 +77,7 @@ final class OpenVINONetwork {
   static func refusal(of node: Node, by mapping: OpenVINOMapping) -> String? {
     let network = OpenVINONetwork(name: "check", options: Options(), standIns: true)
     network.nodeName = node.name
-    do throws(OpenVINORefusal) {
+    do throws(TargetRefusal) {
       try mapping.emit(node, network)
       return nil
     } catch {
@@ -106,10 +106,10 @@ final class OpenVINONetwork {
   func emit(
     _ node: Node, _ type: String, opset: Int = 1, _ attributes: [OpenVINOAttribute] = [], inputs: [OpenVINOPort],
     outputs count: Int = 1
-  ) throws(OpenVINORefusal) -> OpenVINOPort {
+  ) throws(TargetRefusal) -> OpenVINOPort {
     var values: [Value] = []
     for case let value? in node.outputs.prefix(count) { values.append(value) }
-    guard values.count == count else { throw OpenVINORefusal("it has fewer than \(count) outputs") }
+    guard values.count == count else { throw TargetRefusal("it has fewer than \(count) outputs") }
     var tensors: [OpenVINOTensor] = []
     for value in values { tensors.append(try value.openVINOTensor()) }
     let layer = add(type, opset: opset, name: nodeName, attributes: attributes, inputs: inputs, outputs: tensors)
@@ -131,20 +131,20 @@ final class OpenVINONetwork {
   // MARK: Values
 
   /// The port that carries `value`: the layer output that computes it, or a Const of it.
-  func port(_ value: Value) throws(OpenVINORefusal) -> OpenVINOPort {
+  func port(_ value: Value) throws(TargetRefusal) -> OpenVINOPort {
     if let port = ports[ObjectIdentifier(value)] { return port }
     if let tensor = value.constant {
       let port = try constant(tensor, name: value.name)
       ports[ObjectIdentifier(value)] = port
       return port
     }
-    guard standIns else { throw OpenVINORefusal("'\(value.name)' is read before anything computes it") }
+    guard standIns else { throw TargetRefusal("'\(value.name)' is read before anything computes it") }
     return try parameter(value)
   }
 
   /// A Parameter for the graph input `value`.
   @discardableResult
-  private func parameter(_ value: Value) throws(OpenVINORefusal) -> OpenVINOPort {
+  private func parameter(_ value: Value) throws(TargetRefusal) -> OpenVINOPort {
     let tensor = try value.openVINOTensor()
     let shape = tensor.dims.map { $0 < 0 ? "?" : String($0) }.joined(separator: ",")
     let port = add(
@@ -158,7 +158,7 @@ final class OpenVINONetwork {
 
   /// `port(value)`, through a FakeQuantize of 256 levels over the value's calibrated range
   /// (widened to hold 0) when the network is int8 and the value has a range.
-  func activation(_ value: Value) throws(OpenVINORefusal) -> OpenVINOPort {
+  func activation(_ value: Value) throws(TargetRefusal) -> OpenVINOPort {
     let port = try port(value)
     guard value.constant == nil, let range = options.int8Ranges?[value.name] else { return port }
     if let done = quantized[ObjectIdentifier(value)] { return done }
@@ -178,12 +178,12 @@ final class OpenVINONetwork {
 
   /// A Const of `tensor`; float32 data goes through `weight`, so that it is compressed
   /// under `float16Weights`.
-  func constant(_ tensor: Tensor, name: String) throws(OpenVINORefusal) -> OpenVINOPort {
-    if tensor.dataType == .float { return weight(try tensor.openVINOFloats("'\(name)'"), dims: tensor.dims, name: name) }
+  func constant(_ tensor: Tensor, name: String) throws(TargetRefusal) -> OpenVINOPort {
+    if tensor.dataType == .float { return weight(try tensor.targetFloats("'\(name)'"), dims: tensor.dims, name: name) }
     guard let type = OpenVINOElementType(tensor.dataType) else {
-      throw OpenVINORefusal("the constant '\(name)' is \(tensor.dataType.name), which the OpenVINO target does not write")
+      throw TargetRefusal("the constant '\(name)' is \(tensor.dataType.name), which the OpenVINO target does not write")
     }
-    guard let bytes = try? tensor.rawData() else { throw OpenVINORefusal("the constant '\(name)' cannot be read") }
+    guard let bytes = try? tensor.rawData() else { throw TargetRefusal("the constant '\(name)' cannot be read") }
     return const(bytes, type: type, dims: tensor.dims, name: name)
   }
 

@@ -22,7 +22,7 @@ public struct OpenVINOTarget: DeploymentTarget {
 
   public func modelProblems(_ model: Model) -> [TargetProblem] {
     let inputs = model.graph.inputs.filter { $0.constant == nil }.compactMap { input -> TargetProblem? in
-      do throws(OpenVINORefusal) {
+      do throws(TargetRefusal) {
         _ = try input.openVINOTensor()
         return nil
       } catch {
