@@ -236,7 +236,7 @@ def main():
     tools = [t for t in TOOLS if available(t)]
     for tool in TOOLS:
         if tool not in tools:
-            where = (f"no kiln binary at {KILN} (build it: swift build -c release)" if tool == "kiln"
+            where = (f"no kiln binary at {KILN} (build it: swift build -c release --product kiln --static-swift-stdlib)" if tool == "kiln"
                      else f"{tool} is not installed in {sys.executable}'s environment "
                           "(Benchmarks/run.sh installs it with pip)")
             print(f"note: {where}; its columns are left out", flush=True)

@@ -286,7 +286,7 @@ def print_ratios(results, images):
 
 def main():
     if not available("kiln"):
-        sys.exit(f"no kiln binary at {KILN} (build it: swift build -c release --product kiln)")
+        sys.exit(f"no kiln binary at {KILN} (build it: swift build -c release --product kiln --static-swift-stdlib)")
     import subprocess
 
     images = len(glob.glob(str(DIGITS / "calibration" / "*.png")))

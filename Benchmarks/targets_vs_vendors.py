@@ -208,7 +208,7 @@ def latencies(runtime, onnx_path, shape, paths):
 def main():
     fmt, ratio = convert_vs_onnxsim.fmt, convert_vs_onnxsim.ratio
     if not os.access(KILN, os.X_OK):
-        sys.exit(f"no kiln binary at {KILN}: build it with swift build -c release --product kiln")
+        sys.exit(f"no kiln binary at {KILN}: build it with swift build -c release --product kiln --static-swift-stdlib")
     with tempfile.TemporaryDirectory() as folder:
         models = make_models(folder)
         results = convert_all(folder, models)

@@ -179,7 +179,7 @@ def measure_model(folder, name):
 
 def main():
     if not available("kiln"):
-        sys.exit(f"no kiln binary at {KILN} (build it: swift build -c release --product kiln)")
+        sys.exit(f"no kiln binary at {KILN} (build it: swift build -c release --product kiln --static-swift-stdlib)")
     results = {}
     with tempfile.TemporaryDirectory(prefix="kiln-validate-bench-") as folder:
         subprocess.run([sys.executable, quantize_bench.__file__, "prepare", folder], check=True)

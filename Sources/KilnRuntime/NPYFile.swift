@@ -146,25 +146,27 @@ struct NPYHeader {
   }
 }
 
-/// A cursor over the characters of a `.npy` header.
+/// A cursor over the characters of a `.npy` header. It works on Unicode scalars: the header's
+/// syntax is ASCII, and scalars compare without the grapheme breaking that `Character` costs
+/// (reading many small sample files, the header is much of the work).
 private struct NPYHeaderScanner {
-  private let characters: [Character]
+  private let characters: [Unicode.Scalar]
   private var position = 0
 
-  init(text: String) { characters = Array(text) }
+  init(text: String) { characters = Array(text.unicodeScalars) }
 
   static func malformed(_ why: String) -> KilnError {
     KilnError.badInput(".npy header is malformed: \(why)")
   }
 
   private mutating func skipSpace() {
-    while position < characters.count, characters[position].isWhitespace { position += 1 }
+    while position < characters.count, [" ", "\t", "\n", "\r"].contains(characters[position]) { position += 1 }
   }
 
   /// Skips `text` (after any space) if it comes next.
   mutating func consume(_ text: String) -> Bool {
     skipSpace()
-    let wanted = Array(text)
+    let wanted = Array(text.unicodeScalars)
     guard position + wanted.count <= characters.count,
       Array(characters[position..<(position + wanted.count)]) == wanted
     else { return false }
@@ -186,7 +188,7 @@ private struct NPYHeaderScanner {
     guard let end = characters[(position + 1)...].firstIndex(of: quote) else {
       throw Self.malformed("unterminated string")
     }
-    let text = String(characters[(position + 1)..<end])
+    let text = String(String.UnicodeScalarView(characters[(position + 1)..<end]))
     position = end + 1
     return text
   }
@@ -214,10 +216,10 @@ private struct NPYHeaderScanner {
   private mutating func integer() throws -> Int {
     skipSpace()
     let start = position
-    while position < characters.count, characters[position].isASCII, characters[position].isNumber {
+    while position < characters.count, ("0"..."9").contains(characters[position]) {
       position += 1
     }
-    guard let value = Int(String(characters[start..<position])) else { throw Self.malformed("expected a dimension") }
+    guard let value = Int(String(String.UnicodeScalarView(characters[start..<position]))) else { throw Self.malformed("expected a dimension") }
     return value
   }
 }

@@ -34,6 +34,18 @@ struct CountingSource: CalibrationSource {
     }
   }
 
+  @Test func listsNestedFoldersAndSkipsSymbolicLinks() throws {
+    try withTemporaryFolder { temporary in
+      let folder = try makeFolder(temporary)
+      try temporary.folder("images/a/deeper")
+      try FileManager.default.copyItem(atPath: folder + "/b.png", toPath: folder + "/a/deeper/d.png")
+      try FileManager.default.createSymbolicLink(atPath: folder + "/link.png", withDestinationPath: folder + "/b.png")
+      try FileManager.default.createSymbolicLink(atPath: folder + "/linked", withDestinationPath: folder + "/a")
+      let source = try ImageFolderSource(folder: folder, transforms: [transform])
+      #expect((0..<source.count).map(source.name) == ["a/c.JPG", "a/deeper/d.png", "b.png"])
+    }
+  }
+
   @Test func anEmptyFolderIsAnError() throws {
     try withTemporaryFolder { temporary in
       let folder = try temporary.folder("empty")

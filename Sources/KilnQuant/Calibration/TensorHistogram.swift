@@ -82,9 +82,18 @@ public struct TensorHistogram: Equatable, Sendable {
     let scale = 1 / binWidth, middle = binCount / 2
     counts.withUnsafeMutableBufferPointer { bins in
       for x in values where x.isFinite {
-        bins[Int((Double(x) * scale).rounded(.down)) + middle] += 1
+        bins[Self.floor(Double(x) * scale) &+ middle] &+= 1
       }
     }
+  }
+
+  /// `⌊value⌋` for `|value| < 2^62`: truncation, one lower for negative non-integers. The
+  /// baseline x86-64 build has no rounding instruction, so `rounded(.down)` is a call into libm
+  /// for every calibrated value.
+  @inline(__always)
+  private static func floor(_ value: Double) -> Int {
+    let truncated = Int(value)
+    return Double(truncated) > value ? truncated &- 1 : truncated
   }
 
   /// Adds the values of `other`, which must have the same bin count.
