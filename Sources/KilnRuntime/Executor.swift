@@ -1,6 +1,5 @@
 // Running a whole model: checking it can run, binding inputs, returning outputs.
 
-import CBLAS
 import KilnIR
 
 /// Receives a tensor a graph run produced, with the name of its value. A thrown error stops the run.
@@ -31,10 +30,7 @@ final class ExecutionContext {
   init(model: Model, options: ExecutionOptions) {
     registry = options.registry
     threads = max(1, options.threads)
-    // OpenBLAS's own threads spin (sched_yield) between the many small GEMMs of a CNN, which
-    // cost more than the GEMMs themselves at batch 1; `LinearAlgebra.sgemm` splits big
-    // products over the executor's threads instead.
-    openblas_set_num_threads(1)
+    SingleThreadedBLAS.configured
     opsets = Dictionary(
       model.opsetImports.map { ($0.domain == "ai.onnx" ? "" : $0.domain, $0.version) },
       uniquingKeysWith: { first, _ in first })
