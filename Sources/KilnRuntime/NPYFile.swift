@@ -64,8 +64,8 @@ public enum NPYFile {
   }
 
   private static func decode(_ bytes: [UInt8]) throws -> HostTensor {
-    let (header, dataStart) = try headerText(bytes)
-    let fields = try NPYHeader(text: header)
+    let (header, dataStart) = try headerBytes(bytes)
+    let fields = try NPYHeader(bytes: header)
     guard !fields.fortranOrder else {
       throw KilnError.badInput(
         ".npy file is in Fortran order", hint: "save a C-order array, e.g. with numpy.ascontiguousarray")
@@ -75,7 +75,7 @@ public enum NPYFile {
         ".npy element type '\(fields.descr)' is not supported",
         hint: "supported: \(descriptors.map(\.0).joined(separator: " "))")
     }
-    let tensor = try HostTensor(zeros: dataType, shape: fields.shape)
+    let tensor = try HostTensor(uninitialized: dataType, shape: fields.shape)
     let needed = tensor.buffer.byteCount
     guard bytes.count - dataStart >= needed else {
       throw KilnError.badInput(
@@ -94,9 +94,11 @@ public enum NPYFile {
     return tensor
   }
 
-  /// The header text and where the data starts.
-  private static func headerText(_ bytes: [UInt8]) throws -> (String, Int) {
-    guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
+  /// The header's bytes and where the data starts. The header is parsed as bytes: its syntax
+  /// is ASCII in every version (latin-1 in 1 and 2, UTF-8 in 3), and decoding it as text first
+  /// was much of the cost of reading many small sample files.
+  private static func headerBytes(_ bytes: [UInt8]) throws -> (ArraySlice<UInt8>, Int) {
+    guard bytes.count >= 10, bytes[0..<6].elementsEqual(magic) else {
       throw KilnError.badInput("not a .npy file: the NumPy magic is missing")
     }
     let major = bytes[6]
@@ -108,9 +110,7 @@ public enum NPYFile {
     let length = (0..<lengthBytes).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) }
     let start = 8 + lengthBytes
     guard length <= bytes.count - start else { throw KilnError.badInput(".npy header is truncated") }
-    let body = Array(bytes[start..<(start + length)])
-    guard let text = String(bytes: body, encoding: major == 3 ? .utf8 : .isoLatin1) else { throw KilnError.badInput(".npy header is not valid text") }
-    return (text, start + length)
+    return (bytes[start..<(start + length)], start + length)
   }
 }
 
@@ -121,8 +121,8 @@ struct NPYHeader {
   var fortranOrder = false
   var shape: [Int] = []
 
-  init(text: String) throws {
-    var scanner = NPYHeaderScanner(text: text)
+  init(bytes: ArraySlice<UInt8>) throws {
+    var scanner = NPYHeaderScanner(bytes: bytes)
     var seen = Set<String>()
     try scanner.expect("{")
     while !scanner.consume("}") {
@@ -146,49 +146,52 @@ struct NPYHeader {
   }
 }
 
-/// A cursor over the characters of a `.npy` header. It works on Unicode scalars: the header's
-/// syntax is ASCII, and scalars compare without the grapheme breaking that `Character` costs
-/// (reading many small sample files, the header is much of the work).
+/// A cursor over the bytes of a `.npy` header (ASCII syntax; quoted strings are decoded as
+/// UTF-8, which every supported `descr` is).
 private struct NPYHeaderScanner {
-  private let characters: [Unicode.Scalar]
-  private var position = 0
+  private let bytes: ArraySlice<UInt8>
+  private var position: Int
 
-  init(text: String) { characters = Array(text.unicodeScalars) }
+  init(bytes: ArraySlice<UInt8>) {
+    self.bytes = bytes
+    position = bytes.startIndex
+  }
 
   static func malformed(_ why: String) -> KilnError {
     KilnError.badInput(".npy header is malformed: \(why)")
   }
 
   private mutating func skipSpace() {
-    while position < characters.count, [" ", "\t", "\n", "\r"].contains(characters[position]) { position += 1 }
+    while position < bytes.endIndex, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) { position += 1 }
   }
 
-  /// Skips `text` (after any space) if it comes next.
-  mutating func consume(_ text: String) -> Bool {
+  /// Skips `text` (ASCII, after any space) if it comes next.
+  mutating func consume(_ text: StaticString) -> Bool {
     skipSpace()
-    let wanted = Array(text.unicodeScalars)
-    guard position + wanted.count <= characters.count,
-      Array(characters[position..<(position + wanted.count)]) == wanted
+    let wanted = UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
+    guard bytes.endIndex - position >= wanted.count,
+      bytes[position..<(position + wanted.count)].elementsEqual(wanted)
     else { return false }
     position += wanted.count
     return true
   }
 
-  mutating func expect(_ text: String) throws {
+  mutating func expect(_ text: StaticString) throws {
     guard consume(text) else { throw Self.malformed("expected '\(text)'") }
   }
 
   /// A string in single or double quotes.
   mutating func quoted() throws -> String {
     skipSpace()
-    guard position < characters.count, characters[position] == "'" || characters[position] == "\"" else {
+    let (single, double): (UInt8, UInt8) = (0x27, 0x22)
+    guard position < bytes.endIndex, bytes[position] == single || bytes[position] == double else {
       throw Self.malformed("expected a quoted string")
     }
-    let quote = characters[position]
-    guard let end = characters[(position + 1)...].firstIndex(of: quote) else {
+    let quote = bytes[position]
+    guard let end = bytes[(position + 1)...].firstIndex(of: quote) else {
       throw Self.malformed("unterminated string")
     }
-    let text = String(String.UnicodeScalarView(characters[(position + 1)..<end]))
+    let text = String(decoding: bytes[(position + 1)..<end], as: UTF8.self)
     position = end + 1
     return text
   }
@@ -215,11 +218,15 @@ private struct NPYHeaderScanner {
 
   private mutating func integer() throws -> Int {
     skipSpace()
-    let start = position
-    while position < characters.count, ("0"..."9").contains(characters[position]) {
+    var value = 0, digits = 0
+    while position < bytes.endIndex, (0x30...0x39).contains(bytes[position]) {
+      let (shifted, overflow) = value.multipliedReportingOverflow(by: 10)
+      guard !overflow, shifted <= Int.max - Int(bytes[position] - 0x30) else { throw Self.malformed("a dimension is too large") }
+      value = shifted + Int(bytes[position] - 0x30)
+      digits += 1
       position += 1
     }
-    guard let value = Int(String(String.UnicodeScalarView(characters[start..<position]))) else { throw Self.malformed("expected a dimension") }
+    guard digits > 0 else { throw Self.malformed("expected a dimension") }
     return value
   }
 }
