@@ -3,6 +3,8 @@
 
 #include "CKilnKernels.h"
 
+#include <string.h>
+
 #if defined(__x86_64__) && defined(__linux__)
 #define KILN_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
@@ -213,6 +215,205 @@ void kiln_depthwise_plane(const kiln_window_2d *window, const float *x, const fl
   }
   for (ptrdiff_t oy = 0; oy < g->output_height; oy++)
     plane_row(g, x, w, oy, first, last, flat && oy >= top && oy < bottom, bias, low, high, y);
+}
+
+/* Winograd F(4x4, 3x3) (Lavin & Gray 2015): a 6x6 input patch d becomes V = B^T d B, a 3x3
+ * kernel g becomes U = G g G^T, and the 4x4 outputs of a tile are A^T M A where M sums U * V
+ * (elementwise) over channels. Each transform applies a 1-D combination down the columns,
+ * then along the rows: B^T takes 6 values to 6, G 3 to 6, A^T 6 to 4.
+ * The tile loops take up to KILN_WINOGRAD_SEGMENT tiles of one tile row at a time, eight
+ * tiles per step, one per vector lane; the input patches and the output rows pass through
+ * buffers on the stack laid out so that every vector load and store is contiguous. */
+
+#define KILN_WINOGRAD_SEGMENT 64
+#define KILN_LANES 8
+
+/* One float per tile of a step. Loads and stores go through memcpy: unaligned vector moves.
+ * Values of this type never cross a call (every helper taking one is inlined), so the
+ * baseline build's warning that passing it changes the ABI does not apply. */
+typedef float kiln_lanes __attribute__((vector_size(KILN_LANES * sizeof(float))));
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+KILN_INLINE kiln_lanes load_lanes(const float *from) {
+  kiln_lanes lanes;
+  memcpy(&lanes, from, sizeof lanes);
+  return lanes;
+}
+
+KILN_INLINE void store_lanes(float *to, kiln_lanes lanes) { memcpy(to, &lanes, sizeof lanes); }
+
+KILN_INLINE void winograd_bt(const kiln_lanes d[6], kiln_lanes r[6]) {
+  r[0] = 4 * d[0] - 5 * d[2] + d[4];
+  r[1] = d[3] + d[4] - 4 * (d[1] + d[2]);
+  r[2] = 4 * (d[1] - d[2]) + d[4] - d[3];
+  r[3] = 2 * (d[3] - d[1]) + d[4] - d[2];
+  r[4] = 2 * (d[1] - d[3]) + d[4] - d[2];
+  r[5] = 4 * d[1] - 5 * d[3] + d[5];
+}
+
+KILN_INLINE void winograd_at(const kiln_lanes m[6], kiln_lanes r[4]) {
+  kiln_lanes sum12 = m[1] + m[2], difference12 = m[1] - m[2];
+  kiln_lanes sum34 = m[3] + m[4], difference34 = m[3] - m[4];
+  r[0] = m[0] + sum12 + sum34;
+  r[1] = difference12 + 2 * difference34;
+  r[2] = sum12 + 4 * sum34;
+  r[3] = difference12 + 8 * difference34 + m[5];
+}
+
+KILN_INLINE void winograd_g(const float g[3], float r[6]) {
+  r[0] = g[0] / 4;
+  r[1] = -(g[0] + g[1] + g[2]) / 6;
+  r[2] = -(g[0] - g[1] + g[2]) / 6;
+  r[3] = g[0] / 24 + g[1] / 12 + g[2] / 6;
+  r[4] = g[0] / 24 - g[1] / 12 + g[2] / 6;
+  r[5] = g[2];
+}
+
+void kiln_winograd_weights(const float *g, float *u, ptrdiff_t stride) {
+  float columns[3][6], row[3], result[6];
+  for (int j = 0; j < 3; j++) {
+    float column[3] = {g[j], g[3 + j], g[6 + j]};
+    winograd_g(column, columns[j]);
+  }
+  for (int k = 0; k < 6; k++) {
+    for (int j = 0; j < 3; j++) row[j] = columns[j][k];
+    winograd_g(row, result);
+    for (int l = 0; l < 6; l++) u[(k * 6 + l) * stride] = result[l];
+  }
+}
+
+/* Room for a segment's tiles plus one step of lanes past its end. */
+#define KILN_WINOGRAD_ROOM (KILN_WINOGRAD_SEGMENT + KILN_LANES)
+
+/* The six input rows of a segment split by column phase: phases[i][p][q] is the padded input
+ * at row 4 * ty + i and column 4 * (tx + q) + p, zero outside x and past the segment. Tile
+ * tx + q's patch is then phases[i][j % 4][q + j / 4], contiguous in q. */
+KILN_INLINE void winograd_gather(const kiln_winograd_grid *g, const float *x, ptrdiff_t ty, ptrdiff_t tx,
+                                 ptrdiff_t count, float phases[6][4][KILN_WINOGRAD_ROOM]) {
+  float line[4 * KILN_WINOGRAD_ROOM];
+  ptrdiff_t width = 4 * (count + 1), origin = 4 * tx - g->pad_left;
+  ptrdiff_t begin = origin < 0 ? -origin : 0, end = g->input_width - origin;
+  if (end > width) end = width;
+  for (int i = 0; i < 6; i++) {
+    ptrdiff_t row = 4 * ty + i - g->pad_top;
+    for (ptrdiff_t column = 0; column < 4 * KILN_WINOGRAD_ROOM; column++) line[column] = 0;
+    if (row >= 0 && row < g->input_height) {
+      const float *from = x + row * g->input_width + origin;
+      for (ptrdiff_t column = begin; column < end; column++) line[column] = from[column];
+    }
+    for (ptrdiff_t q = 0; q < KILN_WINOGRAD_ROOM; q++) {
+      phases[i][0][q] = line[4 * q];
+      phases[i][1][q] = line[4 * q + 1];
+      phases[i][2][q] = line[4 * q + 2];
+      phases[i][3][q] = line[4 * q + 3];
+    }
+  }
+}
+
+/* V = B^T d B for the eight tiles starting at tile q of the gathered segment. */
+KILN_INLINE void winograd_input_step(float phases[6][4][KILN_WINOGRAD_ROOM], ptrdiff_t q, kiln_lanes v[36]) {
+  kiln_lanes columns[6][6], column[6], row[6];
+  for (int j = 0; j < 6; j++) {
+    for (int i = 0; i < 6; i++) column[i] = load_lanes(&phases[i][j & 3][q + (j >> 2)]);
+    winograd_bt(column, columns[j]);
+  }
+  for (int k = 0; k < 6; k++) {
+    for (int j = 0; j < 6; j++) row[j] = columns[j][k];
+    winograd_bt(row, &v[k * 6]);
+  }
+}
+
+KILN_INLINE void winograd_input_segment(const kiln_winograd_grid *g, const float *x, ptrdiff_t ty, ptrdiff_t tx,
+                                        ptrdiff_t count, float *v, ptrdiff_t stride) {
+  float phases[6][4][KILN_WINOGRAD_ROOM];
+  kiln_lanes result[36];
+  winograd_gather(g, x, ty, tx, count, phases);
+  ptrdiff_t q = 0;
+  for (; q + KILN_LANES <= count; q += KILN_LANES) {
+    winograd_input_step(phases, q, result);
+    for (int xi = 0; xi < 36; xi++) store_lanes(v + xi * stride + q, result[xi]);
+  }
+  if (q == count) return;
+  winograd_input_step(phases, q, result);
+  for (int xi = 0; xi < 36; xi++)
+    for (ptrdiff_t lane = 0; lane < count - q; lane++) v[xi * stride + q + lane] = result[xi][lane];
+}
+
+/* A^T M A for the `lanes` (at most eight) tiles starting at tile q of the segment, into
+ * planar[r][s][q...]. */
+KILN_INLINE void winograd_output_step(const float *m, ptrdiff_t stride, ptrdiff_t q, ptrdiff_t lanes,
+                                      float planar[4][4][KILN_WINOGRAD_ROOM]) {
+  kiln_lanes columns[6][4], column[6], row[6], result[4];
+  float tail[36][KILN_LANES] = {{0}};
+  if (lanes < KILN_LANES)
+    for (int xi = 0; xi < 36; xi++)
+      for (ptrdiff_t lane = 0; lane < lanes; lane++) tail[xi][lane] = m[xi * stride + q + lane];
+  for (int j = 0; j < 6; j++) {
+    for (int i = 0; i < 6; i++)
+      column[i] = lanes < KILN_LANES ? load_lanes(tail[i * 6 + j]) : load_lanes(m + (i * 6 + j) * stride + q);
+    winograd_at(column, columns[j]);
+  }
+  for (int r = 0; r < 4; r++) {
+    for (int j = 0; j < 6; j++) row[j] = columns[j][r];
+    winograd_at(row, result);
+    for (int s = 0; s < 4; s++) store_lanes(&planar[r][s][q], result[s]);
+  }
+}
+
+KILN_INLINE void winograd_output_segment(const kiln_winograd_grid *g, const float *m, ptrdiff_t stride, ptrdiff_t ty,
+                                         ptrdiff_t tx, ptrdiff_t count, float bias, float low, float high,
+                                         float *y) {
+  float planar[4][4][KILN_WINOGRAD_ROOM];
+  for (ptrdiff_t q = 0; q < count; q += KILN_LANES)
+    winograd_output_step(m, stride, q, count - q < KILN_LANES ? count - q : KILN_LANES, planar);
+  ptrdiff_t height = g->output_height - 4 * ty, width = g->output_width - 4 * tx;
+  if (height > 4) height = 4;
+  if (width > 4 * count) width = 4 * count;
+  for (ptrdiff_t r = 0; r < height; r++) {
+    float *to = y + (4 * ty + r) * g->output_width + 4 * tx;
+    const float *p0 = planar[r][0], *p1 = planar[r][1], *p2 = planar[r][2], *p3 = planar[r][3];
+    ptrdiff_t whole = width / 4;
+    for (ptrdiff_t q = 0; q < whole; q++) {
+      to[4 * q] = clamp_one(p0[q] + bias, low, high);
+      to[4 * q + 1] = clamp_one(p1[q] + bias, low, high);
+      to[4 * q + 2] = clamp_one(p2[q] + bias, low, high);
+      to[4 * q + 3] = clamp_one(p3[q] + bias, low, high);
+    }
+    for (ptrdiff_t column = 4 * whole; column < width; column++)
+      to[column] = clamp_one(planar[r][column & 3][column >> 2] + bias, low, high);
+  }
+}
+
+#pragma GCC diagnostic pop
+
+/* Calls `segment` on each run of tiles [first, first + count) that lies in one tile row, at
+ * most KILN_WINOGRAD_SEGMENT long, with the tile row, first column and length, and the run's
+ * offset from `first`. */
+#define KILN_WINOGRAD_RUNS(grid, first, count, segment)                                        \
+  for (ptrdiff_t t = (first), end = (first) + (count); t < end;) {                            \
+    ptrdiff_t ty = t / (grid)->tiles_wide, tx = t % (grid)->tiles_wide, run = (grid)->tiles_wide - tx; \
+    if (run > end - t) run = end - t;                                                          \
+    if (run > KILN_WINOGRAD_SEGMENT) run = KILN_WINOGRAD_SEGMENT;                              \
+    segment(ty, tx, run, t - (first));                                                         \
+    t += run;                                                                                  \
+  }
+
+KILN_MULTIVERSION
+void kiln_winograd_input(const kiln_winograd_grid *grid, const float *x, ptrdiff_t first, ptrdiff_t count, float *v,
+                         ptrdiff_t stride) {
+#define KILN_INPUT_RUN(ty, tx, run, offset) winograd_input_segment(grid, x, ty, tx, run, v + (offset), stride)
+  KILN_WINOGRAD_RUNS(grid, first, count, KILN_INPUT_RUN)
+#undef KILN_INPUT_RUN
+}
+
+KILN_MULTIVERSION
+void kiln_winograd_output(const kiln_winograd_grid *grid, const float *m, ptrdiff_t stride, ptrdiff_t first,
+                          ptrdiff_t count, float bias, float low, float high, float *y) {
+#define KILN_OUTPUT_RUN(ty, tx, run, offset) \
+  winograd_output_segment(grid, m + (offset), stride, ty, tx, run, bias, low, high, y)
+  KILN_WINOGRAD_RUNS(grid, first, count, KILN_OUTPUT_RUN)
+#undef KILN_OUTPUT_RUN
 }
 
 void kiln_cpu_relax(void) {

@@ -1,0 +1,148 @@
+// Winograd F(4×4, 3×3) for 3×3 stride-1 Conv: 36 GEMMs over transformed tiles instead of im2col.
+
+import CKilnKernels
+
+/// A 2-D Conv with a 3×3 kernel, strides and dilations 1 and one group, computed with Winograd's
+/// minimal filtering F(4×4, 3×3) (Lavin & Gray 2015): 36 multiplies per 4×4 output tile and
+/// input channel instead of 144.
+///
+///     V[ξ][c][t] = (Bᵀ d B)[ξ]    for the 6×6 input patch d of tile t (stride 4) in channel c
+///     U[ξ][m][c] = (G g Gᵀ)[ξ]    for the 3×3 kernel g of output channel m and channel c
+///     M[ξ] = U[ξ] · V[ξ]           36 GEMMs, (M × C) · (C × tiles)
+///     y = Aᵀ M A + bias            per tile, cropped to the output plane, then the activation
+///
+/// Tiles of every image are numbered together and run in blocks (`blockTiles`), so that a
+/// block's V and M stay in cache between the transforms and the GEMMs. In each block the input
+/// transform is split over threads by channels, the GEMMs by ξ, the output transform by output
+/// channels.
+struct WinogradConvolution {
+  let grid: kiln_winograd_grid
+  let images: Int
+  let channels: Int
+  let outputs: Int
+
+  /// The 36 points ξ of a transformed 6×6 tile.
+  static let points = 36
+
+  /// Whether a Conv with this geometry, group, C input and M output channels runs here: 2-D,
+  /// 3×3, strides and dilations 1, one group, and large enough for the fewer multiplies to pay
+  /// for the transforms.
+  static func applies(to geometry: WindowGeometry, group: Int, channels: Int, outputs: Int) -> Bool {
+    geometry.input.count == 2 && geometry.kernel == [3, 3] && geometry.strides == [1, 1]
+      && geometry.dilations == [1, 1] && group == 1 && channels >= minimumChannels
+      && outputs >= minimumChannels && geometry.outputCount >= minimumPlane
+  }
+
+  /// The fewest input and output channels for which Winograd beats im2col.
+  static let minimumChannels = 8
+  /// The smallest output plane for which Winograd beats im2col.
+  static let minimumPlane = 14 * 14
+
+  init(geometry: WindowGeometry, images: Int, channels: Int, outputs: Int) {
+    let (height, width) = (geometry.output[0], geometry.output[1])
+    grid = kiln_winograd_grid(
+      input_height: geometry.input[0], input_width: geometry.input[1], pad_top: geometry.padsBegin[0],
+      pad_left: geometry.padsBegin[1], output_height: height, output_width: width, tiles_wide: (width + 3) / 4)
+    (self.images, self.channels, self.outputs) = (images, channels, outputs)
+  }
+
+  /// U [36, M, C] from W [M, C, 3, 3] (float32).
+  static func transformWeights(_ w: HostTensor) throws -> HostTensor {
+    let (m, c) = (w.shape[0], w.shape[1])
+    let u = try HostTensor(uninitialized: .float, shape: [points, m, c])
+    let source = w.elements(as: Float.self).baseAddress!, target = u.mutableElements(as: Float.self).baseAddress!
+    for kernel in 0..<m * c { kiln_winograd_weights(source + kernel * 9, target + kernel, m * c) }
+    return u
+  }
+
+  private var tilesPerImage: Int { (grid.output_height + 3) / 4 * grid.tiles_wide }
+
+  /// The tiles per block: as many as keep one block's V and M within about `blockBytes`.
+  private var blockTiles: Int {
+    max(Self.minimumBlockTiles, Self.blockBytes / (Self.points * (channels + outputs) * 4))
+  }
+
+  private static let blockBytes = 1 << 20
+  private static let minimumBlockTiles = 32
+
+  /// y [N, M, output plane] = the convolution of x [N, C, input plane] with the transformed
+  /// weights u [36, M, C], plus `bias`, then `activation`.
+  func run(
+    x: UnsafePointer<Float>, u: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, bias: [Float],
+    activation: FusedActivation?, threads: Int
+  ) throws {
+    let total = images * tilesPerImage, block = min(blockTiles, total)
+    guard total > 0 else { return }
+    let v = try HostTensor(uninitialized: .float, shape: [Self.points, channels, block])
+    let products = try HostTensor(uninitialized: .float, shape: [Self.points, outputs, block])
+    defer { withExtendedLifetime((v, products)) {} }
+    let baseV = v.buffer.pointer.assumingMemoryBound(to: Float.self)
+    let baseProducts = products.buffer.pointer.assumingMemoryBound(to: Float.self)
+    for first in stride(from: 0, to: total, by: block) {
+      let tiles = first..<min(first + block, total)
+      transformInput(x, tiles: tiles, into: baseV, threads: threads)
+      try multiply(u, baseV, into: baseProducts, tiles: tiles.count, threads: threads)
+      transformOutput(baseProducts, tiles: tiles, into: y, bias: bias, activation: activation, threads: threads)
+    }
+  }
+
+  /// V[ξ][c][t - tiles.lowerBound] for the block's tiles, which may span several images.
+  private func transformInput(_ x: UnsafePointer<Float>, tiles: Range<Int>, into v: UnsafeMutablePointer<Float>, threads: Int) {
+    let plane = grid.input_height * grid.input_width, stride = channels * tiles.count
+    parallelChunks(channels, threads: threads, grain: chunkGrain(perItemWork: Self.points * 8 * tiles.count)) { range in
+      var grid = grid
+      for channel in range {
+        forEachImage(in: tiles) { image, local, offset in
+          kiln_winograd_input(
+            &grid, x + (image * channels + channel) * plane, local.lowerBound, local.count,
+            v + channel * tiles.count + offset, stride)
+        }
+      }
+    }
+  }
+
+  /// M[ξ] = U[ξ] · V[ξ] for the block's tiles.
+  private func multiply(
+    _ u: UnsafePointer<Float>, _ v: UnsafePointer<Float>, into products: UnsafeMutablePointer<Float>, tiles: Int,
+    threads: Int
+  ) throws {
+    let gemms = try (0..<Self.points).map { point in
+      try LinearAlgebra.GemmOperands(
+        m: outputs, n: tiles, k: channels, a: u + point * outputs * channels, b: v + point * channels * tiles,
+        c: products + point * outputs * tiles)
+    }
+    parallelChunks(Self.points, threads: threads, grain: chunkGrain(perItemWork: outputs * channels * tiles), perThread: 1) {
+      for point in $0 { gemms[point].compute(rows: 0..<outputs, columns: 0..<tiles) }
+    }
+  }
+
+  /// The output planes' tiles of the block from M, with bias and activation.
+  private func transformOutput(
+    _ products: UnsafePointer<Float>, tiles: Range<Int>, into y: UnsafeMutablePointer<Float>, bias: [Float],
+    activation: FusedActivation?, threads: Int
+  ) {
+    let plane = grid.output_height * grid.output_width, stride = outputs * tiles.count
+    let (low, high) = (activation?.low ?? -.infinity, activation?.high ?? .infinity)
+    parallelChunks(outputs, threads: threads, grain: chunkGrain(perItemWork: Self.points * 8 * tiles.count)) { range in
+      var grid = grid
+      for output in range {
+        forEachImage(in: tiles) { image, local, offset in
+          kiln_winograd_output(
+            &grid, products + output * tiles.count + offset, stride, local.lowerBound, local.count, bias[output],
+            low, high, y + (image * outputs + output) * plane)
+        }
+      }
+    }
+  }
+
+  /// Splits a block's tiles by image: `body(image, tiles within that image, offset in the block)`.
+  private func forEachImage(in tiles: Range<Int>, _ body: (Int, Range<Int>, Int) -> Void) {
+    var first = tiles.lowerBound
+    while first < tiles.upperBound {
+      let image = first / tilesPerImage, start = first - image * tilesPerImage
+      let end = min(tilesPerImage, tiles.upperBound - image * tilesPerImage)
+      body(image, start..<end, first - tiles.lowerBound)
+      first = (image + 1) * tilesPerImage
+    }
+  }
+}
