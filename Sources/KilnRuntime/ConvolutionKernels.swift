@@ -27,7 +27,7 @@ extension KernelFamily {
       invocation, input: Array(x.shape.dropFirst(2)), kernel: Array(w.shape.dropFirst(2)))
     let out = try HostTensor(uninitialized: .float, shape: [n, m] + geometry.output)
     let bias = try convBias(invocation, channels: m)
-    if WinogradConvolution.applies(to: geometry, group: group, channels: c, outputs: m) {
+    if WinogradConvolution.applies(to: geometry, group: group, images: n, channels: c, outputs: m) {
       try winogradConv(invocation, x: x, w: w, into: out, bias: bias, geometry: geometry)
       return [try FloatTensors.restore(out, to: invocation.input(0).dataType, invocation)]
     }

@@ -20,30 +20,41 @@ struct WinogradConvolution {
   let images: Int
   let channels: Int
   let outputs: Int
+  /// The tiles transformed, multiplied and transformed back together.
+  let blockTiles: Int
 
   /// The 36 points ξ of a transformed 6×6 tile.
   static let points = 36
 
-  /// Whether a Conv with this geometry, group, C input and M output channels runs here: 2-D,
-  /// 3×3, strides and dilations 1, one group, and large enough for the fewer multiplies to pay
-  /// for the transforms.
-  static func applies(to geometry: WindowGeometry, group: Int, channels: Int, outputs: Int) -> Bool {
-    geometry.input.count == 2 && geometry.kernel == [3, 3] && geometry.strides == [1, 1]
-      && geometry.dilations == [1, 1] && group == 1 && channels >= minimumChannels
-      && outputs >= minimumChannels && geometry.outputCount >= minimumPlane
+  /// Whether a Conv of `images` images with this geometry, group, C input and M output
+  /// channels runs here: 2-D, 3×3, strides and dilations 1, one group, and large enough for
+  /// the fewer multiplies to pay for the transforms.
+  static func applies(to geometry: WindowGeometry, group: Int, images: Int, channels: Int, outputs: Int) -> Bool {
+    guard geometry.input.count == 2, geometry.kernel == [3, 3], geometry.strides == [1, 1],
+          geometry.dilations == [1, 1], group == 1 else { return false }
+    let tiles = images * ((geometry.output[0] + 3) / 4) * ((geometry.output[1] + 3) / 4)
+    return channels >= minimumChannels && outputs >= minimumChannels && tiles >= minimumTiles
   }
 
-  /// The fewest input and output channels for which Winograd beats im2col.
+  /// The fewest input and output channels for which Winograd beats im2col (measured: about
+  /// even at 8 on a 14×14 or 28×28 plane, 25-45% faster from 16 on).
   static let minimumChannels = 8
-  /// The smallest output plane for which Winograd beats im2col.
-  static let minimumPlane = 14 * 14
+  /// The fewest tiles, over all images, for which Winograd beats im2col: a 14×14 output at
+  /// batch 1 (ResNet's 256-channel stage: 40% faster). With fewer, each element of U, four times
+  /// W's size, serves fewer multiply-adds than its trip from memory costs: ResNet-18's 7×7
+  /// 512-channel stage ran no faster in the whole model, though 30% faster at batch 4.
+  static let minimumTiles = 16
 
-  init(geometry: WindowGeometry, images: Int, channels: Int, outputs: Int) {
+  /// `blockTiles` nil takes as many tiles per block as keep one block's V and M within
+  /// about `blockBytes`.
+  init(geometry: WindowGeometry, images: Int, channels: Int, outputs: Int, blockTiles: Int? = nil) {
     let (height, width) = (geometry.output[0], geometry.output[1])
     grid = kiln_winograd_grid(
       input_height: geometry.input[0], input_width: geometry.input[1], pad_top: geometry.padsBegin[0],
       pad_left: geometry.padsBegin[1], output_height: height, output_width: width, tiles_wide: (width + 3) / 4)
     (self.images, self.channels, self.outputs) = (images, channels, outputs)
+    self.blockTiles = max(
+      1, blockTiles ?? max(Self.minimumBlockTiles, Self.blockBytes / (Self.points * (channels + outputs) * 4)))
   }
 
   /// U [36, M, C] from W [M, C, 3, 3] (float32).
@@ -51,19 +62,27 @@ struct WinogradConvolution {
     let (m, c) = (w.shape[0], w.shape[1])
     let u = try HostTensor(uninitialized: .float, shape: [points, m, c])
     let source = w.elements(as: Float.self).baseAddress!, target = u.mutableElements(as: Float.self).baseAddress!
-    for kernel in 0..<m * c { kiln_winograd_weights(source + kernel * 9, target + kernel, m * c) }
+    kiln_winograd_weights(source, m * c, target, m * c)
     return u
   }
 
   private var tilesPerImage: Int { (grid.output_height + 3) / 4 * grid.tiles_wide }
 
-  /// The tiles per block: as many as keep one block's V and M within about `blockBytes`.
-  private var blockTiles: Int {
-    max(Self.minimumBlockTiles, Self.blockBytes / (Self.points * (channels + outputs) * 4))
-  }
+  /// The floats from one ξ's matrix to the next in V or M, for `rows` channels and `tiles`
+  /// tiles: a cache line more than the matrix, so that the 36 matrices a transform step reads
+  /// or writes do not share cache sets (as they would whenever the matrix size is a multiple
+  /// of 4 KiB).
+  private static func pointStride(rows: Int, tiles: Int) -> Int { rows * tiles + 16 }
 
-  private static let blockBytes = 1 << 20
+  /// About the size of the L2 cache: measured best between 1 and 4 MiB (a 64-channel 112×112
+  /// Conv ran in 6.0 ms unblocked, 4.2 ms at 1 MiB, 3.7-3.9 ms at 2-4 MiB).
+  private static let blockBytes = 2 << 20
   private static let minimumBlockTiles = 32
+  /// The most multiply-adds per sgemm call. OpenBLAS multiplies products up to 100³ directly
+  /// (its small-matrix kernels, on AVX-512 machines) but packs both operands of larger ones,
+  /// which for few tiles means copying all of U[ξ] for a few multiply-adds per element: split
+  /// into calls under this size, a 256-channel 14×14 Conv ran in 0.9 ms instead of 1.4 ms.
+  private static let gemmLimit = 1_000_000
 
   /// y [N, M, output plane] = the convolution of x [N, C, input plane] with the transformed
   /// weights u [36, M, C], plus `bias`, then `activation`.
@@ -73,8 +92,9 @@ struct WinogradConvolution {
   ) throws {
     let total = images * tilesPerImage, block = min(blockTiles, total)
     guard total > 0 else { return }
-    let v = try HostTensor(uninitialized: .float, shape: [Self.points, channels, block])
-    let products = try HostTensor(uninitialized: .float, shape: [Self.points, outputs, block])
+    let v = try HostTensor(uninitialized: .float, shape: [Self.points * Self.pointStride(rows: channels, tiles: block)])
+    let products = try HostTensor(
+      uninitialized: .float, shape: [Self.points * Self.pointStride(rows: outputs, tiles: block)])
     defer { withExtendedLifetime((v, products)) {} }
     let baseV = v.buffer.pointer.assumingMemoryBound(to: Float.self)
     let baseProducts = products.buffer.pointer.assumingMemoryBound(to: Float.self)
@@ -88,7 +108,7 @@ struct WinogradConvolution {
 
   /// V[ξ][c][t - tiles.lowerBound] for the block's tiles, which may span several images.
   private func transformInput(_ x: UnsafePointer<Float>, tiles: Range<Int>, into v: UnsafeMutablePointer<Float>, threads: Int) {
-    let plane = grid.input_height * grid.input_width, stride = channels * tiles.count
+    let plane = grid.input_height * grid.input_width, stride = Self.pointStride(rows: channels, tiles: tiles.count)
     parallelChunks(channels, threads: threads, grain: chunkGrain(perItemWork: Self.points * 8 * tiles.count)) { range in
       var grid = grid
       for channel in range {
@@ -101,18 +121,23 @@ struct WinogradConvolution {
     }
   }
 
-  /// M[ξ] = U[ξ] · V[ξ] for the block's tiles.
+  /// M[ξ] = U[ξ] · V[ξ] for the block's tiles, in calls of at most `gemmLimit` multiply-adds.
   private func multiply(
     _ u: UnsafePointer<Float>, _ v: UnsafePointer<Float>, into products: UnsafeMutablePointer<Float>, tiles: Int,
     threads: Int
   ) throws {
     let gemms = try (0..<Self.points).map { point in
       try LinearAlgebra.GemmOperands(
-        m: outputs, n: tiles, k: channels, a: u + point * outputs * channels, b: v + point * channels * tiles,
-        c: products + point * outputs * tiles)
+        m: outputs, n: tiles, k: channels, a: u + point * outputs * channels,
+        b: v + point * Self.pointStride(rows: channels, tiles: tiles),
+        c: products + point * Self.pointStride(rows: outputs, tiles: tiles))
     }
-    parallelChunks(Self.points, threads: threads, grain: chunkGrain(perItemWork: outputs * channels * tiles), perThread: 1) {
-      for point in $0 { gemms[point].compute(rows: 0..<outputs, columns: 0..<tiles) }
+    let work = outputs * channels * tiles, parts = min(outputs, (work + Self.gemmLimit - 1) / Self.gemmLimit)
+    parallelChunks(Self.points * parts, threads: threads, grain: chunkGrain(perItemWork: work / parts), perThread: 1) {
+      for call in $0 {
+        let (point, part) = call.quotientAndRemainder(dividingBy: parts)
+        gemms[point].compute(rows: (outputs * part / parts)..<(outputs * (part + 1) / parts), columns: 0..<tiles)
+      }
     }
   }
 
@@ -121,7 +146,7 @@ struct WinogradConvolution {
     _ products: UnsafePointer<Float>, tiles: Range<Int>, into y: UnsafeMutablePointer<Float>, bias: [Float],
     activation: FusedActivation?, threads: Int
   ) {
-    let plane = grid.output_height * grid.output_width, stride = outputs * tiles.count
+    let plane = grid.output_height * grid.output_width, stride = Self.pointStride(rows: outputs, tiles: tiles.count)
     let (low, high) = (activation?.low ?? -.infinity, activation?.high ?? .infinity)
     parallelChunks(outputs, threads: threads, grain: chunkGrain(perItemWork: Self.points * 8 * tiles.count)) { range in
       var grid = grid

@@ -18,10 +18,12 @@ struct WinogradCase: Sendable, CustomTestStringConvertible {
   var autoPad: String? = nil
   var bias = true
   var activation: FusedActivation? = nil
+  /// Tiles per block; nil for the default.
+  var blockTiles: Int? = nil
 
   var testDescription: String {
     "N \(images) C \(channels) M \(outputs) plane \(plane) pads \(autoPad ?? "\(pads)") bias \(bias) "
-      + "activation \(activation.map { "[\($0.low), \($0.high)]" } ?? "none")"
+      + "activation \(activation.map { "[\($0.low), \($0.high)]" } ?? "none") block \(blockTiles ?? 0)"
   }
 
   var attributes: [Attribute] {
@@ -64,17 +66,19 @@ struct WinogradCase: Sendable, CustomTestStringConvertible {
     return (zip(got, values).map { abs($0 - $1) }.max() ?? 0) / max(scale, .leastNormalMagnitude)
   }
 
+  /// The Conv's window geometry.
+  func geometry() throws -> WindowGeometry {
+    let node = Node(name: "conv", opType: "Conv", inputs: [], outputs: [], attributes: attributes)
+    return try WindowGeometry(KernelInvocation(node: node, opset: 17, inputs: []), input: plane, kernel: [3, 3])
+  }
+
   /// The result of `WinogradConvolution` itself, whatever its size thresholds say.
   func winograd(threads: Int) throws -> [Float] {
-    let inputs = try operands()
-    let node = Node(
-      name: "conv", opType: "Conv", inputs: [Value(name: "x"), Value(name: "w")], outputs: [Value(name: "y")],
-      attributes: attributes)
-    let invocation = KernelInvocation(node: node, opset: 17, inputs: inputs, threads: threads)
-    let geometry = try WindowGeometry(invocation, input: plane, kernel: [3, 3])
+    let inputs = try operands(), geometry = try geometry()
     let y = try HostTensor(uninitialized: .float, shape: [images, outputs] + geometry.output)
     let u = try WinogradConvolution.transformWeights(inputs[1]!)
-    let convolution = WinogradConvolution(geometry: geometry, images: images, channels: channels, outputs: outputs)
+    let convolution = WinogradConvolution(
+      geometry: geometry, images: images, channels: channels, outputs: outputs, blockTiles: blockTiles)
     try convolution.run(
       x: inputs[0]!.elements(as: Float.self).baseAddress!, u: u.elements(as: Float.self).baseAddress!,
       y: y.mutableElements(as: Float.self).baseAddress!,
@@ -107,7 +111,9 @@ private let clip = FusedActivation(low: -0.5, high: 0.75)
   WinogradCase(images: 2, channels: 13, outputs: 9, plane: [9, 10], activation: relu),  // batch 2
   WinogradCase(images: 2, channels: 1, outputs: 1, plane: [6, 5], pads: [0, 1, 1, 0]),
   WinogradCase(channels: 3, outputs: 2, plane: [6, 270]),  // a tile row longer than one segment
-  WinogradCase(images: 3, channels: 16, outputs: 24, plane: [30, 29], activation: clip),  // blocks span images
+  WinogradCase(images: 3, channels: 16, outputs: 24, plane: [30, 29], activation: clip),
+  WinogradCase(images: 3, channels: 9, outputs: 10, plane: [30, 29], activation: clip, blockTiles: 45),  // blocks span images
+  WinogradCase(images: 2, channels: 6, outputs: 5, plane: [13, 6], pads: [0, 1, 2, 1], blockTiles: 7),
 ])
 func winogradMatchesTheDefinition(_ setup: WinogradCase) throws {
   for threads in [1, 2] {
@@ -118,12 +124,13 @@ func winogradMatchesTheDefinition(_ setup: WinogradCase) throws {
 
 @Test func largeThreeByThreeConvsTakeTheWinogradPath() throws {
   let setup = WinogradCase(images: 2, channels: 8, outputs: 12, plane: [16, 15], pads: [1, 0, 1, 2], activation: relu)
-  let node = Node(name: "conv", opType: "Conv", inputs: [], outputs: [], attributes: setup.attributes)
-  let geometry = try WindowGeometry(
-    KernelInvocation(node: node, opset: 17, inputs: []), input: setup.plane, kernel: [3, 3])
-  #expect(WinogradConvolution.applies(to: geometry, group: 1, channels: 8, outputs: 12))
-  #expect(!WinogradConvolution.applies(to: geometry, group: 2, channels: 8, outputs: 12))
-  #expect(!WinogradConvolution.applies(to: geometry, group: 1, channels: 4, outputs: 12))
+  let geometry = try setup.geometry()
+  #expect(WinogradConvolution.applies(to: geometry, group: 1, images: 2, channels: 8, outputs: 12))
+  #expect(!WinogradConvolution.applies(to: geometry, group: 2, images: 2, channels: 8, outputs: 12))
+  #expect(!WinogradConvolution.applies(to: geometry, group: 1, images: 2, channels: 4, outputs: 12))
+  let small = try WinogradCase(plane: [7, 7]).geometry()  // 4 tiles per image
+  #expect(!WinogradConvolution.applies(to: small, group: 1, images: 1, channels: 512, outputs: 512))
+  #expect(WinogradConvolution.applies(to: small, group: 1, images: 4, channels: 512, outputs: 512))
   for threads in [1, 2] {
     let y = try runKernel("Conv", try setup.operands(), attributes: setup.attributes, threads: threads, fusedActivation: relu)
     #expect(try setup.relativeError(y.scalars(as: Float.self)) <= tolerance, "threads \(threads)")
@@ -183,4 +190,25 @@ private func convModel(weights: HostTensor, bias: HostTensor, weightsFed: Bool) 
   _ = try context.derived(fromInput: 0, of: node, value: w, holding: fed, derive)
   _ = try context.derived(fromInput: 0, of: node, value: w, holding: fed, derive)
   #expect(derivations == 3)
+}
+
+@Test func aProductOverTheGemmLimitSplitsIntoCallsAndMatchesIm2col() throws {
+  // 2 × 9 tiles of 256 channels: 1.2 million multiply-adds per ξ, two sgemm calls each. One
+  // image alone has too few tiles for Winograd, so it gives the im2col result to compare with.
+  // The rounding error grows with the channels summed: about 1e-5 here.
+  let setup = WinogradCase(images: 2, channels: 256, outputs: 256, plane: [12, 12])
+  let inputs = try setup.operands(), x = inputs[0]!.scalars(as: Float.self)
+  let geometry = try setup.geometry()
+  #expect(WinogradConvolution.applies(to: geometry, group: 1, images: 2, channels: 256, outputs: 256))
+  #expect(!WinogradConvolution.applies(to: geometry, group: 1, images: 1, channels: 256, outputs: 256))
+  let im2col = try (0..<2).flatMap { image in
+    let one = try HostTensor(shape: [1, 256, 12, 12], values: Array(x[(image * x.count / 2)..<((image + 1) * x.count / 2)]))
+    return try runKernel("Conv", [one, inputs[1], inputs[2]], attributes: setup.attributes).scalars(as: Float.self)
+  }
+  let scale = im2col.map(abs).max() ?? 1
+  for threads in [1, 2] {
+    let y = try runKernel("Conv", inputs, attributes: setup.attributes, threads: threads).scalars(as: Float.self)
+    let error = (zip(y, im2col).map { abs($0 - $1) }.max() ?? .infinity) / scale
+    #expect(y.count == im2col.count && error <= 3 * tolerance, "threads \(threads): relative error \(error)")
+  }
 }

@@ -46,9 +46,9 @@ typedef struct {
   ptrdiff_t tiles_wide;
 } kiln_winograd_grid;
 
-/* One 3x3 kernel g (row-major) transformed: u[xi * stride] = (G g G^T)[xi] for the 36 xi of the
- * 6x6 result, row-major. */
-void kiln_winograd_weights(const float *g, float *u, ptrdiff_t stride);
+/* `count` consecutive 3x3 kernels g (row-major, 9 floats each) transformed: u[xi * stride + k] =
+ * (G g_k G^T)[xi] for kernel k and the 36 xi of the 6x6 result, row-major. stride >= count. */
+void kiln_winograd_weights(const float *g, ptrdiff_t count, float *u, ptrdiff_t stride);
 
 /* One input plane x transformed for tiles [first, first + count): v[xi * stride + (t - first)] =
  * (B^T d B)[xi] with d the 6x6 patch of tile t. stride >= count; v does not overlap x. */
