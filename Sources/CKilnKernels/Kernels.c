@@ -389,7 +389,8 @@ KILN_INLINE void winograd_output_step(const float *m, ptrdiff_t stride, ptrdiff_
     for (int xi = 0; xi < 36; xi++) products[xi] = load_lanes(m + xi * stride + q);
   } else {
     for (int xi = 0; xi < 36; xi++)
-      for (ptrdiff_t lane = 0; lane < KILN_LANES; lane++) products[xi][lane] = lane < lanes ? m[xi * stride + q + lane] : 0;
+      for (ptrdiff_t lane = 0; lane < KILN_LANES; lane++)
+        products[xi][lane] = lane < lanes ? m[xi * stride + q + lane] : 0;
   }
   for (int j = 0; j < 6; j++) {
     for (int i = 0; i < 6; i++) column[i] = products[i * 6 + j];

@@ -75,7 +75,8 @@ extension KernelFamily {
     _ invocation: KernelInvocation, x: HostTensor, w: HostTensor, into out: HostTensor, bias: [Float],
     geometry: WindowGeometry
   ) throws {
-    let convolution = WinogradConvolution(geometry: geometry, images: x.shape[0], channels: x.shape[1], outputs: w.shape[0])
+    let convolution = WinogradConvolution(
+      geometry: geometry, images: x.shape[0], channels: x.shape[1], outputs: w.shape[0])
     let u = try invocation.derived(fromInput: 1) { try WinogradConvolution.transformWeights(w) }
     defer { withExtendedLifetime((x, u)) {} }
     try convolution.run(

@@ -107,7 +107,9 @@ struct WinogradConvolution {
   }
 
   /// V[ξ][c][t - tiles.lowerBound] for the block's tiles, which may span several images.
-  private func transformInput(_ x: UnsafePointer<Float>, tiles: Range<Int>, into v: UnsafeMutablePointer<Float>, threads: Int) {
+  private func transformInput(
+    _ x: UnsafePointer<Float>, tiles: Range<Int>, into v: UnsafeMutablePointer<Float>, threads: Int
+  ) {
     let plane = grid.input_height * grid.input_width, stride = Self.pointStride(rows: channels, tiles: tiles.count)
     parallelChunks(channels, threads: threads, grain: chunkGrain(perItemWork: Self.points * 8 * tiles.count)) { range in
       var grid = grid

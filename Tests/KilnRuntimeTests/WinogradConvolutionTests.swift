@@ -28,7 +28,8 @@ struct WinogradCase: Sendable, CustomTestStringConvertible {
 
   var attributes: [Attribute] {
     [Attribute("kernel_shape", .ints([3, 3]))]
-      + (autoPad.map { [Attribute("auto_pad", .string(Data($0.utf8)))] } ?? [Attribute("pads", .ints(pads.map(Int64.init)))])
+      + (autoPad.map { [Attribute("auto_pad", .string(Data($0.utf8)))] }
+        ?? [Attribute("pads", .ints(pads.map(Int64.init)))])
   }
 
   /// The pads: SAME_UPPER and SAME_LOWER pad a 3×3 stride-1 window by one on every side.
@@ -110,9 +111,10 @@ private let clip = FusedActivation(low: -0.5, high: 0.75)
   WinogradCase(plane: [11, 14], pads: [1, 2, 2, 1], activation: clip),
   WinogradCase(images: 2, channels: 13, outputs: 9, plane: [9, 10], activation: relu),  // batch 2
   WinogradCase(images: 2, channels: 1, outputs: 1, plane: [6, 5], pads: [0, 1, 1, 0]),
-  WinogradCase(channels: 3, outputs: 2, plane: [6, 270]),  // a tile row longer than one segment
+  WinogradCase(channels: 3, outputs: 2, plane: [6, 270]),  // a tile row longer than one run of tiles
   WinogradCase(images: 3, channels: 16, outputs: 24, plane: [30, 29], activation: clip),
-  WinogradCase(images: 3, channels: 9, outputs: 10, plane: [30, 29], activation: clip, blockTiles: 45),  // blocks span images
+  // Blocks that span images, and blocks of fewer tiles than a vector step.
+  WinogradCase(images: 3, channels: 9, outputs: 10, plane: [30, 29], activation: clip, blockTiles: 45),
   WinogradCase(images: 2, channels: 6, outputs: 5, plane: [13, 6], pads: [0, 1, 2, 1], blockTiles: 7),
 ])
 func winogradMatchesTheDefinition(_ setup: WinogradCase) throws {
@@ -132,7 +134,8 @@ func winogradMatchesTheDefinition(_ setup: WinogradCase) throws {
   #expect(!WinogradConvolution.applies(to: small, group: 1, images: 1, channels: 512, outputs: 512))
   #expect(WinogradConvolution.applies(to: small, group: 1, images: 4, channels: 512, outputs: 512))
   for threads in [1, 2] {
-    let y = try runKernel("Conv", try setup.operands(), attributes: setup.attributes, threads: threads, fusedActivation: relu)
+    let y = try runKernel(
+      "Conv", try setup.operands(), attributes: setup.attributes, threads: threads, fusedActivation: relu)
     #expect(try setup.relativeError(y.scalars(as: Float.self)) <= tolerance, "threads \(threads)")
   }
 }
@@ -148,7 +151,8 @@ private func convModel(weights: HostTensor, bias: HostTensor, weightsFed: Bool) 
     w = builder.constant("w", weights.scalars(as: Float.self), dims: weights.shape.map(Int64.init))
   }
   let b = builder.constant("b", bias.scalars(as: Float.self), dims: [8])
-  builder.output(builder.node("Conv", [x, w, b], outputs: ["y"], attributes: [Attribute("pads", .ints([1, 1, 1, 1]))])[0])
+  let pads = Attribute("pads", .ints([1, 1, 1, 1]))
+  builder.output(builder.node("Conv", [x, w, b], outputs: ["y"], attributes: [pads])[0])
   return Model(irVersion: 8, opsetImports: [OpsetImport(domain: "", version: 17)], graph: builder.graph)
 }
 
@@ -156,7 +160,9 @@ private func convModel(weights: HostTensor, bias: HostTensor, weightsFed: Bool) 
   let setup = WinogradCase(channels: 8, outputs: 8, plane: [14, 14])
   let first = try setup.operands(), second = try setup.operands(seed: 1)
   let (x, otherX, otherW) = (first[0]!, second[0]!, second[1]!)
-  let direct = { (x: HostTensor, w: HostTensor) in try runKernel("Conv", [x, w, first[2]], attributes: setup.attributes) }
+  let direct = { (x: HostTensor, w: HostTensor) in
+    try runKernel("Conv", [x, w, first[2]], attributes: setup.attributes)
+  }
 
   let constant = try Executor(model: try convModel(weights: first[1]!, bias: first[2]!, weightsFed: false))
   let runs = try [x, x, otherX].map { try #require(try constant.run(["x": $0])["y"]).scalars(as: Float.self) }
@@ -202,7 +208,8 @@ private func convModel(weights: HostTensor, bias: HostTensor, weightsFed: Bool) 
   #expect(WinogradConvolution.applies(to: geometry, group: 1, images: 2, channels: 256, outputs: 256))
   #expect(!WinogradConvolution.applies(to: geometry, group: 1, images: 1, channels: 256, outputs: 256))
   let im2col = try (0..<2).flatMap { image in
-    let one = try HostTensor(shape: [1, 256, 12, 12], values: Array(x[(image * x.count / 2)..<((image + 1) * x.count / 2)]))
+    let half = x.count / 2
+    let one = try HostTensor(shape: [1, 256, 12, 12], values: Array(x[(image * half)..<((image + 1) * half)]))
     return try runKernel("Conv", [one, inputs[1], inputs[2]], attributes: setup.attributes).scalars(as: Float.self)
   }
   let scale = im2col.map(abs).max() ?? 1
