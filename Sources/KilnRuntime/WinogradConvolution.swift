@@ -33,16 +33,19 @@ struct WinogradConvolution {
     guard geometry.input.count == 2, geometry.kernel == [3, 3], geometry.strides == [1, 1],
           geometry.dilations == [1, 1], group == 1 else { return false }
     let tiles = images * ((geometry.output[0] + 3) / 4) * ((geometry.output[1] + 3) / 4)
-    return channels >= minimumChannels && outputs >= minimumChannels && tiles >= minimumTiles
+    return channels >= minimumChannels && outputs > 0 && tiles >= minimumTiles
   }
 
-  /// The fewest input and output channels for which Winograd beats im2col (measured: about
-  /// even at 8 on a 14×14 or 28×28 plane, 25-45% faster from 16 on).
-  static let minimumChannels = 8
+  /// The fewest input channels for which Winograd beats im2col. With one, each output is a
+  /// single 9-term dot product and the transforms cost more (1 → 32 channels at 224×224:
+  /// 1.1 ms im2col, 1.5 ms Winograd); from two on Winograd is as fast or faster (3 → 64 at
+  /// 224×224: 4.5 → 3.8 ms, 8 → 8 at 14×14: 16 → 11 µs, 64 → 64 at 56×56: 3.0 → 0.85 ms).
+  static let minimumChannels = 2
   /// The fewest tiles, over all images, for which Winograd beats im2col: a 14×14 output at
-  /// batch 1 (ResNet's 256-channel stage: 40% faster). With fewer, each element of U, four times
-  /// W's size, serves fewer multiply-adds than its trip from memory costs: ResNet-18's 7×7
-  /// 512-channel stage ran no faster in the whole model, though 30% faster at batch 4.
+  /// batch 1 (ResNet's 256-channel stage: 2.9 → 1.0 ms). With fewer, each element of U, four
+  /// times W's size, serves fewer multiply-adds than its trip from memory costs: ResNet-18's
+  /// 7×7 512-channel stage made the whole model no faster at batch 1, though at batch 4 that
+  /// Conv alone ran in 5.9 ms instead of 13.8 ms.
   static let minimumTiles = 16
 
   /// `blockTiles` nil takes as many tiles per block as keep one block's V and M within

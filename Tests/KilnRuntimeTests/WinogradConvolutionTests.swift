@@ -129,7 +129,7 @@ func winogradMatchesTheDefinition(_ setup: WinogradCase) throws {
   let geometry = try setup.geometry()
   #expect(WinogradConvolution.applies(to: geometry, group: 1, images: 2, channels: 8, outputs: 12))
   #expect(!WinogradConvolution.applies(to: geometry, group: 2, images: 2, channels: 8, outputs: 12))
-  #expect(!WinogradConvolution.applies(to: geometry, group: 1, images: 2, channels: 4, outputs: 12))
+  #expect(!WinogradConvolution.applies(to: geometry, group: 1, images: 2, channels: 1, outputs: 12))
   let small = try WinogradCase(plane: [7, 7]).geometry()  // 4 tiles per image
   #expect(!WinogradConvolution.applies(to: small, group: 1, images: 1, channels: 512, outputs: 512))
   #expect(WinogradConvolution.applies(to: small, group: 1, images: 4, channels: 512, outputs: 512))
