@@ -3,6 +3,8 @@
 
 #include "CKilnKernels.h"
 
+#include <string.h>
+
 #if defined(__x86_64__) && defined(__linux__)
 #define KILN_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
@@ -213,6 +215,248 @@ void kiln_depthwise_plane(const kiln_window_2d *window, const float *x, const fl
   }
   for (ptrdiff_t oy = 0; oy < g->output_height; oy++)
     plane_row(g, x, w, oy, first, last, flat && oy >= top && oy < bottom, bias, low, high, y);
+}
+
+/* Winograd F(4x4, 3x3) (Lavin & Gray 2015): a 6x6 input patch d becomes V = B^T d B, a 3x3
+ * kernel g becomes U = G g G^T, and the 4x4 outputs of a tile are A^T M A where M sums U * V
+ * (elementwise) over channels. Each transform applies a 1-D combination down the columns,
+ * then along the rows: B^T takes 6 values to 6, G 3 to 6, A^T 6 to 4.
+ * The tile loops take runs of up to KILN_WINOGRAD_RUN consecutive tiles (across tile rows),
+ * eight tiles per step, one per vector lane; the input patches and the output rows pass
+ * through buffers on the stack laid out so that every vector load and store is contiguous. */
+
+#define KILN_WINOGRAD_RUN 64
+#define KILN_LANES 8
+
+/* One float per tile of a step. Loads and stores go through memcpy: unaligned vector moves.
+ * Values of this type never cross a call (every helper taking one is inlined), so the
+ * baseline build's warning that passing it changes the ABI does not apply. */
+typedef float kiln_lanes __attribute__((vector_size(KILN_LANES * sizeof(float))));
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+KILN_INLINE kiln_lanes load_lanes(const float *from) {
+  kiln_lanes lanes;
+  memcpy(&lanes, from, sizeof lanes);
+  return lanes;
+}
+
+KILN_INLINE void store_lanes(float *to, kiln_lanes lanes) { memcpy(to, &lanes, sizeof lanes); }
+
+KILN_INLINE void winograd_bt(const kiln_lanes d[6], kiln_lanes r[6]) {
+  r[0] = 4 * d[0] - 5 * d[2] + d[4];
+  r[1] = d[3] + d[4] - 4 * (d[1] + d[2]);
+  r[2] = 4 * (d[1] - d[2]) + d[4] - d[3];
+  r[3] = 2 * (d[3] - d[1]) + d[4] - d[2];
+  r[4] = 2 * (d[1] - d[3]) + d[4] - d[2];
+  r[5] = 4 * d[1] - 5 * d[3] + d[5];
+}
+
+KILN_INLINE void winograd_at(const kiln_lanes m[6], kiln_lanes r[4]) {
+  kiln_lanes sum12 = m[1] + m[2], difference12 = m[1] - m[2];
+  kiln_lanes sum34 = m[3] + m[4], difference34 = m[3] - m[4];
+  r[0] = m[0] + sum12 + sum34;
+  r[1] = difference12 + 2 * difference34;
+  r[2] = sum12 + 4 * sum34;
+  r[3] = difference12 + 8 * difference34 + m[5];
+}
+
+/* Multiplies by reciprocals rather than divides: divisions would make transforming a large
+ * model's weights take as long as running it. */
+KILN_INLINE void winograd_g(const float g[3], float r[6]) {
+  const float sixth = 1.0f / 6, twelfth = 1.0f / 12, twentyfourth = 1.0f / 24;
+  float outer = g[0] + g[2];
+  r[0] = g[0] * 0.25f;
+  r[1] = -(outer + g[1]) * sixth;
+  r[2] = -(outer - g[1]) * sixth;
+  r[3] = g[0] * twentyfourth + g[1] * twelfth + g[2] * sixth;
+  r[4] = g[0] * twentyfourth - g[1] * twelfth + g[2] * sixth;
+  r[5] = g[2];
+}
+
+/* Kernels transformed per batch: their results leave the stack as rows of a batch each, since
+ * storing each kernel's 36 values straight to rows whose stride is a multiple of 4 KiB (C * M
+ * floats) keeps evicting the cache lines just written. */
+#define KILN_WINOGRAD_KERNEL_BATCH 64
+
+KILN_MULTIVERSION
+void kiln_winograd_weights(const float *g, ptrdiff_t count, float *u, ptrdiff_t stride) {
+  float batch[36][KILN_WINOGRAD_KERNEL_BATCH];
+  for (ptrdiff_t first = 0; first < count; first += KILN_WINOGRAD_KERNEL_BATCH) {
+    ptrdiff_t size = count - first < KILN_WINOGRAD_KERNEL_BATCH ? count - first : KILN_WINOGRAD_KERNEL_BATCH;
+    for (ptrdiff_t kernel = 0; kernel < size; kernel++) {
+      const float *w = g + (first + kernel) * 9;
+      float columns[3][6], row[3], result[6];
+      for (int j = 0; j < 3; j++) {
+        float column[3] = {w[j], w[3 + j], w[6 + j]};
+        winograd_g(column, columns[j]);
+      }
+      for (int k = 0; k < 6; k++) {
+        for (int j = 0; j < 3; j++) row[j] = columns[j][k];
+        winograd_g(row, result);
+        for (int l = 0; l < 6; l++) batch[k * 6 + l][kernel] = result[l];
+      }
+    }
+    for (int xi = 0; xi < 36; xi++) memcpy(u + xi * stride + first, batch[xi], (size_t)size * sizeof(float));
+  }
+}
+
+/* The part of tiles [t, end) that lies in t's tile row: returns its length and sets its row
+ * and first column. */
+KILN_INLINE ptrdiff_t winograd_part(const kiln_winograd_grid *g, ptrdiff_t t, ptrdiff_t end, ptrdiff_t *ty,
+                                    ptrdiff_t *tx) {
+  *ty = t / g->tiles_wide;
+  *tx = t % g->tiles_wide;
+  ptrdiff_t length = g->tiles_wide - *tx;
+  return length < end - t ? length : end - t;
+}
+
+/* The input at `column` of `row` (a row of x, or NULL for a row in the padding), zero outside. */
+KILN_INLINE float winograd_padded(const float *row, ptrdiff_t column, ptrdiff_t width) {
+  return row != NULL && column >= 0 && column < width ? row[column] : 0;
+}
+
+/* The patches of `count` tiles of tile row ty from column tx, as patches[i][j][at + q] = the
+ * padded input at row 4 * ty + i and column 4 * (tx + q) + j. The tiles whose patch columns
+ * all lie in x are copied without bounds checks. */
+KILN_INLINE void winograd_gather(const kiln_winograd_grid *g, const float *x, ptrdiff_t ty, ptrdiff_t tx,
+                                 ptrdiff_t count, float patches[6][6][KILN_WINOGRAD_RUN], ptrdiff_t at) {
+  ptrdiff_t origin = 4 * tx - g->pad_left;
+  ptrdiff_t inside_first = origin < 0 ? (-origin + 3) / 4 : 0;
+  ptrdiff_t inside_last = g->input_width - origin >= 6 ? (g->input_width - origin - 6) / 4 + 1 : 0;
+  if (inside_last > count) inside_last = count;
+  if (inside_first > inside_last) inside_first = inside_last;
+  for (int i = 0; i < 6; i++) {
+    ptrdiff_t y = 4 * ty + i - g->pad_top;
+    const float *row = y >= 0 && y < g->input_height ? x + y * g->input_width : NULL;
+    ptrdiff_t first = row == NULL ? count : inside_first, last = row == NULL ? count : inside_last;
+    float *to[6] = {patches[i][0] + at, patches[i][1] + at, patches[i][2] + at,
+                    patches[i][3] + at, patches[i][4] + at, patches[i][5] + at};
+    for (ptrdiff_t q = 0; q < first; q++)
+      for (int j = 0; j < 6; j++) to[j][q] = winograd_padded(row, origin + 4 * q + j, g->input_width);
+    if (last > first) {
+      const float *from = row + origin + 4 * first;
+      for (ptrdiff_t q = 0; q < last - first; q++)
+        for (int j = 0; j < 6; j++) to[j][first + q] = from[4 * q + j];
+    }
+    for (ptrdiff_t q = last; q < count; q++)
+      for (int j = 0; j < 6; j++) to[j][q] = winograd_padded(row, origin + 4 * q + j, g->input_width);
+  }
+}
+
+/* V = B^T d B for the eight tiles of the run from tile q. */
+KILN_INLINE void winograd_input_step(float patches[6][6][KILN_WINOGRAD_RUN], ptrdiff_t q, kiln_lanes v[36]) {
+  kiln_lanes columns[6][6], column[6], row[6];
+  for (int j = 0; j < 6; j++) {
+    for (int i = 0; i < 6; i++) column[i] = load_lanes(&patches[i][j][q]);
+    winograd_bt(column, columns[j]);
+  }
+  for (int k = 0; k < 6; k++) {
+    for (int j = 0; j < 6; j++) row[j] = columns[j][k];
+    winograd_bt(row, &v[k * 6]);
+  }
+}
+
+/* The input transform of a run of `count` (at most KILN_WINOGRAD_RUN) tiles from tile first. */
+KILN_INLINE void winograd_input_run(const kiln_winograd_grid *g, const float *x, ptrdiff_t first, ptrdiff_t count,
+                                    float *v, ptrdiff_t stride) {
+  float patches[6][6][KILN_WINOGRAD_RUN];
+  kiln_lanes result[36];
+  ptrdiff_t ty, tx, end = first + count, steps = (count + KILN_LANES - 1) / KILN_LANES * KILN_LANES;
+  for (ptrdiff_t t = first, length; t < end; t += length) {
+    length = winograd_part(g, t, end, &ty, &tx);
+    winograd_gather(g, x, ty, tx, length, patches, t - first);
+  }
+  for (int i = 0; i < 6; i++)
+    for (int j = 0; j < 6; j++)
+      for (ptrdiff_t q = count; q < steps; q++) patches[i][j][q] = 0;
+  ptrdiff_t q = 0;
+  for (; q + KILN_LANES <= count; q += KILN_LANES) {
+    winograd_input_step(patches, q, result);
+    for (int xi = 0; xi < 36; xi++) store_lanes(v + xi * stride + q, result[xi]);
+  }
+  if (q == count) return;
+  winograd_input_step(patches, q, result);
+  for (int xi = 0; xi < 36; xi++)
+    for (ptrdiff_t lane = 0; lane < count - q; lane++) v[xi * stride + q + lane] = result[xi][lane];
+}
+
+/* A^T M A for the `lanes` (at most eight) tiles of the run from tile q, into planar[r][s][q...]. */
+KILN_INLINE void winograd_output_step(const float *m, ptrdiff_t stride, ptrdiff_t q, ptrdiff_t lanes,
+                                      float planar[4][4][KILN_WINOGRAD_RUN]) {
+  kiln_lanes products[36], columns[6][4], column[6], row[6], result[4];
+  if (lanes == KILN_LANES) {
+    for (int xi = 0; xi < 36; xi++) products[xi] = load_lanes(m + xi * stride + q);
+  } else {
+    for (int xi = 0; xi < 36; xi++)
+      for (ptrdiff_t lane = 0; lane < KILN_LANES; lane++)
+        products[xi][lane] = lane < lanes ? m[xi * stride + q + lane] : 0;
+  }
+  for (int j = 0; j < 6; j++) {
+    for (int i = 0; i < 6; i++) column[i] = products[i * 6 + j];
+    winograd_at(column, columns[j]);
+  }
+  for (int r = 0; r < 4; r++) {
+    for (int j = 0; j < 6; j++) row[j] = columns[j][r];
+    winograd_at(row, result);
+    for (int s = 0; s < 4; s++) store_lanes(&planar[r][s][q], result[s]);
+  }
+}
+
+/* Writes the outputs of `count` tiles of tile row ty from column tx, whose results are
+ * planar[r][s][at + q], with bias and clamp, dropping those outside the output plane. */
+KILN_INLINE void winograd_scatter(const kiln_winograd_grid *g, float planar[4][4][KILN_WINOGRAD_RUN], ptrdiff_t at,
+                                  ptrdiff_t ty, ptrdiff_t tx, ptrdiff_t count, float bias, float low, float high,
+                                  float *y) {
+  ptrdiff_t height = g->output_height - 4 * ty, width = g->output_width - 4 * tx;
+  if (height > 4) height = 4;
+  if (width > 4 * count) width = 4 * count;
+  for (ptrdiff_t r = 0; r < height; r++) {
+    float *to = y + (4 * ty + r) * g->output_width + 4 * tx;
+    const float *p0 = planar[r][0] + at, *p1 = planar[r][1] + at, *p2 = planar[r][2] + at, *p3 = planar[r][3] + at;
+    ptrdiff_t whole = width / 4;
+    for (ptrdiff_t q = 0; q < whole; q++) {
+      to[4 * q] = clamp_one(p0[q] + bias, low, high);
+      to[4 * q + 1] = clamp_one(p1[q] + bias, low, high);
+      to[4 * q + 2] = clamp_one(p2[q] + bias, low, high);
+      to[4 * q + 3] = clamp_one(p3[q] + bias, low, high);
+    }
+    for (ptrdiff_t column = 4 * whole; column < width; column++)
+      to[column] = clamp_one(planar[r][column & 3][at + (column >> 2)] + bias, low, high);
+  }
+}
+
+/* The output transform of a run of `count` (at most KILN_WINOGRAD_RUN) tiles from tile first. */
+KILN_INLINE void winograd_output_run(const kiln_winograd_grid *g, const float *m, ptrdiff_t stride, ptrdiff_t first,
+                                     ptrdiff_t count, float bias, float low, float high, float *y) {
+  float planar[4][4][KILN_WINOGRAD_RUN];
+  for (ptrdiff_t q = 0; q < count; q += KILN_LANES)
+    winograd_output_step(m, stride, q, count - q < KILN_LANES ? count - q : KILN_LANES, planar);
+  ptrdiff_t ty, tx, end = first + count;
+  for (ptrdiff_t t = first, length; t < end; t += length) {
+    length = winograd_part(g, t, end, &ty, &tx);
+    winograd_scatter(g, planar, t - first, ty, tx, length, bias, low, high, y);
+  }
+}
+
+#pragma GCC diagnostic pop
+
+KILN_MULTIVERSION
+void kiln_winograd_input(const kiln_winograd_grid *grid, const float *x, ptrdiff_t first, ptrdiff_t count, float *v,
+                         ptrdiff_t stride) {
+  for (ptrdiff_t done = 0; done < count; done += KILN_WINOGRAD_RUN) {
+    ptrdiff_t run = count - done < KILN_WINOGRAD_RUN ? count - done : KILN_WINOGRAD_RUN;
+    winograd_input_run(grid, x, first + done, run, v + done, stride);
+  }
+}
+
+KILN_MULTIVERSION
+void kiln_winograd_output(const kiln_winograd_grid *grid, const float *m, ptrdiff_t stride, ptrdiff_t first,
+                          ptrdiff_t count, float bias, float low, float high, float *y) {
+  for (ptrdiff_t done = 0; done < count; done += KILN_WINOGRAD_RUN) {
+    ptrdiff_t run = count - done < KILN_WINOGRAD_RUN ? count - done : KILN_WINOGRAD_RUN;
+    winograd_output_run(grid, m + done, stride, first + done, run, bias, low, high, y);
+  }
 }
 
 void kiln_cpu_relax(void) {

@@ -1,4 +1,4 @@
-// Convolutions over OpenBLAS: Conv (im2col + sgemm) and ConvTranspose (sgemm + col2im).
+// Convolutions over OpenBLAS: Conv (im2col + sgemm, or Winograd) and ConvTranspose (sgemm + col2im).
 
 import CKilnKernels
 import KilnIR
@@ -8,8 +8,9 @@ extension KernelFamily {
   /// dilations, pads, auto_pad, optional bias; ConvTranspose also output_padding and
   /// output_shape. float32 is computed directly, float16 and double through float32. 1×1
   /// convolutions multiply the input directly, depthwise ones accumulate taps without a GEMM,
-  /// the rest go through im2col; channels are split across the invocation's threads. Conv
-  /// applies a fused Relu/Clip (`KernelInvocation.fusedActivation`) to each block it computes.
+  /// large enough 3×3 stride-1 ones go through Winograd F(4×4, 3×3), the rest through im2col;
+  /// work is split across the invocation's threads. Conv applies a fused Relu/Clip
+  /// (`KernelInvocation.fusedActivation`) to each block it computes.
   static let convolution = KernelFamily { registry in
     registry.register("Conv", convKernel)
     registry.register("ConvTranspose", convTransposeKernel)
@@ -26,6 +27,10 @@ extension KernelFamily {
       invocation, input: Array(x.shape.dropFirst(2)), kernel: Array(w.shape.dropFirst(2)))
     let out = try HostTensor(uninitialized: .float, shape: [n, m] + geometry.output)
     let bias = try convBias(invocation, channels: m)
+    if WinogradConvolution.applies(to: geometry, group: group, images: n, channels: c, outputs: m) {
+      try winogradConv(invocation, x: x, w: w, into: out, bias: bias, geometry: geometry)
+      return [try FloatTensors.restore(out, to: invocation.input(0).dataType, invocation)]
+    }
     let (cg, mg) = (c / group, m / group)
     let (taps, positions, plane) = (geometry.kernelCount, geometry.outputCount, geometry.inputCount)
     let isDepthwise = cg == 1 && mg == 1, isPointwise = geometry.isIdentity && !isDepthwise
@@ -62,6 +67,22 @@ extension KernelFamily {
       }
     }
     return [try FloatTensors.restore(out, to: invocation.input(0).dataType, invocation)]
+  }
+
+  /// A Conv that `WinogradConvolution` applies to, into `out`. W's transform is kept by the
+  /// executor when W is an initializer.
+  private static func winogradConv(
+    _ invocation: KernelInvocation, x: HostTensor, w: HostTensor, into out: HostTensor, bias: [Float],
+    geometry: WindowGeometry
+  ) throws {
+    let convolution = WinogradConvolution(
+      geometry: geometry, images: x.shape[0], channels: x.shape[1], outputs: w.shape[0])
+    let u = try invocation.derived(fromInput: 1) { try WinogradConvolution.transformWeights(w) }
+    defer { withExtendedLifetime((x, u)) {} }
+    try convolution.run(
+      x: x.buffer.pointer.assumingMemoryBound(to: Float.self), u: u.buffer.pointer.assumingMemoryBound(to: Float.self),
+      y: out.buffer.pointer.assumingMemoryBound(to: Float.self), bias: bias, activation: invocation.fusedActivation,
+      threads: invocation.threads)
   }
 
   private static func convTransposeKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {

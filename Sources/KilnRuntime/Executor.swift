@@ -55,17 +55,44 @@ final class ExecutionContext {
   func constantOutputs(of node: Node, _ compute: () throws -> [RuntimeValue?]) rethrows -> [RuntimeValue?] {
     if let cached = constantOutputs[ObjectIdentifier(node)] { return cached }
     let outputs = try compute()
-    let bytes = outputs.reduce(0) { $0 + ($1?.tensor?.buffer.byteCount ?? 0) }
-    if constantOutputBytes + bytes <= Self.constantOutputBudget {
+    if keeps(bytes: outputs.reduce(0) { $0 + ($1?.tensor?.buffer.byteCount ?? 0) }) {
       constantOutputs[ObjectIdentifier(node)] = outputs
-      constantOutputBytes += bytes
     }
     return outputs
   }
 
-  /// At most this many bytes of constant node outputs are kept between runs.
+  /// A tensor that a kernel derives from input `index` of `node` alone (a Conv's transformed
+  /// weights), computed by `derive`. When that input holds the converted tensor of an
+  /// initializer (`value`), the same in every run, the result is kept within
+  /// `constantOutputBudget` and reused by later runs; a fed or computed input is derived anew.
+  func derived(
+    fromInput index: Int, of node: Node, value: Value, holding tensor: HostTensor, _ derive: () throws -> HostTensor
+  ) throws -> HostTensor {
+    guard value.constant != nil, try constant(value).buffer === tensor.buffer else { return try derive() }
+    let key = DerivedKey(node: ObjectIdentifier(node), input: index)
+    if let cached = derivedTensors[key] { return cached }
+    let derived = try derive()
+    if keeps(bytes: derived.buffer.byteCount) { derivedTensors[key] = derived }
+    return derived
+  }
+
+  private struct DerivedKey: Hashable {
+    let node: ObjectIdentifier
+    let input: Int
+  }
+
+  private var derivedTensors: [DerivedKey: HostTensor] = [:]
+
+  /// At most this many bytes of constant node outputs and derived tensors are kept between runs.
   static let constantOutputBudget = 1 << 30
-  private var constantOutputBytes = 0
+  private var keptBytes = 0
+
+  /// Whether `bytes` more fit the budget, counting them as kept if so.
+  private func keeps(bytes: Int) -> Bool {
+    guard keptBytes + bytes <= Self.constantOutputBudget else { return false }
+    keptBytes += bytes
+    return true
+  }
 
   /// The runtime tensor for an initializer, converted once.
   func constant(_ value: Value) throws -> HostTensor {

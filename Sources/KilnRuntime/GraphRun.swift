@@ -103,6 +103,7 @@ struct GraphRun {
           inputs: subgraphInputs, parent: environment)
       })
     invocation.fusedActivation = fusion?.clamp
+    invocation.context = context
     let outputs = try kernel(invocation)
     guard outputs.count <= node.outputs.count else {
       throw KilnError.internalError(

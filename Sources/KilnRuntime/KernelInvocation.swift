@@ -21,6 +21,9 @@ public struct KernelInvocation {
   /// Runs one of this node's subgraphs (If branches, Loop bodies) on the given values, with
   /// the enclosing values it captures visible.
   public let runValueSubgraph: (Graph, [RuntimeValue?]) throws -> [RuntimeValue?]
+  /// The executor running this node, which keeps what kernels derive from constant inputs
+  /// (see `derived(fromInput:_:)`); nil outside an executor.
+  var context: ExecutionContext?
 
   /// An invocation on any runtime values.
   public init(
@@ -71,6 +74,15 @@ public struct KernelInvocation {
   /// Input `index` as a runtime value, if it was given.
   public func optionalValue(_ index: Int) -> RuntimeValue? {
     index < values.count ? values[index] : nil
+  }
+
+  /// A tensor computed by `derive` from input `index` alone (such as a Conv's transformed
+  /// weights). When that input is an initializer, the same tensor in every run, the executor
+  /// computes it once and later runs reuse it; otherwise it is computed on every call.
+  func derived(fromInput index: Int, _ derive: () throws -> HostTensor) throws -> HostTensor {
+    guard let context, index < node.inputs.count, let value = node.inputs[index], let tensor = optionalInput(index)
+    else { return try derive() }
+    return try context.derived(fromInput: index, of: node, value: value, holding: tensor, derive)
   }
 
   /// Input `index`, which must be a sequence.

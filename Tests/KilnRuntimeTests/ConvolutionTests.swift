@@ -105,7 +105,8 @@ func directConv(
 }
 
 @Test(arguments: [
-  (group: 1, stride: 1, pad: 1, dilation: 1, channels: 4, outputs: 6),  // im2col + GEMM
+  (group: 1, stride: 1, pad: 1, dilation: 1, channels: 4, outputs: 6),  // Winograd
+  (group: 1, stride: 1, pad: 1, dilation: 1, channels: 1, outputs: 6),  // im2col + GEMM
   (group: 2, stride: 2, pad: 2, dilation: 2, channels: 4, outputs: 6),  // grouped, strided, dilated
   (group: 8, stride: 2, pad: 1, dilation: 1, channels: 8, outputs: 8),  // depthwise
   (group: 1, stride: 1, pad: 0, dilation: 1, channels: 8, outputs: 3),  // pointwise (1×1 below)

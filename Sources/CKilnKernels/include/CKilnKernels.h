@@ -34,6 +34,34 @@ typedef struct {
 void kiln_depthwise_plane(const kiln_window_2d *window, const float *x, const float *w, float bias, float low,
                           float high, float *y);
 
+/* The tiles of a Winograd F(4x4, 3x3) convolution (3x3 kernel, strides and dilations 1) over one
+ * plane: the input size, its leading pads, the output size, and the number of 4x4 output tiles
+ * per row, tiles_wide = ceil(output_width / 4). Tile (ty, tx) reads the 6x6 input patch at row
+ * 4 * ty - pad_top and column 4 * tx - pad_left, zero outside the input. Tiles are numbered
+ * row-major: t = ty * tiles_wide + tx. */
+typedef struct {
+  ptrdiff_t input_height, input_width;
+  ptrdiff_t pad_top, pad_left;
+  ptrdiff_t output_height, output_width;
+  ptrdiff_t tiles_wide;
+} kiln_winograd_grid;
+
+/* `count` consecutive 3x3 kernels g (row-major, 9 floats each) transformed: u[xi * stride + k] =
+ * (G g_k G^T)[xi] for kernel k and the 36 xi of the 6x6 result, row-major. stride >= count. */
+void kiln_winograd_weights(const float *g, ptrdiff_t count, float *u, ptrdiff_t stride);
+
+/* One input plane x transformed for tiles [first, first + count): v[xi * stride + (t - first)] =
+ * (B^T d B)[xi] with d the 6x6 patch of tile t. stride >= count; v does not overlap x. */
+void kiln_winograd_input(const kiln_winograd_grid *grid, const float *x, ptrdiff_t first, ptrdiff_t count, float *v,
+                         ptrdiff_t stride);
+
+/* One output plane y from the products of tiles [first, first + count), read as m[xi * stride +
+ * (t - first)]: each tile's 4x4 outputs clamp(bias + (A^T M A)[r][s], low, high) (NaN stays NaN)
+ * are written where they fall inside the output plane; the rest of a tile at the bottom or
+ * right edge is dropped. y does not overlap m. */
+void kiln_winograd_output(const kiln_winograd_grid *grid, const float *m, ptrdiff_t stride, ptrdiff_t first,
+                          ptrdiff_t count, float bias, float low, float high, float *y);
+
 /* A hint to the processor that the caller is spinning on a flag (x86 PAUSE, ARM YIELD): it
  * saves power and leaves execution resources to a sibling hardware thread. */
 void kiln_cpu_relax(void);
