@@ -62,7 +62,7 @@ let package = Package(
     .target(name: "KilnPasses", dependencies: ["KilnIR", "KilnRuntime"]),
     .target(
       name: "KilnQuant",
-      dependencies: ["KilnIR", "KilnRuntime", "KilnPasses", "CKilnImage", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
+      dependencies: ["KilnIR", "KilnRuntime", "KilnPasses", "CKilnImage", "CKilnKernels", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
     ),
     .target(name: "KilnValidate", dependencies: ["KilnIR", "KilnRuntime", "KilnQuant"]),
     .target(name: "KilnTargets", dependencies: ["KilnIR", "KilnONNX", "KilnRuntime", "KilnPasses", "KilnQuant"]),

@@ -3,6 +3,9 @@
 
 #include "CKilnKernels.h"
 
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__x86_64__) && defined(__linux__)
@@ -457,6 +460,65 @@ void kiln_winograd_output(const kiln_winograd_grid *grid, const float *m, ptrdif
     ptrdiff_t run = count - done < KILN_WINOGRAD_RUN ? count - done : KILN_WINOGRAD_RUN;
     winograd_output_run(grid, m + done, stride, first + done, run, bias, low, high, y);
   }
+}
+
+KILN_MULTIVERSION
+void kiln_finite_range(const float *values, ptrdiff_t count, float *low, float *high, ptrdiff_t *finite,
+                       ptrdiff_t *nans) {
+  float lo = *low, hi = *high;
+  ptrdiff_t seen = 0, not_numbers = 0;
+  for (ptrdiff_t i = 0; i < count; i++) {
+    float x = values[i];
+    int is_finite = fabsf(x) <= FLT_MAX;
+    lo = is_finite && x < lo ? x : lo;
+    hi = is_finite && x > hi ? x : hi;
+    seen += is_finite;
+    not_numbers += x != x;
+  }
+  *low = lo;
+  *high = hi;
+  *finite += seen;
+  *nans += not_numbers;
+}
+
+/* floor(v) for |v| < 2^62 without a libm call: truncation, one lower for negative non-integers. */
+KILN_INLINE ptrdiff_t floor_index(double v) {
+  ptrdiff_t truncated = (ptrdiff_t)v;
+  return (double)truncated > v ? truncated - 1 : truncated;
+}
+
+/* Values per lane of the interleaved histograms below. */
+enum { KILN_HISTOGRAM_LANES = 4 };
+
+KILN_MULTIVERSION
+void kiln_histogram_bins(const float *values, ptrdiff_t count, double scale, ptrdiff_t middle, uint64_t *counts,
+                         ptrdiff_t bin_count) {
+  /* Runs of equal values (the zeros of a ReLU output) would make every increment wait for the
+   * previous one to the same bin; four private histograms, one per lane, break that chain. They
+   * pay for their zeroing and summing only on tensors much larger than the bin count. */
+  uint64_t *lanes = count >= 8 * bin_count ? calloc((size_t)(KILN_HISTOGRAM_LANES * bin_count), sizeof(uint64_t)) : NULL;
+  if (lanes == NULL) {
+    for (ptrdiff_t i = 0; i < count; i++) {
+      float x = values[i];
+      if (fabsf(x) <= FLT_MAX) counts[floor_index((double)x * scale) + middle]++;
+    }
+    return;
+  }
+  ptrdiff_t i = 0;
+  for (; i + KILN_HISTOGRAM_LANES <= count; i += KILN_HISTOGRAM_LANES) {
+    for (ptrdiff_t lane = 0; lane < KILN_HISTOGRAM_LANES; lane++) {
+      float x = values[i + lane];
+      if (fabsf(x) <= FLT_MAX) lanes[lane * bin_count + floor_index((double)x * scale) + middle]++;
+    }
+  }
+  for (; i < count; i++) {
+    float x = values[i];
+    if (fabsf(x) <= FLT_MAX) counts[floor_index((double)x * scale) + middle]++;
+  }
+  for (ptrdiff_t lane = 0; lane < KILN_HISTOGRAM_LANES; lane++) {
+    for (ptrdiff_t bin = 0; bin < bin_count; bin++) counts[bin] += lanes[lane * bin_count + bin];
+  }
+  free(lanes);
 }
 
 void kiln_cpu_relax(void) {

@@ -82,15 +82,19 @@ final class WorkerPool: @unchecked Sendable {
   private func startWorkersIfNeeded() {
     guard !started else { return }
     started = true
+    // The generation before the first loop is published: a worker that starts after it was
+    // published still sees that loop as new and joins it (a long first loop, such as
+    // `concurrentResults`' jobs, would otherwise run on the caller alone).
+    let initial = generation.load(ordering: .relaxed)
     for index in 0..<workerCount {
-      let thread = Thread { [unowned self] in self.workerLoop() }
+      let thread = Thread { [unowned self] in self.workerLoop(after: initial) }
       thread.name = "kiln-worker-\(index)"
       thread.start()
     }
   }
 
-  private func workerLoop() {
-    var seen = generation.load(ordering: .acquiring)
+  private func workerLoop(after initial: Int) {
+    var seen = initial
     while true {
       seen = waitForLoop(after: seen)
       guard slots.wrappingSubtract(1, ordering: .acquiringAndReleasing).oldValue > 0 else { continue }

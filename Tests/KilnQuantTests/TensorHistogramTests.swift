@@ -55,6 +55,22 @@ private func spreadValues(count: Int, seed: UInt64) -> [Float] {
     #expect(try encoder.encode(merged) == encoder.encode(whole))
   }
 
+  /// Large enough for the interleaved per-lane counts (at least 8 values per bin), with runs
+  /// of zeros as a ReLU output has, negative fractions, NaN and infinities; every bin checked
+  /// against floor(x / w) computed independently.
+  @Test func aLargeTensorLandsInTheBinsFloorGives() throws {
+    var values = spreadValues(count: 40_000, seed: 3)
+    for index in stride(from: 0, to: values.count, by: 3) { values[index] = 0 }
+    values[5] = .nan
+    values[6] = -.infinity
+    let h = try histogram(values, bins: 1024)
+    var expected = [UInt64](repeating: 0, count: 1024)
+    for x in values where x.isFinite { expected[Int((Double(x) / h.binWidth).rounded(.down)) + 512] += 1 }
+    #expect(h.counts == expected)
+    #expect(h.count == UInt64(values.count - 2) && h.nanCount == 1 && h.infinityCount == 1)
+    #expect(h.minimum == values.filter(\.isFinite).min() && h.maximum == values.filter(\.isFinite).max())
+  }
+
   @Test func nanAndInfinityAreCountedApart() throws {
     let h = try histogram([.nan, .infinity, -.infinity, 1, .nan])
     #expect(h.nanCount == 2 && h.infinityCount == 2 && h.count == 1)

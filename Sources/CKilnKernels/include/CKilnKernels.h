@@ -1,11 +1,12 @@
-/* Inner loops of KilnRuntime that gain from the wider vector units (AVX2, FMA) of the machine
- * they run on. Each is compiled twice, for x86-64-v3 and for the baseline, and the loader picks
+/* Inner loops of KilnRuntime (and of calibration's histograms) that gain from the wider vector
+ * units (AVX2, FMA) of the machine they run on. Each is compiled twice, for x86-64-v3 and for the baseline, and the loader picks
  * the right one once (an ifunc), so one binary runs everywhere and fast where it can. Also the
  * spin-wait hint the worker pool needs, which Swift does not expose. */
 #ifndef CKILNKERNELS_H
 #define CKILNKERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* to[i] += weight * from[i * step] for i in [0, count). `to` and `from` do not overlap. */
 void kiln_accumulate_scaled(float *to, const float *from, float weight, ptrdiff_t count, ptrdiff_t step);
@@ -61,6 +62,17 @@ void kiln_winograd_input(const kiln_winograd_grid *grid, const float *x, ptrdiff
  * right edge is dropped. y does not overlap m. */
 void kiln_winograd_output(const kiln_winograd_grid *grid, const float *m, ptrdiff_t stride, ptrdiff_t first,
                           ptrdiff_t count, float bias, float low, float high, float *y);
+
+/* The range of the finite values among values[0, count): *low and *high are lowered and raised
+ * to cover them (pass +inf and -inf to start), *finite and *nans count them and the NaNs. */
+void kiln_finite_range(const float *values, ptrdiff_t count, float *low, float *high, ptrdiff_t *finite,
+                       ptrdiff_t *nans);
+
+/* counts[floor(values[i] * scale) + middle] += 1 for every finite values[i], the product in
+ * double. Every finite value must land inside counts (the caller sized the bins to cover them);
+ * bin_count is the length of counts. */
+void kiln_histogram_bins(const float *values, ptrdiff_t count, double scale, ptrdiff_t middle, uint64_t *counts,
+                         ptrdiff_t bin_count);
 
 /* A hint to the processor that the caller is spinning on a flag (x86 PAUSE, ARM YIELD): it
  * saves power and leaves execution resources to a sibling hardware thread. */

@@ -1,5 +1,6 @@
 // A histogram of one tensor's values that merges exactly, whatever way the samples were split.
 
+import CKilnKernels
 import KilnIR
 
 /// The values one tensor took over calibration: `binCount` equal bins over `[-R, R)`, where
@@ -62,38 +63,21 @@ public struct TensorHistogram: Equatable, Sendable {
 
   /// Adds `values` to the histogram.
   public mutating func add(_ values: UnsafeBufferPointer<Float>) {
-    var low = minimum, high = maximum, finite: UInt64 = 0, nans: UInt64 = 0
-    for x in values {
-      if x.isFinite {
-        low = Swift.min(low, x)
-        high = Swift.max(high, x)
-        finite += 1
-      } else if x.isNaN {
-        nans += 1
-      }
-    }
-    nanCount += nans
-    infinityCount += UInt64(values.count) - finite - nans
+    guard let base = values.baseAddress else { return }
+    var low = minimum, high = maximum, finite = 0, nans = 0
+    kiln_finite_range(base, values.count, &low, &high, &finite, &nans)
+    nanCount += UInt64(nans)
+    infinityCount += UInt64(values.count - finite - nans)
     guard finite > 0 else { return }
     minimum = low
     maximum = high
-    count += finite
+    count += UInt64(finite)
     grow(toCover: Swift.max(Double(-low), Double(high)))
-    let scale = 1 / binWidth, middle = binCount / 2
+    // Bin i = floor(x / w) + binCount / 2, with 1 / w exact (a power of two).
+    let scale = 1 / binWidth
     counts.withUnsafeMutableBufferPointer { bins in
-      for x in values where x.isFinite {
-        bins[Self.floor(Double(x) * scale) &+ middle] &+= 1
-      }
+      kiln_histogram_bins(base, values.count, scale, binCount / 2, bins.baseAddress!, binCount)
     }
-  }
-
-  /// `⌊value⌋` for `|value| < 2^62`: truncation, one lower for negative non-integers. The
-  /// baseline x86-64 build has no rounding instruction, so `rounded(.down)` is a call into libm
-  /// for every calibrated value.
-  @inline(__always)
-  private static func floor(_ value: Double) -> Int {
-    let truncated = Int(value)
-    return Double(truncated) > value ? truncated &- 1 : truncated
   }
 
   /// Adds the values of `other`, which must have the same bin count.
