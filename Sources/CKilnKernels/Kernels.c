@@ -462,6 +462,30 @@ void kiln_winograd_output(const kiln_winograd_grid *grid, const float *m, ptrdif
   }
 }
 
+/* round_half_even(x / scale) + zero clamped to [low, high], NaN giving 0. Adding and subtracting
+ * 1.5 * 2^23 rounds to an integer in the default (nearest-even) mode for |q| <= 2^22, without
+ * a libm call, so the loop vectorizes; larger quotients saturate anyway. */
+KILN_INLINE float quantized(float x, float scale, float zero, float low, float high) {
+  float q = x / scale;
+  q = q < -0x1p22f ? -0x1p22f : q;
+  q = q > 0x1p22f ? 0x1p22f : q;
+  q = (q + 0x1.8p23f) - 0x1.8p23f + zero;
+  q = q < low ? low : q;
+  q = q > high ? high : q;
+  return q == q ? q : 0.0f;
+}
+
+KILN_MULTIVERSION
+void kiln_quantize_8bit(const float *x, ptrdiff_t count, float scale, float zero, bool is_signed, void *y) {
+  if (is_signed) {
+    int8_t *to = y;
+    for (ptrdiff_t i = 0; i < count; i++) to[i] = (int8_t)(int32_t)quantized(x[i], scale, zero, -128.0f, 127.0f);
+  } else {
+    uint8_t *to = y;
+    for (ptrdiff_t i = 0; i < count; i++) to[i] = (uint8_t)(int32_t)quantized(x[i], scale, zero, 0.0f, 255.0f);
+  }
+}
+
 KILN_MULTIVERSION
 void kiln_finite_range(const float *values, ptrdiff_t count, float *low, float *high, ptrdiff_t *finite,
                        ptrdiff_t *nans) {

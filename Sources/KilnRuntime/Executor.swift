@@ -62,18 +62,27 @@ final class ExecutionContext {
   }
 
   /// A tensor that a kernel derives from input `index` of `node` alone (a Conv's transformed
-  /// weights), computed by `derive`. When that input holds the converted tensor of an
-  /// initializer (`value`), the same in every run, the result is kept within
-  /// `constantOutputBudget` and reused by later runs; a fed or computed input is derived anew.
+  /// weights), computed by `derive`. When that input holds a tensor that is the same in every
+  /// run (`isKept`), the result is kept within `constantOutputBudget` and reused by later runs;
+  /// a fed or computed input is derived anew.
   func derived(
     fromInput index: Int, of node: Node, value: Value, holding tensor: HostTensor, _ derive: () throws -> HostTensor
   ) throws -> HostTensor {
-    guard value.constant != nil, try constant(value).buffer === tensor.buffer else { return try derive() }
+    guard try isKept(tensor, as: value) else { return try derive() }
     let key = DerivedKey(node: ObjectIdentifier(node), input: index)
     if let cached = derivedTensors[key] { return cached }
     let derived = try derive()
     if keeps(bytes: derived.buffer.byteCount) { derivedTensors[key] = derived }
     return derived
+  }
+
+  /// Whether `tensor`, the value of `value` in this run, is the same tensor in every run: the
+  /// converted initializer (not a caller's override of it), or a kept output of a constant node
+  /// (the DequantizeLinear of a QDQ model's weights).
+  private func isKept(_ tensor: HostTensor, as value: Value) throws -> Bool {
+    if value.constant != nil { return try constant(value).buffer === tensor.buffer }
+    guard let producer = value.producer, let outputs = constantOutputs[ObjectIdentifier(producer)] else { return false }
+    return outputs.contains { $0?.tensor?.buffer === tensor.buffer }
   }
 
   private struct DerivedKey: Hashable {

@@ -1,5 +1,6 @@
 // Linear quantization: QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear, integer matmuls.
 
+import CKilnKernels
 import KilnIR
 
 extension KernelFamily {
@@ -31,8 +32,8 @@ extension KernelFamily {
       data: data, scale: try invocation.input(1), zeroPoint: zeroPoint, invocation)
     if data.dataType == .float {
       switch outputType {
-      case .int8: return [try quantizeFloats(data, parameters, to: Int8.self)]
-      case .uint8: return [try quantizeFloats(data, parameters, to: UInt8.self)]
+      case .int8: return [try quantizeFloatsTo8Bits(data, parameters, signed: true)]
+      case .uint8: return [try quantizeFloatsTo8Bits(data, parameters, signed: false)]
       default: break
       }
     }
@@ -43,34 +44,19 @@ extension KernelFamily {
     return [try HostTensor.narrowing(values, to: outputType, shape: data.shape)]
   }
 
-  /// float32 `data` quantized to `T` in one typed pass, with the rounding (half to even of the
-  /// float quotient), saturation and NaN-to-0 of the general path: the common QDQ case.
-  private static func quantizeFloats<T: FixedWidthInteger & TensorElement>(
-    _ data: HostTensor, _ parameters: QuantizationParameters, to type: T.Type
+  /// float32 `data` quantized to int8 (`signed`) or uint8 in one vectorized pass
+  /// (`kiln_quantize_8bit`), with the rounding (half to even of the float quotient), saturation
+  /// and NaN-to-0 of the general path: the common QDQ case.
+  private static func quantizeFloatsTo8Bits(
+    _ data: HostTensor, _ parameters: QuantizationParameters, signed: Bool
   ) throws -> HostTensor {
-    let output = try HostTensor(uninitialized: T.dataType, shape: data.shape)
-    let source = data.elements(as: Float.self), target = output.mutableElements(as: T.self)
-    let low = Float(T.min), high = Float(T.max)
-    parameters.forEachRun(count: source.count) { range, scale, zero in
-      let (scale, zero) = (Float(scale), Float(zero))
-      for index in range {
-        let value = roundedToNearestEven(source[index] / scale) + zero
-        // Through Int32, a conversion the compiler lowers to one instruction (the generic
-        // T(Float) is a library call per element); the clamped value always fits.
-        target[index] = value.isNaN ? 0 : T(truncatingIfNeeded: Int32(min(max(value, low), high)))
-      }
+    let output = try HostTensor(uninitialized: signed ? .int8 : .uint8, shape: data.shape)
+    let source = data.buffer.pointer.assumingMemoryBound(to: Float.self), target = output.buffer.pointer
+    parameters.forEachRun(count: data.elementCount) { range, scale, zero in
+      kiln_quantize_8bit(
+        source + range.lowerBound, range.count, Float(scale), Float(zero), signed, target + range.lowerBound)
     }
     return output
-  }
-
-  /// `value` rounded half to even, where only whether it is beyond ±2^22 matters past that
-  /// (every integer type quantization targets saturates long before): adding and subtracting
-  /// 1.5·2^23 rounds in the current (nearest-even) mode, in two instructions, where
-  /// `rounded(.toNearestOrEven)` is a libm call per element on baseline x86-64. NaN stays NaN.
-  @inline(__always)
-  private static func roundedToNearestEven(_ value: Float) -> Float {
-    let bounded = min(max(value, -0x1p22), 0x1p22)
-    return (bounded + 0x1.8p23) - 0x1.8p23
   }
 
   /// `T` `data` dequantized to float32 in one typed pass, as the general path computes it.

@@ -17,6 +17,32 @@ import Testing
   #expect(try kernelOutputs("QuantizeLinear", opset: 10, [data, scale])[0]?.dataType == .uint8)
 }
 
+/// The float32 → 8-bit path (vectorized in C) gives what the general path gives for the same
+/// values as float64: ties, saturation far beyond the type, NaN and infinities, over a length
+/// with vector tails.
+@Test(arguments: [true, false])
+func quantizingFloatsTo8BitsMatchesTheGeneralPath(signed: Bool) throws {
+  var generator = SplitMix64(seed: 11)
+  var values = (0..<1001).map { _ in Float(Double.random(in: -300..<300, using: &generator)).rounded() / 2 }
+  values[3] = .nan
+  values[4] = .infinity
+  values[5] = -.infinity
+  values[6] = 1e30
+  values[7] = -0.5
+  let scale = try HostTensor(scalar: Float(0.75))
+  let zero = signed ? try HostTensor(scalar: Int8(-3)) : try HostTensor(scalar: UInt8(131))
+  let fast = try kernelOutputs("QuantizeLinear", opset: 13, [try HostTensor(shape: [1001], values: values), scale, zero])
+  let general = try kernelOutputs(
+    "QuantizeLinear", opset: 19, [try HostTensor(shape: [1001], values: values.map(Double.init)), scale, zero])
+  let type = signed ? DataType.int8 : .uint8
+  #expect(fast[0]?.dataType == type && general[0]?.dataType == type)
+  if signed {
+    #expect(fast[0]?.scalars(as: Int8.self) == general[0]?.scalars(as: Int8.self))
+  } else {
+    #expect(fast[0]?.scalars(as: UInt8.self) == general[0]?.scalars(as: UInt8.self))
+  }
+}
+
 @Test func quantizeAndDequantizePerAxis() throws {
   let data = try HostTensor(shape: [1, 2, 2], values: [Float(2), 4, 30, 60])
   let scales = try HostTensor(shape: [2], values: [Float(2), 10])

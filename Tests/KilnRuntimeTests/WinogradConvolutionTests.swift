@@ -219,3 +219,28 @@ private func convModel(weights: HostTensor, bias: HostTensor, weightsFed: Bool) 
     #expect(y.count == im2col.count && error <= 3 * tolerance, "threads \(threads): relative error \(error)")
   }
 }
+
+/// A node of constants only (a QDQ model's DequantizeLinear of its weights; a Mul here) whose
+/// output the executor keeps: what is derived from that output is kept too, and derived anew
+/// from any other tensor.
+@Test func aDerivedTensorIsKeptForAKeptConstantNodeOutput() throws {
+  let builder = GraphBuilder()
+  let raw = builder.constant("raw", [1, 2, 3], dims: [3])
+  let scale = builder.constant("scale", [0.5], dims: [])
+  let weights = builder.node("Mul", [raw, scale], outputs: ["w"])[0]
+  let node = builder.node("Identity", [weights], outputs: ["y"])[0].producer!
+  let model = Model(irVersion: 8, opsetImports: [OpsetImport(domain: "", version: 17)], graph: builder.graph)
+  let context = ExecutionContext(model: model, options: ExecutionOptions())
+  let dequantized = try HostTensor(shape: [3], values: [Float(0.5), 1, 1.5])
+  let kept = try context.constantOutputs(of: weights.producer!) { [.tensor(dequantized)] }
+  var derivations = 0
+  let derive = { () throws -> HostTensor in
+    derivations += 1
+    return try HostTensor(scalar: Float(derivations))
+  }
+  for _ in 0..<2 { _ = try context.derived(fromInput: 0, of: node, value: weights, holding: kept[0]!.tensor!, derive) }
+  #expect(derivations == 1)
+  let recomputed = try HostTensor(shape: [3], values: [Float(0.5), 1, 1.5])
+  _ = try context.derived(fromInput: 0, of: node, value: weights, holding: recomputed, derive)
+  #expect(derivations == 2)
+}

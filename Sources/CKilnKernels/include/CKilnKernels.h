@@ -5,6 +5,7 @@
 #ifndef CKILNKERNELS_H
 #define CKILNKERNELS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,6 +63,11 @@ void kiln_winograd_input(const kiln_winograd_grid *grid, const float *x, ptrdiff
  * right edge is dropped. y does not overlap m. */
 void kiln_winograd_output(const kiln_winograd_grid *grid, const float *m, ptrdiff_t stride, ptrdiff_t first,
                           ptrdiff_t count, float bias, float low, float high, float *y);
+
+/* QuantizeLinear of float32 x[0, count) with one scale and zero point, into int8 (is_signed) or
+ * uint8 y: y[i] = clamp(round_half_even(x[i] / scale) + zero) to the type's range, NaN giving 0
+ * (the quotient is rounded in float; beyond +-2^22 it saturates either way). */
+void kiln_quantize_8bit(const float *x, ptrdiff_t count, float scale, float zero, bool is_signed, void *y);
 
 /* The range of the finite values among values[0, count): *low and *high are lowered and raised
  * to cover them (pass +inf and -inf to start), *finite and *nans count them and the NaNs. */
