@@ -34,7 +34,7 @@ enum FolderListing {
     while let entry = readdir(directory) {
       let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
       guard name != ".", name != ".." else { continue }
-      switch entryType(entry.pointee.d_type, path: path(name, in: folder)) {
+      switch entryType(entry.pointee.d_type, name: name, in: folder) {
       case DT_REG: files.append(prefix + name)
       case DT_DIR: subfolders.append(name)
       default: continue
@@ -46,12 +46,12 @@ enum FolderListing {
     return files
   }
 
-  /// The type of a directory entry (DT_REG, DT_DIR, ...), from lstat where the file system
-  /// does not say.
-  private static func entryType(_ type: UInt8, path: String) -> Int {
+  /// The type of the directory entry `name` in `folder` (DT_REG, DT_DIR, ...), from lstat
+  /// where the file system does not say.
+  private static func entryType(_ type: UInt8, name: String, in folder: String) -> Int {
     guard Int(type) == DT_UNKNOWN else { return Int(type) }
     var status = stat()
-    guard lstat(path, &status) == 0 else { return DT_UNKNOWN }
+    guard lstat(path(name, in: folder), &status) == 0 else { return DT_UNKNOWN }
     switch status.st_mode & S_IFMT {
     case S_IFREG: return DT_REG
     case S_IFDIR: return DT_DIR
