@@ -1,7 +1,8 @@
 /* Inner loops of KilnRuntime (and of calibration's histograms) that gain from the wider vector
- * units (AVX2, FMA) of the machine they run on. Each is compiled twice, for x86-64-v3 and for the baseline, and the loader picks
- * the right one once (an ifunc), so one binary runs everywhere and fast where it can. Also the
- * spin-wait hint the worker pool needs, which Swift does not expose. */
+ * units (AVX2, FMA) of the machine they run on. Each is compiled twice, for x86-64-v3 and for
+ * the baseline, and the loader picks the right one once (an ifunc), so one binary runs
+ * everywhere and fast where it can. Also the spin-wait hint the worker pool needs, which Swift
+ * does not expose. */
 #ifndef CKILNKERNELS_H
 #define CKILNKERNELS_H
 
