@@ -466,12 +466,8 @@ void kiln_winograd_output(const kiln_winograd_grid *grid, const float *m, ptrdif
  * 1.5 * 2^23 rounds to an integer in the default (nearest-even) mode for |q| <= 2^22, without
  * a libm call, so the loop vectorizes; larger quotients saturate anyway. */
 KILN_INLINE float quantized(float x, float scale, float zero, float low, float high) {
-  float q = x / scale;
-  q = q < -0x1p22f ? -0x1p22f : q;
-  q = q > 0x1p22f ? 0x1p22f : q;
-  q = (q + 0x1.8p23f) - 0x1.8p23f + zero;
-  q = q < low ? low : q;
-  q = q > high ? high : q;
+  float q = clamp_one(x / scale, -0x1p22f, 0x1p22f);
+  q = clamp_one((q + 0x1.8p23f) - 0x1.8p23f + zero, low, high);
   return q == q ? q : 0.0f;
 }
 
@@ -486,6 +482,9 @@ void kiln_quantize_8bit(const float *x, ptrdiff_t count, float scale, float zero
   }
 }
 
+/* Neither NaN nor infinite. */
+KILN_INLINE int is_finite_value(float x) { return fabsf(x) <= FLT_MAX; }
+
 KILN_MULTIVERSION
 void kiln_finite_range(const float *values, ptrdiff_t count, float *low, float *high, ptrdiff_t *finite,
                        ptrdiff_t *nans) {
@@ -493,7 +492,7 @@ void kiln_finite_range(const float *values, ptrdiff_t count, float *low, float *
   ptrdiff_t seen = 0, not_numbers = 0;
   for (ptrdiff_t i = 0; i < count; i++) {
     float x = values[i];
-    int is_finite = fabsf(x) <= FLT_MAX;
+    int is_finite = is_finite_value(x);
     lo = is_finite && x < lo ? x : lo;
     hi = is_finite && x > hi ? x : hi;
     seen += is_finite;
@@ -511,6 +510,11 @@ KILN_INLINE ptrdiff_t floor_index(double v) {
   return (double)truncated > v ? truncated - 1 : truncated;
 }
 
+/* Counts x into its bin of `counts` when it is finite. */
+KILN_INLINE void count_value(uint64_t *counts, float x, double scale, ptrdiff_t middle) {
+  if (is_finite_value(x)) counts[floor_index((double)x * scale) + middle]++;
+}
+
 /* Values per lane of the interleaved histograms below. */
 enum { KILN_HISTOGRAM_LANES = 4 };
 
@@ -521,24 +525,16 @@ void kiln_histogram_bins(const float *values, ptrdiff_t count, double scale, ptr
    * previous one to the same bin; four private histograms, one per lane, break that chain. They
    * pay for their zeroing and summing only on tensors much larger than the bin count. */
   uint64_t *lanes = count >= 8 * bin_count ? calloc((size_t)(KILN_HISTOGRAM_LANES * bin_count), sizeof(uint64_t)) : NULL;
-  if (lanes == NULL) {
-    for (ptrdiff_t i = 0; i < count; i++) {
-      float x = values[i];
-      if (fabsf(x) <= FLT_MAX) counts[floor_index((double)x * scale) + middle]++;
-    }
-    return;
-  }
   ptrdiff_t i = 0;
-  for (; i + KILN_HISTOGRAM_LANES <= count; i += KILN_HISTOGRAM_LANES) {
-    for (ptrdiff_t lane = 0; lane < KILN_HISTOGRAM_LANES; lane++) {
-      float x = values[i + lane];
-      if (fabsf(x) <= FLT_MAX) lanes[lane * bin_count + floor_index((double)x * scale) + middle]++;
+  if (lanes != NULL) {
+    for (; i + KILN_HISTOGRAM_LANES <= count; i += KILN_HISTOGRAM_LANES) {
+      for (ptrdiff_t lane = 0; lane < KILN_HISTOGRAM_LANES; lane++) {
+        count_value(lanes + lane * bin_count, values[i + lane], scale, middle);
+      }
     }
   }
-  for (; i < count; i++) {
-    float x = values[i];
-    if (fabsf(x) <= FLT_MAX) counts[floor_index((double)x * scale) + middle]++;
-  }
+  for (; i < count; i++) count_value(counts, values[i], scale, middle);
+  if (lanes == NULL) return;
   for (ptrdiff_t lane = 0; lane < KILN_HISTOGRAM_LANES; lane++) {
     for (ptrdiff_t bin = 0; bin < bin_count; bin++) counts[bin] += lanes[lane * bin_count + bin];
   }
