@@ -75,6 +75,18 @@ private func normalWithOutlier(count: Int, outlier: Float) throws -> TensorHisto
     #expect(CalibrationMethod.entropy.range(of: histogram).max == Float(min(asymmetric, Double(histogram.maximum))))
   }
 
+  @Test func theZerosOfAReluOutputDoNotPullTheEntropyThresholdIn() throws {
+    // Density 2(1 - x) on [0, 1): thinning out towards 1, as a ReLU output's positive side does.
+    let triangular = (0..<100_000).map { Float(1 - sqrt(1 - Double($0) / 100_000)) }
+    var dense = try TensorHistogram()
+    triangular.withUnsafeBufferPointer { dense.add($0) }
+    var relu = try TensorHistogram()
+    (triangular + [Float](repeating: 0, count: 200_000)).withUnsafeBufferPointer { relu.add($0) }
+    let threshold = EntropyThreshold.threshold(dense, nonnegative: true)
+    #expect(threshold > 0.9, "256 levels afford nearly all of a thinning tail")
+    #expect(EntropyThreshold.threshold(relu, nonnegative: true) == threshold, "twice as many zeros change nothing")
+  }
+
   @Test func entropyKeepsAFewIsolatedValuesWhole() throws {
     var histogram = try TensorHistogram()
     [Float(0), 0.5, 1].withUnsafeBufferPointer { histogram.add($0) }

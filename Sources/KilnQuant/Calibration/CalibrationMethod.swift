@@ -10,7 +10,7 @@ public enum CalibrationMethod: Equatable, Sendable {
   case percentile(Double)
   /// The threshold whose 8-bit quantization of the clipped distribution loses the least
   /// information (KL divergence), as TensorRT's entropy calibrator chooses it (128 levels;
-  /// 256 for a tensor that never goes below zero).
+  /// 256 for a tensor that never goes below zero; the spike of exact zeros left out).
   case entropy
   /// The symmetric threshold with the least expected squared error of 8-bit quantization.
   case mse

@@ -11,10 +11,16 @@ import Foundation
 /// minimum wins. `levels` is 128, the levels of one sign of int8, except for a tensor that
 /// never goes below zero: asymmetric quantization spends all 256 levels on `[0, t]`, as the
 /// MSE threshold assumes too.
+///
+/// Bin 0 is given bin 1's count before the search, as NVIDIA's pytorch-quantization entropy
+/// calibrator does: a ReLU output's exact zeros (often most of its values) all land in bin 0,
+/// and zero is exact in every quantization, yet that spike would dominate P and pull the
+/// threshold in, clipping the values that carry the signal.
 enum EntropyThreshold {
   static func threshold(_ histogram: TensorHistogram, nonnegative: Bool) -> Double {
     let levels = nonnegative ? 256 : 128
-    let magnitudes = histogram.magnitudeCounts
+    var magnitudes = histogram.magnitudeCounts
+    if magnitudes.count > 1 { magnitudes[0] = magnitudes[1] }
     let used = (magnitudes.lastIndex { $0 > 0 } ?? 0) + 1
     guard used > levels else { return Double(used) * histogram.binWidth }
     let total = magnitudes.reduce(0, +)
