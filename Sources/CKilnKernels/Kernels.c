@@ -43,6 +43,44 @@ void kiln_clamp(float *values, ptrdiff_t count, float low, float high) {
   for (ptrdiff_t i = 0; i < count; i++) values[i] = clamp_one(values[i], low, high);
 }
 
+KILN_INLINE float arithmetic_one(kiln_arithmetic_op op, float a, float b) {
+  switch (op) {
+  case KILN_ADD: return a + b;
+  case KILN_SUBTRACT: return a - b;
+  case KILN_MULTIPLY: return a * b;
+  default: return a / b;
+  }
+}
+
+KILN_INLINE void arithmetic_run(kiln_arithmetic_op op, const float *restrict a, ptrdiff_t a_step,
+                                const float *restrict b, ptrdiff_t b_step, float *restrict y, ptrdiff_t count,
+                                float low, float high) {
+  for (ptrdiff_t i = 0; i < count; i++) y[i] = clamp_one(arithmetic_one(op, a[i * a_step], b[i * b_step]), low, high);
+}
+
+/* One loop per op and step pair, each with constants the compiler vectorizes. */
+KILN_INLINE void arithmetic_steps(kiln_arithmetic_op op, const float *a, ptrdiff_t a_step, const float *b,
+                                  ptrdiff_t b_step, float *y, ptrdiff_t count, float low, float high) {
+  if (a_step == 0) {
+    arithmetic_run(op, a, 0, b, 1, y, count, low, high);
+  } else if (b_step == 0) {
+    arithmetic_run(op, a, 1, b, 0, y, count, low, high);
+  } else {
+    arithmetic_run(op, a, 1, b, 1, y, count, low, high);
+  }
+}
+
+KILN_MULTIVERSION
+void kiln_arithmetic(kiln_arithmetic_op op, const float *a, ptrdiff_t a_step, const float *b, ptrdiff_t b_step,
+                     float *y, ptrdiff_t count, float low, float high) {
+  switch (op) {
+  case KILN_ADD: arithmetic_steps(KILN_ADD, a, a_step, b, b_step, y, count, low, high); break;
+  case KILN_SUBTRACT: arithmetic_steps(KILN_SUBTRACT, a, a_step, b, b_step, y, count, low, high); break;
+  case KILN_MULTIPLY: arithmetic_steps(KILN_MULTIPLY, a, a_step, b, b_step, y, count, low, high); break;
+  case KILN_DIVIDE: arithmetic_steps(KILN_DIVIDE, a, a_step, b, b_step, y, count, low, high); break;
+  }
+}
+
 /* ceil(a / b) for b > 0 and any sign of a; b is mostly 1 (a stride or dilation), which skips
  * the division. */
 KILN_INLINE ptrdiff_t ceiling_divide(ptrdiff_t a, ptrdiff_t b) {

@@ -6,8 +6,17 @@ extension KernelFamily {
   /// Add, Sub, Mul, Div (integers truncate toward zero), Pow (any numeric exponent type), Mod
   /// (fmod attribute), PRelu, BitShift, and the variadic Min, Max, Sum, Mean. Integers wrap on
   /// overflow, and integer division or remainder by zero gives 0. Float16 is computed in Float.
+  /// Float32 Add, Sub, Mul and Div take `FloatArithmetic` where it applies, and apply a fused
+  /// Relu or Clip (`KernelInvocation.fusedActivation`) on either path.
   static let arithmetic = KernelFamily { registry in
-    for op in ["Add", "Sub", "Mul", "Div", "Mod", "BitShift"] {
+    for op in ["Add", "Sub", "Mul", "Div"] {
+      registry.register(op) { invocation in
+        let (a, b) = (try invocation.input(0), try invocation.input(1))
+        if let result = try FloatArithmetic.compute(a, b, for: invocation) { return [result] }
+        return [try activated(binaryArithmetic(a, b, invocation), invocation)]
+      }
+    }
+    for op in ["Mod", "BitShift"] {
       registry.register(op) { invocation in
         [try binaryArithmetic(try invocation.input(0), try invocation.input(1), invocation)]
       }
@@ -32,6 +41,17 @@ extension KernelFamily {
       return slope
     }
     return try slope.reshaped([slope.shape[0]] + [Int](repeating: 1, count: x.rank - 2))
+  }
+
+  /// `result` with the invocation's fused activation applied, when it has one (planned only
+  /// for float32 results).
+  private static func activated(_ result: HostTensor, _ invocation: KernelInvocation) throws -> HostTensor {
+    guard let activation = invocation.fusedActivation else { return result }
+    guard result.dataType == .float else {
+      throw invocation.failure("a fused Relu or Clip needs a float32 result, not \(result.dataType.name)")
+    }
+    activation.apply(to: result.buffer.pointer.assumingMemoryBound(to: Float.self), count: result.elementCount)
+    return result
   }
 
   /// `a op b` for the invocation's op; both must have the same element type.

@@ -61,9 +61,10 @@ public struct FusedActivation: Sendable, Equatable {
   }
 }
 
-/// A Conv whose only reader is a Relu or a Clip with constant bounds: the Conv runs with the
-/// clamp and writes the activation's output directly. Safe because the Conv's own output has
-/// no other reader (nor is it a graph output), so nothing can observe the unclamped values.
+/// A Conv, or a float32 Add, Sub, Mul or Div, whose only reader is a Relu or a Clip with
+/// constant bounds: the producer runs with the clamp and writes the activation's output
+/// directly. Safe because the producer's own output has no other reader (nor is it a graph
+/// output), so nothing can observe the unclamped values.
 struct ActivationFusion {
   /// The position of the absorbed activation node.
   let activation: Int
@@ -71,16 +72,19 @@ struct ActivationFusion {
   /// The activation node's outputs, which the producer writes instead of its own.
   let outputs: [Value?]
 
-  /// The ops whose kernels apply `KernelInvocation.fusedActivation`.
-  private static let producers: Set<String> = ["Conv"]
+  /// Whether `node`'s kernel applies `KernelInvocation.fusedActivation`: Conv's does, and the
+  /// arithmetic kernels' do for a float32 result.
+  private static func isProducer(_ node: Node) -> Bool {
+    guard node.domain.isEmpty || node.domain == "ai.onnx" else { return false }
+    return node.opType == "Conv" || FloatArithmetic.fuses(node)
+  }
 
   static func plan(_ graph: Graph, context: ExecutionContext) -> [Int: ActivationFusion] {
     let positions = Dictionary(
       graph.nodes.enumerated().map { (ObjectIdentifier($0.element), $0.offset) }, uniquingKeysWith: { first, _ in first })
     let graphOutputs = Set(graph.outputs.map(ObjectIdentifier.init))
     var fusions: [Int: ActivationFusion] = [:]
-    for (index, node) in graph.nodes.enumerated()
-    where producers.contains(node.opType) && (node.domain.isEmpty || node.domain == "ai.onnx") {
+    for (index, node) in graph.nodes.enumerated() where isProducer(node) {
       guard let output = node.outputs.first ?? nil, !graphOutputs.contains(ObjectIdentifier(output)),
             output.uses.count == 1, let reader = output.uses.first?.node, reader.inputs.first ?? nil === output,
             let position = positions[ObjectIdentifier(reader)], position > index,

@@ -23,8 +23,8 @@ final class Environment {
 /// only what later nodes still need.
 ///
 /// With an observer, every tensor a node produces (and every fed graph input) is shown to it
-/// as soon as it exists, or with `observed` only the tensors it names. A fused Conv and
-/// activation run unfused only when the observer would see the Conv's own output: always
+/// as soon as it exists, or with `observed` only the tensors it names. A fused producer and
+/// activation run unfused only when the observer would see the producer's own output: always
 /// without `observed`, else only when `observed` names that output.
 /// DequantizeLinear nodes of fixed initializers run once per executor, within a memory budget
 /// (see `GraphPlan`).
@@ -61,7 +61,7 @@ struct GraphRun {
     return graph.outputs.map { environment[$0] }
   }
 
-  /// Whether a Conv whose own output is `preActivation` may apply the activation after it:
+  /// Whether a producer whose own output is `preActivation` may apply the activation after it:
   /// when the observer will not look at that output.
   private func fuses(_ preActivation: Value?) -> Bool {
     guard observer != nil else { return true }

@@ -16,6 +16,14 @@ void kiln_accumulate_scaled(float *to, const float *from, float weight, ptrdiff_
 /* values[i] = min(max(values[i], low), high) for i in [0, count); NaN stays NaN. */
 void kiln_clamp(float *values, ptrdiff_t count, float low, float high);
 
+/* The four float32 arithmetic ops of kiln_arithmetic. */
+typedef enum { KILN_ADD, KILN_SUBTRACT, KILN_MULTIPLY, KILN_DIVIDE } kiln_arithmetic_op;
+
+/* y[i] = clamp(a[i * a_step] op b[i * b_step], low, high) for i in [0, count), each step 0 (one
+ * value for every i) or 1; infinite bounds clamp nothing and NaN stays NaN. y overlaps neither. */
+void kiln_arithmetic(kiln_arithmetic_op op, const float *a, ptrdiff_t a_step, const float *b, ptrdiff_t b_step,
+                     float *y, ptrdiff_t count, float low, float high);
+
 /* A 2-D sliding window over one plane: input and output sizes, kernel, strides, dilations and
  * leading pads (trailing pads follow from the output size). Kernel, strides and dilations are
  * positive; sizes and pads are at least 0. */
