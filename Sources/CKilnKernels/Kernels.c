@@ -523,23 +523,47 @@ void kiln_quantize_8bit(const float *x, ptrdiff_t count, float scale, float zero
 /* Neither NaN nor infinite. */
 KILN_INLINE int is_finite_value(float x) { return fabsf(x) <= FLT_MAX; }
 
-KILN_MULTIVERSION
-void kiln_finite_range(const float *values, ptrdiff_t count, float *low, float *high, ptrdiff_t *finite,
-                       ptrdiff_t *nans) {
-  float lo = *low, hi = *high;
-  ptrdiff_t seen = 0, not_numbers = 0;
-  for (ptrdiff_t i = 0; i < count; i++) {
-    float x = values[i];
-    int is_finite = is_finite_value(x);
-    lo = is_finite && x < lo ? x : lo;
-    hi = is_finite && x > hi ? x : hi;
-    seen += is_finite;
-    not_numbers += x != x;
+/* Running range and counts of finite values and NaNs, as kiln_histogram_add reports them. */
+typedef struct {
+  float low, high;
+  ptrdiff_t finite, nans;
+} value_range;
+
+/* Eight floats or int32s, for the loops the compiler does not vectorize by itself. */
+typedef float kiln_float8 __attribute__((ext_vector_type(8)));
+typedef int32_t kiln_int8 __attribute__((ext_vector_type(8)));
+
+/* Takes values[i] into the range, one value at a time. */
+KILN_INLINE void take_value(value_range *range, float x) {
+  int is_finite = is_finite_value(x);
+  range->low = is_finite && x < range->low ? x : range->low;
+  range->high = is_finite && x > range->high ? x : range->high;
+  range->finite += is_finite;
+  range->nans += x != x;
+}
+
+/* Takes the finite values among values[0, count) into the range (count below 2^31), eight
+ * lanes at a time: each lane keeps the scalar comparisons, so the result is the scalar one. */
+KILN_INLINE void finite_range(const float *restrict values, ptrdiff_t count, value_range *range) {
+  kiln_float8 low = range->low, high = range->high;
+  kiln_int8 seen = 0, not_numbers = 0;
+  ptrdiff_t i = 0;
+  for (; i + 8 <= count; i += 8) {
+    kiln_float8 x;
+    memcpy(&x, values + i, sizeof x);
+    kiln_int8 is_finite = __builtin_elementwise_abs(x) <= FLT_MAX;
+    low = (is_finite & (x < low)) ? x : low;
+    high = (is_finite & (x > high)) ? x : high;
+    seen -= is_finite;
+    not_numbers -= x != x;
   }
-  *low = lo;
-  *high = hi;
-  *finite += seen;
-  *nans += not_numbers;
+  for (int lane = 0; lane < 8; lane++) {
+    range->low = low[lane] < range->low ? low[lane] : range->low;
+    range->high = high[lane] > range->high ? high[lane] : range->high;
+    range->finite += seen[lane];
+    range->nans += not_numbers[lane];
+  }
+  for (; i < count; i++) take_value(range, values[i]);
 }
 
 /* floor(v) for |v| < 2^62 without a libm call: truncation, one lower for negative non-integers. */
@@ -577,6 +601,76 @@ void kiln_histogram_bins(const float *values, ptrdiff_t count, double scale, ptr
     for (ptrdiff_t bin = 0; bin < bin_count; bin++) counts[bin] += lanes[lane * bin_count + bin];
   }
   free(lanes);
+}
+
+/* Fits when no finite value reached the bins' edge: min and max inside (-limit, limit). */
+KILN_INLINE bool range_fits(float low, float high, double limit) { return -(double)low < limit && (double)high < limit; }
+
+/* Values per block of kiln_histogram_add: their bin indices are computed in one vectorizable
+ * loop, then counted. */
+enum { KILN_HISTOGRAM_BLOCK = 256 };
+
+/* Bin indices of one block, as count_value picks them: a non-finite value gets bin_count, and
+ * a finite one beyond the bins the nearest edge bin (the caller then drops the whole pass). */
+KILN_INLINE void block_bins(const float *restrict values, ptrdiff_t count, double scale, ptrdiff_t middle,
+                            ptrdiff_t bin_count, int32_t *restrict bins) {
+  double first = (double)-middle, last = (double)(middle - 1);
+  for (ptrdiff_t i = 0; i < count; i++) {
+    float x = values[i];
+    int is_finite = is_finite_value(x);
+    double v = is_finite ? (double)x * scale : 0.0;
+    v = v < first ? first : v;
+    v = v > last ? last : v;
+    int32_t truncated = (int32_t)v;
+    truncated -= (double)truncated > v;
+    bins[i] = is_finite ? truncated + (int32_t)middle : (int32_t)bin_count;
+  }
+}
+
+/* kiln_histogram_add over a value_range. */
+KILN_INLINE bool binned_in_one_pass(const float *values, ptrdiff_t count, double scale, ptrdiff_t middle, double limit,
+                                    uint64_t *counts, ptrdiff_t bin_count, value_range *range) {
+  /* Below this the two passes cost less than the private histograms' zeroing and summing. */
+  uint64_t *lanes = count >= 8 * bin_count ? calloc((size_t)(KILN_HISTOGRAM_LANES * (bin_count + 1)), sizeof(uint64_t))
+                                           : NULL;
+  if (lanes == NULL) {
+    finite_range(values, count, range);
+    if (!range_fits(range->low, range->high, limit)) return false;
+    kiln_histogram_bins(values, count, scale, middle, counts, bin_count);
+    return true;
+  }
+  /* One private histogram per lane, as in kiln_histogram_bins, each with a last slot that takes
+   * the non-finite values. */
+  ptrdiff_t stride = bin_count + 1;
+  int32_t bins[KILN_HISTOGRAM_BLOCK];
+  for (ptrdiff_t start = 0; start < count; start += KILN_HISTOGRAM_BLOCK) {
+    ptrdiff_t n = count - start < KILN_HISTOGRAM_BLOCK ? count - start : KILN_HISTOGRAM_BLOCK, i = 0;
+    finite_range(values + start, n, range);
+    block_bins(values + start, n, scale, middle, bin_count, bins);
+    for (; i + KILN_HISTOGRAM_LANES <= n; i += KILN_HISTOGRAM_LANES) {
+      for (ptrdiff_t lane = 0; lane < KILN_HISTOGRAM_LANES; lane++) lanes[lane * stride + bins[i + lane]]++;
+    }
+    for (; i < n; i++) lanes[bins[i]]++;
+  }
+  bool fits = range_fits(range->low, range->high, limit);
+  for (ptrdiff_t lane = 0; fits && lane < KILN_HISTOGRAM_LANES; lane++) {
+    for (ptrdiff_t bin = 0; bin < bin_count; bin++) counts[bin] += lanes[lane * stride + bin];
+  }
+  free(lanes);
+  return fits;
+}
+
+KILN_MULTIVERSION
+bool kiln_histogram_add(const float *values, ptrdiff_t count, double scale, ptrdiff_t middle, double limit,
+                        uint64_t *counts, ptrdiff_t bin_count, float *low, float *high, ptrdiff_t *finite,
+                        ptrdiff_t *nans) {
+  value_range range = {*low, *high, 0, 0};
+  bool fits = binned_in_one_pass(values, count, scale, middle, limit, counts, bin_count, &range);
+  *low = range.low;
+  *high = range.high;
+  *finite += range.finite;
+  *nans += range.nans;
+  return fits;
 }
 
 void kiln_cpu_relax(void) {

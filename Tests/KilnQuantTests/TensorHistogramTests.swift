@@ -71,6 +71,31 @@ private func spreadValues(count: Int, seed: UInt64) -> [Float] {
     #expect(h.minimum == values.filter(\.isFinite).min() && h.maximum == values.filter(\.isFinite).max())
   }
 
+  @Test func largeTensorsInsideTheBinsAndBeyondThemLandWhereFloorSays() throws {
+    var h = try TensorHistogram(binCount: 1024)
+    var inside = spreadValues(count: 30_000, seed: 7).map { $0 / 4096 * 3 }
+    inside[10] = .nan
+    inside[11] = .infinity
+    inside[12] = -0.0
+    inside.withUnsafeBufferPointer { h.add($0) }
+    let exponent = h.rangeExponent
+    var within = inside.map { -$0 * 0.999 }
+    within[20] = Float(-h.range).nextUp
+    within.withUnsafeBufferPointer { h.add($0) }
+    #expect(h.rangeExponent == exponent, "the second tensor fits the bins the first one set")
+    var beyond = within
+    beyond[30] = Float(-h.range)
+    beyond.withUnsafeBufferPointer { h.add($0) }
+    #expect(h.rangeExponent == exponent + 1, "a value at -R widens the bins")
+    var expected = [UInt64](repeating: 0, count: 1024)
+    for x in inside + within + beyond where x.isFinite {
+      expected[Int((Double(x) / h.binWidth).rounded(.down)) + 512] += 1
+    }
+    #expect(h.counts == expected)
+    #expect(h.nanCount == 3 && h.infinityCount == 3 && h.count == UInt64(3 * inside.count - 6))
+    #expect(h.minimum == Float(-h.range / 2) && h.maximum == (inside + within).filter(\.isFinite).max())
+  }
+
   @Test func nanAndInfinityAreCountedApart() throws {
     let h = try histogram([.nan, .infinity, -.infinity, 1, .nan])
     #expect(h.nanCount == 2 && h.infinityCount == 2 && h.count == 1)

@@ -78,16 +78,22 @@ void kiln_winograd_output(const kiln_winograd_grid *grid, const float *m, ptrdif
  * (the quotient is rounded in float; beyond +-2^22 it saturates either way). */
 void kiln_quantize_8bit(const float *x, ptrdiff_t count, float scale, float zero, bool is_signed, void *y);
 
-/* The range of the finite values among values[0, count): *low and *high are lowered and raised
- * to cover them (pass +inf and -inf to start), *finite and *nans count them and the NaNs. */
-void kiln_finite_range(const float *values, ptrdiff_t count, float *low, float *high, ptrdiff_t *finite,
-                       ptrdiff_t *nans);
-
 /* counts[floor(values[i] * scale) + middle] += 1 for every finite values[i], the product in
  * double. Every finite value must land inside counts (the caller sized the bins to cover them);
  * bin_count is the length of counts. */
 void kiln_histogram_bins(const float *values, ptrdiff_t count, double scale, ptrdiff_t middle, uint64_t *counts,
                          ptrdiff_t bin_count);
+
+/* The range of the finite values among values[0, count) (*low and *high are lowered and raised
+ * to cover them; pass +inf and -inf to start; *finite and *nans count them and the NaNs), then
+ * kiln_histogram_bins when the bins cover every finite value, in one pass over large inputs:
+ * returns true when they do (no finite |values[i]| reaches limit, the
+ * bins' edge, counting the range passed in), false, with counts untouched, when the caller
+ * must widen the bins and bin again. The range and counts of finite values and NaNs are
+ * updated either way. */
+bool kiln_histogram_add(const float *values, ptrdiff_t count, double scale, ptrdiff_t middle, double limit,
+                        uint64_t *counts, ptrdiff_t bin_count, float *low, float *high, ptrdiff_t *finite,
+                        ptrdiff_t *nans);
 
 /* A hint to the processor that the caller is spinning on a flag (x86 PAUSE, ARM YIELD): it
  * saves power and leaves execution resources to a sibling hardware thread. */

@@ -65,18 +65,23 @@ public struct TensorHistogram: Equatable, Sendable {
   public mutating func add(_ values: UnsafeBufferPointer<Float>) {
     guard let base = values.baseAddress else { return }
     var low = minimum, high = maximum, finite = 0, nans = 0
-    kiln_finite_range(base, values.count, &low, &high, &finite, &nans)
+    // Bin i = floor(x / w) + binCount / 2, with 1 / w exact (a power of two).
+    let (scale, limit) = (1 / binWidth, range)
+    let binned = counts.withUnsafeMutableBufferPointer { bins in
+      kiln_histogram_add(
+        base, values.count, scale, binCount / 2, limit, bins.baseAddress!, binCount, &low, &high, &finite, &nans)
+    }
     nanCount += UInt64(nans)
     infinityCount += UInt64(values.count - finite - nans)
     guard finite > 0 else { return }
     minimum = low
     maximum = high
     count += UInt64(finite)
+    guard !binned else { return }
     grow(toCover: Swift.max(Double(-low), Double(high)))
-    // Bin i = floor(x / w) + binCount / 2, with 1 / w exact (a power of two).
-    let scale = 1 / binWidth
+    let widerScale = 1 / binWidth
     counts.withUnsafeMutableBufferPointer { bins in
-      kiln_histogram_bins(base, values.count, scale, binCount / 2, bins.baseAddress!, binCount)
+      kiln_histogram_bins(base, values.count, widerScale, binCount / 2, bins.baseAddress!, binCount)
     }
   }
 
