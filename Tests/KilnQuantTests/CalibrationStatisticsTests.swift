@@ -23,7 +23,9 @@ private func statistics(_ tensors: [String: [Float]], samples: Int = 1) throws -
   }
 
   @Test func filesReadBackToTheSameBytes() throws {
-    var stats = try statistics(["b": [0.1, -3.75, 1e-7], "a": [Float.pi]])
+    var stats = try statistics([
+      "b": [0.1, -3.75, 1e-7], "a": [Float.pi], "/layer\"1\"/Conv\\out\n\t\u{1}\u{8}\u{c}\r": [2], "é": [],
+    ])
     stats.method = .percentile(99.9)
     try withTemporaryFolder { folder in
       let path = folder.file("s.json")
@@ -32,6 +34,10 @@ private func statistics(_ tensors: [String: [Float]], samples: Int = 1) throws -
       #expect(read == stats)
       #expect(try read.jsonData() == fileBytes(path))
       #expect(read.tensors["b"]?.minimum == -3.75 && read.tensors["a"]?.maximum == Float.pi)
+      let text = String(decoding: try fileBytes(path), as: UTF8.self)
+      #expect(text.hasPrefix(#"{"bins":16,"graph":"g","inputs":["x"],"method":"percentile:99.9","samples":1,"#))
+      #expect(text.contains(#""\/layer\"1\"\/Conv\\out\n\t\u0001\b\f\r":{"#), "escaped as JSONEncoder escapes")
+      #expect(text.hasSuffix("}},\"version\":1}\n"))
     }
   }
 

@@ -13,6 +13,13 @@ private func histogram(_ values: [Float], bins: Int = 8) throws -> TensorHistogr
   return histogram
 }
 
+/// The histogram as a statistics file writes it.
+private func json(_ histogram: TensorHistogram) -> Data {
+  var writer = StatisticsJSONWriter()
+  writer.write(histogram)
+  return Data(writer.bytes)
+}
+
 /// Seeded values spread over several magnitudes, so that merging must coarsen.
 private func spreadValues(count: Int, seed: UInt64) -> [Float] {
   var generator = SplitMix64(seed: seed)
@@ -50,9 +57,7 @@ private func spreadValues(count: Int, seed: UInt64) -> [Float] {
     try merged.merge(histogram(Array(values[..<500]), bins: 256))
     try merged.merge(histogram(Array(values[500..<2000]), bins: 256))
     #expect(merged == whole)
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = .sortedKeys
-    #expect(try encoder.encode(merged) == encoder.encode(whole))
+    #expect(json(merged) == json(whole))
   }
 
   /// Large enough for the interleaved per-lane counts (at least 8 values per bin), with runs
@@ -120,9 +125,20 @@ private func spreadValues(count: Int, seed: UInt64) -> [Float] {
     #expect(throws: KilnError.self) { try eight.merge(sixteen) }
   }
 
+  @Test func jsonKeepsTheNonzeroBinsAndTheShortestFloats() throws {
+    let h = try histogram([-0.0, 1e-31, 2e-30, 3e8, 2], bins: 8)
+    #expect(String(decoding: json(h), as: UTF8.self) == """
+      {"bins":8,"count":5,"counts":[4,0,1],"firstBin":4,"infinityCount":0,"max":3e+08,"min":-0,\
+      "nanCount":0,"rangeExponent":29}
+      """)
+    #expect(String(decoding: json(try histogram([.nan])), as: UTF8.self) == """
+      {"bins":8,"count":0,"counts":[],"firstBin":0,"infinityCount":0,"nanCount":1,"rangeExponent":-100}
+      """)
+  }
+
   @Test func jsonRoundTripsAndDamageIsRefused() throws {
     let h = try histogram(spreadValues(count: 100, seed: 1), bins: 64)
-    let data = try JSONEncoder().encode(h)
+    let data = json(h)
     #expect(try JSONDecoder().decode(TensorHistogram.self, from: data) == h)
     let damaged = String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\"count\":100", with: "\"count\":99")
     #expect(throws: DecodingError.self) { try JSONDecoder().decode(TensorHistogram.self, from: Data(damaged.utf8)) }

@@ -3,7 +3,7 @@
 import Foundation
 import KilnIR
 
-extension CalibrationStatistics: Codable {
+extension CalibrationStatistics: Decodable {
   private enum CodingKeys: String, CodingKey {
     case schema, version, graph, inputs, bins, method, samples, tensors
   }
@@ -12,18 +12,6 @@ extension CalibrationStatistics: Codable {
   private struct Header: Decodable {
     var schema: String?
     var version: Int?
-  }
-
-  public func encode(to encoder: any Encoder) throws {
-    var container = encoder.container(keyedBy: CodingKeys.self)
-    try container.encode(Self.schema, forKey: .schema)
-    try container.encode(Self.version, forKey: .version)
-    try container.encode(graphName, forKey: .graph)
-    try container.encode(inputNames, forKey: .inputs)
-    try container.encode(binCount, forKey: .bins)
-    try container.encode(method.text, forKey: .method)
-    try container.encode(sampleCount, forKey: .samples)
-    try container.encode(tensors, forKey: .tensors)
   }
 
   public init(from decoder: any Decoder) throws {
@@ -45,17 +33,18 @@ extension CalibrationStatistics: Codable {
     }
   }
 
-  /// The file's bytes: JSON with sorted keys, floats in their shortest exact form, a newline.
-  public func jsonData() throws -> Data {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return try encoder.encode(self) + Data("\n".utf8)
+  /// The file's bytes: JSON with sorted keys, floats in their shortest exact form, a newline
+  /// (see `StatisticsJSONWriter`).
+  public func jsonData() -> Data {
+    var writer = StatisticsJSONWriter()
+    writer.write(self)
+    return Data(writer.bytes + [UInt8(ascii: "\n")])
   }
 
   /// Writes the statistics to `path` atomically.
   public func write(to path: String) throws {
     let file = try AtomicOutputFile(destination: path)
-    try file.write(try jsonData())
+    try file.write(jsonData())
     try file.commit()
   }
 

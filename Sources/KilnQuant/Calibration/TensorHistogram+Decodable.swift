@@ -1,12 +1,11 @@
-// How a histogram is written in a statistics file: its nonzero stretch of bins, and checked
-// when read back.
+// How a histogram is read back from a statistics file, and checked.
 
 import KilnIR
 
-extension TensorHistogram: Codable {
-  /// The written form: the counts from the first to the last nonzero bin, with the first one's
-  /// index, so that the empty half of a ReLU output costs nothing; min and max only when defined.
-  private struct Stored: Codable {
+extension TensorHistogram: Decodable {
+  /// The written form (see `StatisticsJSONWriter`): the counts from the first to the last
+  /// nonzero bin, with the first one's index; min and max only when defined.
+  private struct Stored: Decodable {
     var bins: Int
     var rangeExponent: Int
     var count: UInt64
@@ -16,16 +15,6 @@ extension TensorHistogram: Codable {
     var max: Float?
     var firstBin: Int
     var counts: [UInt64]
-  }
-
-  public func encode(to encoder: any Encoder) throws {
-    let first = counts.firstIndex { $0 > 0 } ?? 0
-    let end = (counts.lastIndex { $0 > 0 } ?? -1) + 1
-    try Stored(
-      bins: binCount, rangeExponent: rangeExponent, count: count, nanCount: nanCount,
-      infinityCount: infinityCount, min: count > 0 ? minimum : nil, max: count > 0 ? maximum : nil,
-      firstBin: first, counts: Array(counts[first..<Swift.max(first, end)])
-    ).encode(to: encoder)
   }
 
   public init(from decoder: any Decoder) throws {
