@@ -542,8 +542,12 @@ KILN_INLINE void take_value(value_range *range, float x) {
   range->nans += x != x;
 }
 
-/* Takes the finite values among values[0, count) into the range (count below 2^31), eight
- * lanes at a time: each lane keeps the scalar comparisons, so the result is the scalar one. */
+/* The most values finite_range takes at once: its lanes count in int32. */
+enum { KILN_RANGE_RUN = 1 << 30 };
+
+/* Takes the finite values among values[0, count) into the range (count at most
+ * KILN_RANGE_RUN), eight lanes at a time: each lane keeps the scalar comparisons, so min
+ * and max are those of a scalar scan (up to which of -0 and +0 a tie keeps). */
 KILN_INLINE void finite_range(const float *restrict values, ptrdiff_t count, value_range *range) {
   kiln_float8 low = range->low, high = range->high;
   kiln_int8 seen = 0, not_numbers = 0;
@@ -634,7 +638,9 @@ KILN_INLINE bool binned_in_one_pass(const float *values, ptrdiff_t count, double
   uint64_t *lanes = count >= 8 * bin_count ? calloc((size_t)(KILN_HISTOGRAM_LANES * (bin_count + 1)), sizeof(uint64_t))
                                            : NULL;
   if (lanes == NULL) {
-    finite_range(values, count, range);
+    for (ptrdiff_t start = 0; start < count; start += KILN_RANGE_RUN) {
+      finite_range(values + start, count - start < KILN_RANGE_RUN ? count - start : KILN_RANGE_RUN, range);
+    }
     if (!range_fits(range->low, range->high, limit)) return false;
     kiln_histogram_bins(values, count, scale, middle, counts, bin_count);
     return true;
