@@ -21,6 +21,21 @@ private struct SeededSource: CalibrationSource {
   }
 }
 
+/// `base`'s samples, except that those in `bad` cannot be read.
+private struct FailingSource: CalibrationSource {
+  var base: SeededSource
+  var bad: Set<Int>
+
+  var count: Int { base.count }
+
+  func name(at index: Int) -> String { base.name(at: index) }
+
+  func sample(at index: Int) throws -> CalibrationSample {
+    if bad.contains(index) { throw KilnError.badInput("cannot be read") }
+    return try base.sample(at: index)
+  }
+}
+
 /// x → Conv → Relu → MatMul by a Constant node's output → y; w and the Constant are constants.
 private func model() -> Model {
   let builder = GraphBuilder("calibrated")
@@ -40,6 +55,19 @@ private func model() -> Model {
 private let source = SeededSource(count: 12, shape: [1, 4, 16, 16])
 
 @Suite struct CalibratorTests {
+  @Test func theFirstFailingSampleIsReportedWhateverTheThreadCount() throws {
+    let failing = FailingSource(base: source, bad: [4, 9, 10])
+    for threads in [1, 2, 4] {
+      for _ in 0..<5 {
+        #expect {
+          try Calibrator(model: model(), threads: threads).run(failing)
+        } throws: { error in
+          (error as? KilnError)?.file == "sample-4"
+        }
+      }
+    }
+  }
+
   @Test func onlyTheComputedInputsOfConvAndMatMulAreMeasured() throws {
     let statistics = try Calibrator(model: model()).run(source, indices: [0, 1])
     #expect(statistics.tensors.keys.sorted() == ["r", "x"])

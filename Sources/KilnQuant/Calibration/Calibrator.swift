@@ -17,11 +17,12 @@ public struct CalibrationProgress: Sendable {
 /// Runs a model over samples of a `CalibrationSource` and histograms the float32 tensors of its
 /// main graph whose ranges int8 quantization reads: the inputs of Conv, ConvTranspose, MatMul
 /// and Gemm that are not constants (`observed`). The runtime shows only those, so a Conv whose
-/// own output is not among them keeps its Relu or Clip fused. Each of `threads` workers runs
-/// its share of the samples in its own executor, one sample at a time, into its own statistics,
-/// merged at the end; each tensor is released as the executor releases it, so memory is
-/// bounded by the histograms, never by the number of samples. Merging is exact, so the
-/// statistics depend only on the samples, not on their order nor on the thread count.
+/// own output is not among them keeps its Relu or Clip fused. Each of `threads` workers takes
+/// the next sample from a shared `SampleQueue` and runs it in its own executor, into its own
+/// statistics, merged at the end; each tensor is released as the executor releases it, so
+/// memory is bounded by the histograms, never by the number of samples. Merging is exact, so
+/// the statistics depend only on the samples, not on their order, the thread count nor which
+/// worker ran which sample.
 public struct Calibrator {
   /// One executor per worker.
   public let executors: [Executor]
@@ -48,35 +49,38 @@ public struct Calibrator {
       throw KilnError.badInput("sample \(index) is out of range: the source has \(source.count)")
     }
     let workers = min(executors.count, max(chosen.count, 1))
+    let queue = SampleQueue(chosen)
     let lock = NSLock()
     var done = 0
     let parts = try concurrentResults(workers) { worker in
-      let indices = stride(from: worker, to: chosen.count, by: workers).map { chosen[$0] }
-      return try measure(source, indices, executors[worker]) { name in
+      measure(source, queue, executors[worker]) { name in
         lock.lock()
         defer { lock.unlock() }
         done += 1
         progress?(CalibrationProgress(completed: done, total: chosen.count, sampleName: name))
       }
     }
+    try queue.rethrowFirstFailure()
     var statistics = parts[0]
     for (worker, part) in parts.enumerated().dropFirst() { try statistics.merge(part, file: "worker \(worker)") }
     return statistics
   }
 
-  /// The statistics of samples `indices` of `source` run in `executor`.
+  /// The statistics of the samples of `queue` that this worker takes, run in `executor`; a
+  /// failure goes to the queue, which stops handing out samples.
   private func measure(
-    _ source: any CalibrationSource, _ indices: [Int], _ executor: Executor, after: (String) -> Void
-  ) throws -> CalibrationStatistics {
+    _ source: any CalibrationSource, _ queue: SampleQueue, _ executor: Executor, after: (String) -> Void
+  ) -> CalibrationStatistics {
     let graph = executor.model.graph
     var statistics = CalibrationStatistics(
       graphName: graph.name, inputNames: executor.requiredInputs.map(\.name), binCount: binCount)
-    for index in indices {
+    while let (position, index) = queue.take() {
       let name = source.name(at: index)
       do {
         _ = try executor.run(source.sample(at: index), observing: { try statistics.observe($0, $1) }, only: observed)
-      } catch let error as KilnError {
-        throw error.inFile(name)
+      } catch {
+        queue.fail(at: position, (error as? KilnError)?.inFile(name) ?? error)
+        break
       }
       statistics.sampleCount += 1
       after(name)
