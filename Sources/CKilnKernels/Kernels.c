@@ -581,41 +581,12 @@ KILN_INLINE void count_value(uint64_t *counts, float x, double scale, ptrdiff_t 
   if (is_finite_value(x)) counts[floor_index((double)x * scale) + middle]++;
 }
 
-/* Values per lane of the interleaved histograms below. */
-enum { KILN_HISTOGRAM_LANES = 4 };
-
-KILN_MULTIVERSION
-void kiln_histogram_bins(const float *values, ptrdiff_t count, double scale, ptrdiff_t middle, uint64_t *counts,
-                         ptrdiff_t bin_count) {
-  /* Runs of equal values (the zeros of a ReLU output) would make every increment wait for the
-   * previous one to the same bin; four private histograms, one per lane, break that chain. They
-   * pay for their zeroing and summing only on tensors much larger than the bin count. */
-  uint64_t *lanes = count >= 8 * bin_count ? calloc((size_t)(KILN_HISTOGRAM_LANES * bin_count), sizeof(uint64_t)) : NULL;
-  ptrdiff_t i = 0;
-  if (lanes != NULL) {
-    for (; i + KILN_HISTOGRAM_LANES <= count; i += KILN_HISTOGRAM_LANES) {
-      for (ptrdiff_t lane = 0; lane < KILN_HISTOGRAM_LANES; lane++) {
-        count_value(lanes + lane * bin_count, values[i + lane], scale, middle);
-      }
-    }
-  }
-  for (; i < count; i++) count_value(counts, values[i], scale, middle);
-  if (lanes == NULL) return;
-  for (ptrdiff_t lane = 0; lane < KILN_HISTOGRAM_LANES; lane++) {
-    for (ptrdiff_t bin = 0; bin < bin_count; bin++) counts[bin] += lanes[lane * bin_count + bin];
-  }
-  free(lanes);
-}
-
-/* Fits when no finite value reached the bins' edge: min and max inside (-limit, limit). */
-KILN_INLINE bool range_fits(float low, float high, double limit) { return -(double)low < limit && (double)high < limit; }
-
-/* Values per block of kiln_histogram_add: their bin indices are computed in one vectorizable
+/* Values per block of the lane histograms: their bin indices are computed in one vectorizable
  * loop, then counted. */
 enum { KILN_HISTOGRAM_BLOCK = 256 };
 
 /* Bin indices of one block, as count_value picks them: a non-finite value gets bin_count, and
- * a finite one beyond the bins the nearest edge bin (the caller then drops the whole pass). */
+ * a finite one beyond the bins the nearest edge bin (kiln_histogram_add then drops the pass). */
 KILN_INLINE void block_bins(const float *restrict values, ptrdiff_t count, double scale, ptrdiff_t middle,
                             ptrdiff_t bin_count, int32_t *restrict bins) {
   double first = (double)-middle, last = (double)(middle - 1);
@@ -631,12 +602,63 @@ KILN_INLINE void block_bins(const float *restrict values, ptrdiff_t count, doubl
   }
 }
 
-/* kiln_histogram_add over a value_range. */
+/* Values per lane of the lane histograms. */
+enum { KILN_HISTOGRAM_LANES = 4 };
+
+/* Private histograms, one per lane, of bin_count + 1 slots (the last takes the non-finite
+ * values), for a tensor large enough to pay for their zeroing and summing; NULL for a smaller
+ * one (or when memory is short). Runs of equal values (the zeros of a ReLU output) would make
+ * every increment wait for the previous one to the same bin; the lanes break that chain. */
+static uint64_t *lane_histograms(ptrdiff_t count, ptrdiff_t bin_count) {
+  if (count < 8 * bin_count) return NULL;
+  return calloc((size_t)(KILN_HISTOGRAM_LANES * (bin_count + 1)), sizeof(uint64_t));
+}
+
+/* Counts values into the lane histograms block by block, taking their range into `range`
+ * too unless it is NULL. */
+KILN_INLINE void count_into_lanes(const float *values, ptrdiff_t count, double scale, ptrdiff_t middle,
+                                  ptrdiff_t bin_count, uint64_t *lanes, value_range *range) {
+  ptrdiff_t stride = bin_count + 1;
+  int32_t bins[KILN_HISTOGRAM_BLOCK];
+  for (ptrdiff_t start = 0; start < count; start += KILN_HISTOGRAM_BLOCK) {
+    ptrdiff_t n = count - start < KILN_HISTOGRAM_BLOCK ? count - start : KILN_HISTOGRAM_BLOCK, i = 0;
+    if (range != NULL) finite_range(values + start, n, range);
+    block_bins(values + start, n, scale, middle, bin_count, bins);
+    for (; i + KILN_HISTOGRAM_LANES <= n; i += KILN_HISTOGRAM_LANES) {
+      for (ptrdiff_t lane = 0; lane < KILN_HISTOGRAM_LANES; lane++) lanes[lane * stride + bins[i + lane]]++;
+    }
+    for (; i < n; i++) lanes[bins[i]]++;
+  }
+}
+
+/* Adds the lane histograms' bins (not their non-finite slots) into counts. */
+KILN_INLINE void add_lanes(const uint64_t *lanes, ptrdiff_t bin_count, uint64_t *counts) {
+  for (ptrdiff_t lane = 0; lane < KILN_HISTOGRAM_LANES; lane++) {
+    for (ptrdiff_t bin = 0; bin < bin_count; bin++) counts[bin] += lanes[lane * (bin_count + 1) + bin];
+  }
+}
+
+KILN_MULTIVERSION
+void kiln_histogram_bins(const float *values, ptrdiff_t count, double scale, ptrdiff_t middle, uint64_t *counts,
+                         ptrdiff_t bin_count) {
+  uint64_t *lanes = lane_histograms(count, bin_count);
+  if (lanes == NULL) {
+    for (ptrdiff_t i = 0; i < count; i++) count_value(counts, values[i], scale, middle);
+    return;
+  }
+  count_into_lanes(values, count, scale, middle, bin_count, lanes, NULL);
+  add_lanes(lanes, bin_count, counts);
+  free(lanes);
+}
+
+/* Fits when no finite value reached the bins' edge: min and max inside (-limit, limit). */
+KILN_INLINE bool range_fits(float low, float high, double limit) { return -(double)low < limit && (double)high < limit; }
+
+/* kiln_histogram_add over a value_range: one pass into lane histograms for a large tensor,
+ * committed only when it fits; the range first, then the bins, for a small one. */
 KILN_INLINE bool binned_in_one_pass(const float *values, ptrdiff_t count, double scale, ptrdiff_t middle, double limit,
                                     uint64_t *counts, ptrdiff_t bin_count, value_range *range) {
-  /* Below this the two passes cost less than the private histograms' zeroing and summing. */
-  uint64_t *lanes = count >= 8 * bin_count ? calloc((size_t)(KILN_HISTOGRAM_LANES * (bin_count + 1)), sizeof(uint64_t))
-                                           : NULL;
+  uint64_t *lanes = lane_histograms(count, bin_count);
   if (lanes == NULL) {
     for (ptrdiff_t start = 0; start < count; start += KILN_RANGE_RUN) {
       finite_range(values + start, count - start < KILN_RANGE_RUN ? count - start : KILN_RANGE_RUN, range);
@@ -645,23 +667,9 @@ KILN_INLINE bool binned_in_one_pass(const float *values, ptrdiff_t count, double
     kiln_histogram_bins(values, count, scale, middle, counts, bin_count);
     return true;
   }
-  /* One private histogram per lane, as in kiln_histogram_bins, each with a last slot that takes
-   * the non-finite values. */
-  ptrdiff_t stride = bin_count + 1;
-  int32_t bins[KILN_HISTOGRAM_BLOCK];
-  for (ptrdiff_t start = 0; start < count; start += KILN_HISTOGRAM_BLOCK) {
-    ptrdiff_t n = count - start < KILN_HISTOGRAM_BLOCK ? count - start : KILN_HISTOGRAM_BLOCK, i = 0;
-    finite_range(values + start, n, range);
-    block_bins(values + start, n, scale, middle, bin_count, bins);
-    for (; i + KILN_HISTOGRAM_LANES <= n; i += KILN_HISTOGRAM_LANES) {
-      for (ptrdiff_t lane = 0; lane < KILN_HISTOGRAM_LANES; lane++) lanes[lane * stride + bins[i + lane]]++;
-    }
-    for (; i < n; i++) lanes[bins[i]]++;
-  }
+  count_into_lanes(values, count, scale, middle, bin_count, lanes, range);
   bool fits = range_fits(range->low, range->high, limit);
-  for (ptrdiff_t lane = 0; fits && lane < KILN_HISTOGRAM_LANES; lane++) {
-    for (ptrdiff_t bin = 0; bin < bin_count; bin++) counts[bin] += lanes[lane * stride + bin];
-  }
+  if (fits) add_lanes(lanes, bin_count, counts);
   free(lanes);
   return fits;
 }
