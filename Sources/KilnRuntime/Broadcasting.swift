@@ -138,6 +138,16 @@ func parallelChunks(_ count: Int, threads: Int, grain: Int, perThread: Int = 4, 
   }
 }
 
+/// How operands of `countA` and `countB` elements fill a result of `resultCount` elements
+/// without walking broadcast rows: each operand's step, 1 when it holds the result's elements
+/// in order, 0 when it is one value for all; nil when broadcasting needs the row walk.
+func elementSteps(_ countA: Int, _ countB: Int, resultCount: Int) -> (a: Int, b: Int)? {
+  if countA == resultCount && countB == resultCount { return (1, 1) }
+  if countB == 1 && countA == resultCount { return (1, 0) }
+  if countA == 1 && countB == resultCount { return (0, 1) }
+  return nil
+}
+
 /// `op` applied elementwise to `a` and `b` broadcast together, into a new tensor of `R`.
 func broadcastMap<A: TensorElement, B: TensorElement, R: TensorElement>(
   _ a: HostTensor, _ b: HostTensor, for invocation: KernelInvocation, _ op: (A, B) -> R
@@ -148,15 +158,16 @@ func broadcastMap<A: TensorElement, B: TensorElement, R: TensorElement>(
   let y = b.elements(as: B.self)
   let out = result.mutableElements(as: R.self)
   let threads = invocation.threads
-  if x.count == out.count && y.count == out.count {
+  switch elementSteps(x.count, y.count, resultCount: out.count) {
+  case (1, 1)?:
     elementChunks(out.count, threads) { for i in $0 { out[i] = op(x[i], y[i]) } }
-  } else if y.count == 1 && x.count == out.count {
+  case (1, 0)?:
     let right = y[0]
     elementChunks(out.count, threads) { for i in $0 { out[i] = op(x[i], right) } }
-  } else if x.count == 1 && y.count == out.count {
+  case (0, 1)?:
     let left = x[0]
     elementChunks(out.count, threads) { for i in $0 { out[i] = op(left, y[i]) } }
-  } else {
+  default:
     let length = plan.rowLength
     let (sx, sy) = (plan.rowStride(0), plan.rowStride(1))
     plan.forEachRow(threads: invocation.threads) { offsets, start in

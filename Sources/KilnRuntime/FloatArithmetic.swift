@@ -1,10 +1,11 @@
-// Float32 Add, Sub, Mul and Div over same-shaped operands, or one operand and a single value.
+// Float32 Add, Sub, Mul and Div where no broadcast rows need walking.
 
 import CKilnKernels
 import KilnIR
 
-/// The common float32 cases of the four arithmetic ops — equal shapes (a residual Add) or one
-/// side a single value — in one vectorized C loop per thread, with a fused Relu or Clip
+/// The common float32 cases of the four arithmetic ops — operands that hold the result's
+/// elements in order (equal shapes: a residual Add) or one side a single value, as
+/// `elementSteps` tells them — in one vectorized C loop per thread, with a fused Relu or Clip
 /// (`KernelInvocation.fusedActivation`) applied in the same pass. Other shapes and types take
 /// the general broadcasting path. The numbers are those of that path: one IEEE operation per
 /// element, then the clamp.
@@ -13,7 +14,9 @@ enum FloatArithmetic {
   /// ones handled here.
   static func compute(_ a: HostTensor, _ b: HostTensor, for invocation: KernelInvocation) throws -> HostTensor? {
     guard a.dataType == .float, b.dataType == .float, let op = operation(invocation.node.opType),
-          let (shape, stepA, stepB) = layout(a.shape, b.shape)
+          let shape = BroadcastPlan.broadcastShape([a.shape, b.shape]),
+          let (stepA, stepB) = elementSteps(
+            a.elementCount, b.elementCount, resultCount: try HostTensor.elementCount(of: shape))
     else { return nil }
     let result = try HostTensor(uninitialized: .float, shape: shape)
     let (low, high) = (invocation.fusedActivation?.low ?? -.infinity, invocation.fusedActivation?.high ?? .infinity)
@@ -43,15 +46,5 @@ enum FloatArithmetic {
     case "Div": KILN_DIVIDE
     default: nil
     }
-  }
-
-  /// The result shape and each operand's step (1 for a whole tensor, 0 for one value repeated),
-  /// when one of the shapes is the result's.
-  private static func layout(_ a: [Int], _ b: [Int]) -> ([Int], Int, Int)? {
-    let (countA, countB) = (a.reduce(1, *), b.reduce(1, *))
-    if a == b { return (a, 1, 1) }
-    if countB == 1 && a.count >= b.count { return (a, 1, 0) }
-    if countA == 1 && b.count >= a.count { return (b, 0, 1) }
-    return nil
   }
 }

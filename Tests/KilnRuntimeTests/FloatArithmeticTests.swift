@@ -34,12 +34,15 @@ private func sameBits(_ x: Float, _ y: Float) -> Bool { x.isNaN ? y.isNaN : x.bi
   }
 }
 
-@Test func aSingleValueOfHigherRankStillBroadcastsTheShape() throws {
+@Test func theFastPathKeepsTheBroadcastShape() throws {
   let matrix = try HostTensor(shape: [2, 3], values: (1...6).map(Float.init))
   let one = try HostTensor(shape: [1, 1, 1], values: [Float(10)])
   let sum = try runKernel("Add", [matrix, one])
   #expect(sum.shape == [1, 2, 3])
   #expect(sum.scalars(as: Float.self) == [11, 12, 13, 14, 15, 16])
+  let ones = try HostTensor(shape: [1, 3], values: [Float(1), 1, 1])
+  let row = try runKernel("Sub", [try HostTensor(shape: [3], values: [Float(1), 2, 3]), ones])
+  #expect(row.shape == [1, 3] && row.scalars(as: Float.self) == [0, 1, 2])
 }
 
 @Test func aFusedClampAppliesOnTheFastAndTheBroadcastingPath() throws {
