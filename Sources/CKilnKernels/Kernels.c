@@ -2,24 +2,12 @@
  * always-inlined helpers take the step as an argument and the callers pass it as a literal. */
 
 #include "CKilnKernels.h"
+#include "KernelSupport.h"
 
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#if defined(__x86_64__) && defined(__linux__)
-#define KILN_MULTIVERSION __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define KILN_MULTIVERSION
-#endif
-
-#define KILN_INLINE static inline __attribute__((always_inline))
-
-KILN_INLINE float clamp_one(float v, float low, float high) {
-  v = v < low ? low : v;
-  return v > high ? high : v;
-}
 
 KILN_INLINE void accumulate(float *restrict to, const float *restrict from, float weight, ptrdiff_t count,
                             ptrdiff_t step) {
@@ -267,22 +255,10 @@ void kiln_depthwise_plane(const kiln_window_2d *window, const float *x, const fl
  * through buffers on the stack laid out so that every vector load and store is contiguous. */
 
 #define KILN_WINOGRAD_RUN 64
-#define KILN_LANES 8
 
-/* One float per tile of a step. Loads and stores go through memcpy: unaligned vector moves.
- * Values of this type never cross a call (every helper taking one is inlined), so the
- * baseline build's warning that passing it changes the ABI does not apply. */
-typedef float kiln_lanes __attribute__((vector_size(KILN_LANES * sizeof(float))));
+/* One float per tile of a step (kiln_lanes, KernelSupport.h). */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wpsabi"
-
-KILN_INLINE kiln_lanes load_lanes(const float *from) {
-  kiln_lanes lanes;
-  memcpy(&lanes, from, sizeof lanes);
-  return lanes;
-}
-
-KILN_INLINE void store_lanes(float *to, kiln_lanes lanes) { memcpy(to, &lanes, sizeof lanes); }
 
 KILN_INLINE void winograd_bt(const kiln_lanes d[6], kiln_lanes r[6]) {
   r[0] = 4 * d[0] - 5 * d[2] + d[4];

@@ -8,7 +8,7 @@ import CKilnKernels
 ///
 ///     V[ξ][c][t] = (Bᵀ d B)[ξ]    for the 6×6 input patch d of tile t (stride 4) in channel c
 ///     U[ξ][m][c] = (G g Gᵀ)[ξ]    for the 3×3 kernel g of output channel m and channel c
-///     M[ξ] = U[ξ] · V[ξ]           36 GEMMs, (M × C) · (C × tiles)
+///     M[ξ] = U[ξ] · V[ξ]           36 GEMMs, (M × C) · (C × tiles), U[ξ] packed once
 ///     y = Aᵀ M A + bias            per tile, cropped to the output plane, then the activation
 ///
 /// Tiles of every image are numbered together and run in blocks (`blockTiles`), so that a
@@ -56,17 +56,24 @@ struct WinogradConvolution {
       input_height: geometry.input[0], input_width: geometry.input[1], pad_top: geometry.padsBegin[0],
       pad_left: geometry.padsBegin[1], output_height: height, output_width: width, tiles_wide: (width + 3) / 4)
     (self.images, self.channels, self.outputs) = (images, channels, outputs)
-    self.blockTiles = max(
-      1, blockTiles ?? max(Self.minimumBlockTiles, Self.blockBytes / (Self.points * (channels + outputs) * 4)))
+    let fitting = Self.blockBytes / (Self.points * (channels + outputs) * 4)
+    self.blockTiles = max(1, blockTiles ?? max(Self.minimumBlockTiles, fitting / Self.tileStrip * Self.tileStrip))
   }
 
-  /// U [36, M, C] from W [M, C, 3, 3] (float32).
+  /// U [36, M, C] from W [M, C, 3, 3] (float32), each U[ξ] packed for the GEMMs: 36 ×
+  /// `PackedMatrix.count(rows: M, depth: C)` floats.
   static func transformWeights(_ w: HostTensor) throws -> HostTensor {
     let (m, c) = (w.shape[0], w.shape[1])
     let u = try HostTensor(uninitialized: .float, shape: [points, m, c])
-    let source = w.elements(as: Float.self).baseAddress!, target = u.mutableElements(as: Float.self).baseAddress!
-    kiln_winograd_weights(source, m * c, target, m * c)
-    return u
+    let source = w.elements(as: Float.self).baseAddress!, transformed = u.mutableElements(as: Float.self).baseAddress!
+    kiln_winograd_weights(source, m * c, transformed, m * c)
+    let count = PackedMatrix.count(rows: m, depth: c)
+    let packed = try HostTensor(uninitialized: .float, shape: [points, count])
+    let target = packed.mutableElements(as: Float.self).baseAddress!
+    for point in 0..<points {
+      PackedMatrix.pack(transformed + point * m * c, rows: m, depth: c, stride: c, into: target + point * count)
+    }
+    return packed
   }
 
   private var tilesPerImage: Int { (grid.output_height + 3) / 4 * grid.tiles_wide }
@@ -81,14 +88,12 @@ struct WinogradConvolution {
   /// Conv ran in 6.0 ms unblocked, 4.2 ms at 1 MiB, 3.7-3.9 ms at 2-4 MiB).
   private static let blockBytes = 2 << 20
   private static let minimumBlockTiles = 32
-  /// The most multiply-adds per sgemm call. OpenBLAS multiplies products up to 100³ directly
-  /// (its small-matrix kernels, on AVX-512 machines) but packs both operands of larger ones,
-  /// which for few tiles means copying all of U[ξ] for a few multiply-adds per element: split
-  /// into calls under this size, a 256-channel 14×14 Conv ran in 0.9 ms instead of 1.4 ms.
-  private static let gemmLimit = 1_000_000
+  /// The columns of B the GEMMs multiply together: a block of a multiple of them wastes no
+  /// work on padding, but for its last image's.
+  private static let tileStrip = 16
 
   /// y [N, M, output plane] = the convolution of x [N, C, input plane] with the transformed
-  /// weights u [36, M, C], plus `bias`, then `activation`.
+  /// weights u (`transformWeights`), plus `bias`, then `activation`.
   func run(
     x: UnsafePointer<Float>, u: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, bias: [Float],
     activation: FusedActivation?, threads: Int
@@ -104,7 +109,7 @@ struct WinogradConvolution {
     for first in stride(from: 0, to: total, by: block) {
       let tiles = first..<min(first + block, total)
       transformInput(x, tiles: tiles, into: baseV, threads: threads)
-      try multiply(u, baseV, into: baseProducts, tiles: tiles.count, threads: threads)
+      multiply(u, baseV, into: baseProducts, tiles: tiles.count, threads: threads)
       transformOutput(baseProducts, tiles: tiles, into: y, bias: bias, activation: activation, threads: threads)
     }
   }
@@ -126,22 +131,23 @@ struct WinogradConvolution {
     }
   }
 
-  /// M[ξ] = U[ξ] · V[ξ] for the block's tiles, in calls of at most `gemmLimit` multiply-adds.
+  /// M[ξ] = U[ξ] · V[ξ] for the block's tiles, the 36 products split over threads.
   private func multiply(
     _ u: UnsafePointer<Float>, _ v: UnsafePointer<Float>, into products: UnsafeMutablePointer<Float>, tiles: Int,
     threads: Int
-  ) throws {
-    let gemms = try (0..<Self.points).map { point in
-      try LinearAlgebra.GemmOperands(
-        m: outputs, n: tiles, k: channels, a: u + point * outputs * channels,
-        b: v + point * Self.pointStride(rows: channels, tiles: tiles),
-        c: products + point * Self.pointStride(rows: outputs, tiles: tiles))
-    }
-    let work = outputs * channels * tiles, parts = min(outputs, (work + Self.gemmLimit - 1) / Self.gemmLimit)
-    parallelChunks(Self.points * parts, threads: threads, grain: chunkGrain(perItemWork: work / parts), perThread: 1) {
-      for call in $0 {
-        let (point, part) = call.quotientAndRemainder(dividingBy: parts)
-        gemms[point].compute(rows: (outputs * part / parts)..<(outputs * (part + 1) / parts), columns: 0..<tiles)
+  ) {
+    let count = PackedMatrix.count(rows: outputs, depth: channels)
+    let grain = chunkGrain(perItemWork: outputs * channels * tiles)
+    parallelChunks(Self.points, threads: threads, grain: grain, perThread: 1) { points in
+      PackedProduct.Workspace.with { workspace in
+        for point in points {
+          let product = PackedProduct(
+            PackedMatrix(rows: outputs, depth: channels, values: u + point * count),
+            b: v + point * Self.pointStride(rows: channels, tiles: tiles), bStride: tiles, columns: tiles,
+            c: products + point * Self.pointStride(rows: outputs, tiles: tiles), cStride: tiles, bias: nil,
+            activation: nil)
+          product.compute(rows: 0..<outputs, columns: 0..<tiles, workspace: workspace)
+        }
       }
     }
   }

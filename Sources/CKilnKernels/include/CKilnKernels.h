@@ -24,6 +24,40 @@ typedef enum { KILN_ADD, KILN_SUBTRACT, KILN_MULTIPLY, KILN_DIVIDE } kiln_arithm
 void kiln_arithmetic(kiln_arithmetic_op op, const float *a, ptrdiff_t a_step, const float *b, ptrdiff_t b_step,
                      float *y, ptrdiff_t count, float low, float high);
 
+/* Rows of A per panel of kiln_pack_weights' layout. */
+#define KILN_GEMM_ROWS 6
+
+/* Floats that kiln_pack_weights writes for A [rows, depth]: rows rounded up to whole panels. */
+ptrdiff_t kiln_packed_weights_count(ptrdiff_t rows, ptrdiff_t depth);
+
+/* A [rows, depth] (row i at a + i * a_stride) into panels of KILN_GEMM_ROWS rows, each
+ * [depth][KILN_GEMM_ROWS], the rows past the last zero: the A of kiln_packed_gemm, packed once
+ * for every product with it. */
+void kiln_pack_weights(const float *a, ptrdiff_t rows, ptrdiff_t depth, ptrdiff_t a_stride, float *packed);
+
+/* C = clamp(A . B + bias, low, high), A packed by kiln_pack_weights: C [rows, columns] and
+ * B [depth, columns] row-major with their own row strides, bias one value per row of C (every
+ * column of row i gets bias[i]) or NULL for none. Infinite bounds clamp nothing; NaN stays NaN. */
+typedef struct {
+  const float *weights;
+  ptrdiff_t rows, depth;
+  const float *b;
+  ptrdiff_t b_stride;
+  float *c;
+  ptrdiff_t c_stride;
+  const float *bias;
+  float low, high;
+} kiln_packed_gemm;
+
+/* Floats of the working memory that kiln_packed_gemm_run takes (64-byte aligned): a block of B. */
+#define KILN_GEMM_WORKSPACE (256 * 256)
+
+/* Computes C's rows [row_begin, row_end) x columns [column_begin, column_end), overwriting
+ * them; row_begin is a multiple of KILN_GEMM_ROWS. Threads may compute disjoint parts of one C
+ * at once, each with its own workspace. */
+void kiln_packed_gemm_run(const kiln_packed_gemm *gemm, ptrdiff_t row_begin, ptrdiff_t row_end,
+                          ptrdiff_t column_begin, ptrdiff_t column_end, float *workspace);
+
 /* A 2-D sliding window over one plane: input and output sizes, kernel, strides, dilations and
  * leading pads (trailing pads follow from the output size). Kernel, strides and dilations are
  * positive; sizes and pads are at least 0. */
