@@ -9,7 +9,9 @@ preprocessed once in numpy (Tests/oracle/test_digits_quantize.py: preprocess.jso
 the digits model; for the ResNet the gray 32x32 image, scaled to [-1, 1], repeated to 224x224
 nearest-neighbour and to 3 channels) and saved as one .npy file per sample: Kiln calibrates on
 `--inputs DIR`, onnxruntime's CalibrationDataReader reads the same files. For the digits model
-Kiln is also timed on `--images` with its own preprocessing (preprocess.json), a second line.
+Kiln is also timed on `--images` with its own preprocessing (preprocess.json), a second line;
+a "kiln uint8" line quantizes with uint8 activations (`--activation-type uint8`), which
+onnxruntime on x86 runs as QLinearConv throughout (its "ort ms").
 
 Methods MinMax and Entropy. onnxruntime: QuantFormat.QDQ, per_channel=True, activation and
 weight type QInt8, its other options at their defaults; its quantizer wants the model pre-processed first (onnxruntime's docs:
@@ -177,8 +179,9 @@ def child(*args):
     return [sys.executable, __file__, *args]
 
 
-def run_kiln(folder, name, method, data, tag):
-    """`kiln calibrate` then `kiln quantize --int8 --stats`; the row of measurements."""
+def run_kiln(folder, name, method, data, tag, activation="int8"):
+    """`kiln calibrate` then `kiln quantize --int8 --stats --activation-type ACTIVATION`; the
+    row of measurements."""
     model = f"{folder}/{name}/model.onnx"
     stats, out = f"{folder}/{name}/{tag}.{method}.json", f"{folder}/{name}/{tag}.{method}.onnx"
     seconds, rss, error = measure([KILN, "calibrate", model, *data, "--method", method, "--threads", str(THREADS),
@@ -186,7 +189,7 @@ def run_kiln(folder, name, method, data, tag):
     if error:
         return {"error": f"calibrate: {error}"}
     quant_seconds, quant_rss, error = measure(
-        [KILN, "quantize", model, "-o", out, "--int8", "--stats", stats, "--activation-type", "int8"])
+        [KILN, "quantize", model, "-o", out, "--int8", "--stats", stats, "--activation-type", activation])
     if error:
         return {"error": f"quantize: {error}"}
     return {"calib_s": seconds, "calib_rss": rss, "quant_s": quant_seconds, "quant_rss": quant_rss, "path": out}
@@ -230,6 +233,7 @@ def measure_model(folder, name):
                 folder, name, method,
                 ["--images", str(DIGITS / "calibration"), "--preprocess", str(DIGITS / "preprocess.json")],
                 "kiln-images")
+        tools["kiln uint8"] = lambda: run_kiln(folder, name, method, ["--inputs", calib], "kiln-uint8", "uint8")
         tools["onnxruntime"] = lambda: run_ort(folder, name, method)
         rows[method] = best_of_rounds(tools)
     ran = [row for tools in rows.values() for row in tools.values() if "path" in row]

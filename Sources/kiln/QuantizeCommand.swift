@@ -16,7 +16,9 @@ struct QuantizeCommand: ParsableCommand {
       BatchNormalization folded, constants folded; calibration statistics must come from the \
       same one), then: --int8 quantizes Conv, ConvTranspose, MatMul and Gemm nodes with constant \
       weights (symmetric int8 weights per channel, int32 biases, QuantizeLinear and \
-      DequantizeLinear on their inputs) with activation ranges from --stats (a `kiln calibrate` \
+      DequantizeLinear on their inputs, and on both inputs of an Add of two computed tensors, \
+      so that backends run the convolutions of residual blocks in int8) with activation ranges \
+      from --stats (a `kiln calibrate` \
       file; --method, default the file's), from calibration data given here (--images, --inputs \
       or --random, calibrated now), or from --ranges {"tensor": {"min": a, "max": b}, ...}; \
       --fp16 converts weights and compute to float16, keeping blocklisted ops in float32 and \

@@ -16,7 +16,8 @@ public struct CalibrationProgress: Sendable {
 
 /// Runs a model over samples of a `CalibrationSource` and histograms the float32 tensors of its
 /// main graph whose ranges int8 quantization reads: the inputs of Conv, ConvTranspose, MatMul
-/// and Gemm that are not constants (`observed`). The runtime shows only those, so a Conv whose
+/// and Gemm that are not constants, and both inputs of an Add of two computed tensors
+/// (`observed`, `QuantizableNode.rangedInputs`). The runtime shows only those, so a Conv whose
 /// own output is not among them keeps its Relu or Clip fused. Each of `threads` workers takes
 /// the next sample from a shared `SampleQueue` and runs it in its own executor, into its own
 /// statistics, merged at the end; each tensor is released as the executor releases it, so

@@ -2,7 +2,7 @@
 
 /// The outcome of `Int8Quantizer.quantize`.
 public struct Int8QuantizationReport: Sendable, Codable, Equatable {
-  /// One Conv, ConvTranspose, MatMul or Gemm node of the main graph.
+  /// One Conv, ConvTranspose, MatMul, Gemm or residual Add (`QuantizableAdd`) node of the main graph.
   public struct NodeOutcome: Sendable, Codable, Equatable {
     public var name: String
     public var opType: String

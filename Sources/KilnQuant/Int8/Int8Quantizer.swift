@@ -3,8 +3,8 @@
 import KilnIR
 import KilnPasses
 
-/// Quantizes a model's Conv, ConvTranspose, MatMul and Gemm nodes to int8 in ONNX's QDQ form,
-/// from the activation ranges calibration measured.
+/// Quantizes a model's Conv, ConvTranspose, MatMul and Gemm nodes, and the inputs of its
+/// residual Adds, to int8 in ONNX's QDQ form, from the activation ranges calibration measured.
 ///
 /// - Weights (float32 initializers) become symmetric int8 [-127, 127] initializers followed
 ///   by DequantizeLinear, per output channel (Conv axis 0, ConvTranspose axis 1, Gemm axis 0
@@ -16,11 +16,16 @@ import KilnPasses
 ///   float and the report says why.
 /// - The float activation input of each quantized node reads a QuantizeLinear →
 ///   DequantizeLinear pair (int8 or uint8, asymmetric or symmetric), one pair per tensor.
+/// - Both inputs of an Add of two computed tensors get such a pair too (`QuantizableAdd`), so
+///   that the convolutions feeding a residual connection run in int8 in onnxruntime and
+///   TensorRT; an Add whose inputs have no range (statistics from before Kiln measured them)
+///   stays float, and the report says so.
 ///
-/// Other ops (Add, Mul, Concat, pooling) are left in float: a QDQ pair on them only helps a
-/// backend that fuses it, and placing it correctly depends on that backend. Nodes inside
-/// subgraphs stay float too. The model must import opset 10 or later; every activation a
-/// quantized node reads needs a range, else nothing is changed and the error names them.
+/// Other ops (Mul, Concat, pooling) are left in float: a QDQ pair on them only helps a backend
+/// that fuses it, and placing it correctly depends on that backend. Nodes inside subgraphs stay
+/// float too. The model must import opset 10 or later; every activation a quantized Conv,
+/// ConvTranspose, MatMul or Gemm reads needs a range, else nothing is changed and the error
+/// names them.
 public struct Int8Quantizer: Sendable {
   public var options: Int8QuantizationOptions
 
@@ -48,7 +53,20 @@ public struct Int8Quantizer: Sendable {
     let rewriter = QDQRewriter(graph: graph, activationType: options.activationType)
     report.nodes = outcomes
     for (index, plan) in plans {
-      report.nodes[index].reason = try rewrite(plan, parameters[ObjectIdentifier(plan.activation)]!, rewriter)
+      switch plan {
+      case .weighted(let node):
+        report.nodes[index].reason = try rewrite(node, parameters[ObjectIdentifier(node.activation)]!, rewriter)
+      case .add(let add):
+        if let unranged = add.inputs.first(where: { parameters[ObjectIdentifier($0)] == nil }) {
+          report.nodes[index].quantized = false
+          report.nodes[index].reason = "no range for '\(unranged.name)' (statistics from before Kiln measured the inputs of Adds): recalibrate to quantize it"
+          continue
+        }
+        for (position, input) in add.node.inputs.enumerated() {
+          guard let input else { continue }
+          add.node.setInput(position, try rewriter.dequantizedActivation(input, parameters[ObjectIdentifier(input)]!, before: add.node))
+        }
+      }
     }
     rewriter.removeUnusedFloatInitializers()
     if graph.nodes.contains(where: { !$0.subgraphs.isEmpty }) {
@@ -58,17 +76,48 @@ public struct Int8Quantizer: Sendable {
     return report
   }
 
+  /// What quantizing one candidate node takes.
+  private enum Plan {
+    case weighted(QuantizableNode)
+    case add(QuantizableAdd)
+
+    var node: Node {
+      switch self {
+      case .weighted(let node): node.node
+      case .add(let add): add.node
+      }
+    }
+
+    /// The activations whose ranges it reads; those of an Add may be missing (it then stays float).
+    var activations: (required: [Value], optional: [Value]) {
+      switch self {
+      case .weighted(let node): ([node.activation], [])
+      case .add(let add): ([], add.inputs)
+      }
+    }
+  }
+
+  /// The nodes of `graph` that `quantize` would quantize, in node order (whatever their ranges).
+  func candidates(of graph: Graph) -> [Node] { examine(graph, perChannel: false).plans.map(\.1.node) }
+
   /// The candidate nodes in node order: what each will be (quantized, or skipped and why),
   /// and the plans of those to quantize with their index among the outcomes.
   private func examine(
     _ graph: Graph, perChannel: Bool
-  ) -> (plans: [(Int, QuantizableNode)], outcomes: [Int8QuantizationReport.NodeOutcome]) {
+  ) -> (plans: [(Int, Plan)], outcomes: [Int8QuantizationReport.NodeOutcome]) {
     let graphInputs = Set(graph.inputs.map(ObjectIdentifier.init))
-    var plans: [(Int, QuantizableNode)] = []
+    let constants = QuantizableNode.constantOutputs(of: graph)
+    var plans: [(Int, Plan)] = []
     var outcomes: [Int8QuantizationReport.NodeOutcome] = []
     for node in graph.nodes {
-      guard let result = QuantizableNode.examine(node, options: options, perChannel: perChannel, graphInputs: graphInputs)
-      else { continue }
+      let result: Result<Plan, QuantizableNode.Refusal>
+      if let weighted = QuantizableNode.examine(node, options: options, perChannel: perChannel, graphInputs: graphInputs) {
+        result = weighted.map(Plan.weighted)
+      } else if let add = QuantizableAdd.examine(node, options: options, constants: constants) {
+        result = add.map(Plan.add)
+      } else {
+        continue
+      }
       switch result {
       case .success(let plan):
         plans.append((outcomes.count, plan))
@@ -80,25 +129,28 @@ public struct Int8Quantizer: Sendable {
     return (plans, outcomes)
   }
 
-  /// The quantization of every activation the plans read, by value; throws naming every
-  /// tensor without a usable range before anything changes.
+  /// The quantization of every activation the plans read that has a range, by value; throws
+  /// naming every tensor a weighted node reads without a range, and every non-finite range,
+  /// before anything changes.
   private func activationParameters(
-    _ plans: [(Int, QuantizableNode)], ranges: [String: TensorRange]
+    _ plans: [(Int, Plan)], ranges: [String: TensorRange]
   ) throws -> [ObjectIdentifier: LinearQuantization] {
     var parameters: [ObjectIdentifier: LinearQuantization] = [:]
     var missing: [String] = []
     var unusable: [String] = []
-    for (_, plan) in plans where parameters[ObjectIdentifier(plan.activation)] == nil {
-      let name = plan.activation.name
-      guard let range = ranges[name] else {
-        if !missing.contains(name) { missing.append(name) }
+    var seen = Set<ObjectIdentifier>()
+    let required = plans.flatMap { $0.1.activations.required }, optional = plans.flatMap { $0.1.activations.optional }
+    for (activation, isRequired) in required.map({ ($0, true) }) + optional.map({ ($0, false) })
+    where seen.insert(ObjectIdentifier(activation)).inserted {
+      guard let range = ranges[activation.name] else {
+        if isRequired { missing.append(activation.name) }
         continue
       }
       guard range.min.isFinite, range.max.isFinite else {
-        unusable.append("'\(name)' [\(range.min), \(range.max)]")
+        unusable.append("'\(activation.name)' [\(range.min), \(range.max)]")
         continue
       }
-      parameters[ObjectIdentifier(plan.activation)] = LinearQuantization.activation(
+      parameters[ObjectIdentifier(activation)] = LinearQuantization.activation(
         range, type: options.activationType, symmetric: options.symmetricActivations)
     }
     if !missing.isEmpty {

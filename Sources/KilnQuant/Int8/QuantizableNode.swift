@@ -20,18 +20,22 @@ struct QuantizableNode {
   /// The names of the tensors whose ranges int8 quantization and the int8 targets read: every
   /// input of a candidate op in `graph` that is neither an initializer nor a Constant node's
   /// output (the activation, and a computed second operand of MatMul or Gemm, which OpenVINO
-  /// fake-quantizes too).
+  /// fake-quantizes too), and both inputs of an Add of two computed tensors (`QuantizableAdd`).
   static func rangedInputs(of graph: Graph) -> Set<String> {
-    let constants = Set(
-      graph.nodes.filter { $0.opType == "Constant" && isDefaultDomain($0) }.flatMap { $0.outputs.compactMap { $0?.name } })
-    return Set(
-      graph.nodes.filter { opTypes.contains($0.opType) && isDefaultDomain($0) }
-        .flatMap { $0.inputs.compactMap { $0 } }
-        .filter { $0.constant == nil && !constants.contains($0.name) }
-        .map(\.name))
+    let constants = constantOutputs(of: graph)
+    let weighted = graph.nodes.filter { opTypes.contains($0.opType) && isDefaultDomain($0) }
+      .flatMap { $0.inputs.compactMap { $0 } }
+      .filter { $0.constant == nil && !constants.contains($0.name) }
+    let added = graph.nodes.compactMap { QuantizableAdd.computedInputs(of: $0, constants: constants) }.joined()
+    return Set((weighted + added).map(\.name))
   }
 
-  private static func isDefaultDomain(_ node: Node) -> Bool { node.domain.isEmpty || node.domain == "ai.onnx" }
+  /// The names of the outputs of `graph`'s Constant nodes.
+  static func constantOutputs(of graph: Graph) -> Set<String> {
+    Set(graph.nodes.filter { $0.opType == "Constant" && isDefaultDomain($0) }.flatMap { $0.outputs.compactMap { $0?.name } })
+  }
+
+  static func isDefaultDomain(_ node: Node) -> Bool { node.domain.isEmpty || node.domain == "ai.onnx" }
 
   /// Why `node` cannot be quantized, or its description; nil when it is not a candidate.
   static func examine(

@@ -69,12 +69,7 @@ public final class SensitivityAnalysis {
 
   /// Gives every candidate layer a unique, non-empty node name; returns the layers in order.
   private static func nameCandidates(_ model: Model, options: Int8QuantizationOptions) -> [Layer] {
-    let graphInputs = Set(model.graph.inputs.map(ObjectIdentifier.init))
-    let candidates = model.graph.nodes.filter { node in
-      guard case .success? = QuantizableNode.examine(node, options: options, perChannel: false, graphInputs: graphInputs)
-      else { return false }
-      return true
-    }
+    let candidates = Int8Quantizer(options: options).candidates(of: model.graph)
     var names = NameIndex(taken: model.graph.nodes.map(\.name).filter { !$0.isEmpty } + options.skipNodes)
     var seen = Set<String>()
     for node in candidates {

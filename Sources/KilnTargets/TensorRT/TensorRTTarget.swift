@@ -7,8 +7,9 @@ import KilnQuant
 /// Writes ONNX for TensorRT's ONNX parser (`trtexec --onnx`): ops of its support matrix
 /// (TensorRT 8.5), opsets 13 to 17, static input shapes or declared ranges (an optimization
 /// profile), and with int8 ranges TensorRT's explicit quantization: symmetric int8 QDQ
-/// (zero point 0) on the activation inputs of Conv, ConvTranspose, MatMul and Gemm, their
-/// weights int8 per output channel, their biases left float (TensorRT fuses them).
+/// (zero point 0) on the activation inputs of Conv, ConvTranspose, MatMul and Gemm and on both
+/// inputs of residual Adds (so that TensorRT fuses the Add into the convolution in int8),
+/// weights int8 per output channel, biases left float (TensorRT fuses them).
 ///
 /// The engine itself is TensorRT's to build: `export` gives the trtexec command, and runs it
 /// with `build` when trtexec is on PATH (its absence is a note, not an error).
