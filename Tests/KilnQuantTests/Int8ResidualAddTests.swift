@@ -1,5 +1,5 @@
 // int8 QDQ on residual Adds: both inputs get a Q/DQ pair (shared with other quantized readers),
-// Adds of a constant are left alone, missing ranges and skip lists leave the Add float.
+// Adds of a constant are left alone, missing ranges, skip lists and QDQ inputs leave the Add float.
 
 import KilnIR
 import KilnQuant
@@ -74,6 +74,17 @@ struct Int8ResidualAddTests {
     let skipReport = try Int8Quantizer(options: .init(skipOpTypes: ["Add"])).quantize(skipped, ranges: Self.ranges)
     #expect(printed(skipped) == printed(try model(float)))
     #expect(skipReport.nodes[1] == .init(name: "", opType: "Add", quantized: false, reason: "op type Add is in the skip list"))
+  }
+
+  @Test("quantizing a quantized model again leaves its Adds as they are")
+  func twice() throws {
+    let subject = try model(Self.network)
+    _ = try Int8Quantizer().quantize(subject, ranges: Self.ranges)
+    let once = printed(subject)
+    let report = try Int8Quantizer().quantize(subject, ranges: Self.ranges)
+    #expect(printed(subject) == once)
+    let add = try #require(report.nodes.first { $0.opType == "Add" })
+    #expect(!add.quantized && add.reason == "an input is already dequantized (the model holds QDQ nodes)")
   }
 
   @Test("numbers: the quantized residual block in KilnRuntime stays within a few % of the float one")

@@ -57,15 +57,9 @@ public struct Int8Quantizer: Sendable {
       case .weighted(let node):
         report.nodes[index].reason = try rewrite(node, parameters[ObjectIdentifier(node.activation)]!, rewriter)
       case .add(let add):
-        if let unranged = add.inputs.first(where: { parameters[ObjectIdentifier($0)] == nil }) {
-          report.nodes[index].quantized = false
-          report.nodes[index].reason = "no range for '\(unranged.name)' (statistics from before Kiln measured the inputs of Adds): recalibrate to quantize it"
-          continue
-        }
-        for (position, input) in add.node.inputs.enumerated() {
-          guard let input else { continue }
-          add.node.setInput(position, try rewriter.dequantizedActivation(input, parameters[ObjectIdentifier(input)]!, before: add.node))
-        }
+        let refusal = try rewrite(add, parameters, rewriter)
+        report.nodes[index].quantized = refusal == nil
+        report.nodes[index].reason = refusal
       }
     }
     rewriter.removeUnusedFloatInitializers()
@@ -176,6 +170,20 @@ public struct Int8Quantizer: Sendable {
     guard let quantized = try rewriter.dequantizedBias(bias, inputScale: input.scale, weightScales: weight.scales, before: node)
     else { return "bias stays float32: a value does not fit int32 at scale input × weight scale" }
     node.setInput(biasIndex, quantized)
+    return nil
+  }
+
+  /// Rewires both inputs of a residual Add to their dequantized forms; returns why the Add
+  /// stays float instead (an input without a range), changing nothing then.
+  private func rewrite(
+    _ add: QuantizableAdd, _ parameters: [ObjectIdentifier: LinearQuantization], _ rewriter: QDQRewriter
+  ) throws -> String? {
+    if let unranged = add.inputs.first(where: { parameters[ObjectIdentifier($0)] == nil }) {
+      return "no range for '\(unranged.name)' (statistics from before Kiln measured the inputs of Adds): recalibrate to quantize it"
+    }
+    for (position, input) in add.inputs.enumerated() {
+      add.node.setInput(position, try rewriter.dequantizedActivation(input, parameters[ObjectIdentifier(input)]!, before: add.node))
+    }
     return nil
   }
 

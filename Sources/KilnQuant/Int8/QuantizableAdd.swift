@@ -31,6 +31,9 @@ struct QuantizableAdd {
     guard let inputs = computedInputs(of: node, constants: constants) else { return nil }
     if options.skipOpTypes.contains("Add") { return .failure(.init("op type Add is in the skip list")) }
     if options.skipNodes.contains(node.name), !node.name.isEmpty { return .failure(.init("the node is in the skip list")) }
+    if inputs.contains(where: { $0.producer?.opType == "DequantizeLinear" }) {
+      return .failure(.init("an input is already dequantized (the model holds QDQ nodes)"))
+    }
     if let type = inputs.lazy.compactMap(\.elementType).first(where: { $0 != .float }) {
       return .failure(.init("the inputs are \(type.name), not float32"))
     }
