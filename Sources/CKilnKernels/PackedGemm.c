@@ -8,7 +8,6 @@
 #include "CKilnKernels.h"
 #include "KernelSupport.h"
 
-#include <math.h>
 #include <string.h>
 
 #define GEMM_ROWS KILN_GEMM_ROWS
@@ -82,13 +81,12 @@ typedef struct {
 
 KILN_INLINE int is_whole(tile_place place) { return place.rows == GEMM_ROWS && place.columns == GEMM_COLUMNS; }
 
-/* The tile's starting values: the bias (first step of the sum) or C so far. */
-KILN_INLINE void start_tile(gemm_tile *tile, tile_place place, const float *bias, int first) {
+/* The tile's starting values: zeros (first step of the sum) or C so far. */
+KILN_INLINE void start_tile(gemm_tile *tile, tile_place place, int first) {
   if (first || is_whole(place)) {
     for (int r = 0; r < GEMM_ROWS; r++) {
       for (int v = 0; v < GEMM_VECTORS; v++) {
-        tile->lanes[r][v] = first ? splat_lanes(bias && r < place.rows ? bias[r] : 0)
-                                  : load_lanes(place.c + r * place.c_stride + v * KILN_LANES);
+        tile->lanes[r][v] = first ? splat_lanes(0) : load_lanes(place.c + r * place.c_stride + v * KILN_LANES);
       }
     }
     return;
@@ -100,22 +98,8 @@ KILN_INLINE void start_tile(gemm_tile *tile, tile_place place, const float *bias
   memcpy(tile->lanes, values, sizeof values);
 }
 
-/* lanes clamped to [low, high] lane by lane, NaN staying NaN. */
-KILN_INLINE kiln_lanes clamp_lanes(kiln_lanes lanes, kiln_lanes low, kiln_lanes high) {
-  typedef int mask __attribute__((vector_size(sizeof(kiln_lanes))));
-  mask below = lanes < low, above = lanes > high;
-  mask bits = ((mask)lanes & ~below) | ((mask)low & below);
-  return (kiln_lanes)((bits & ~above) | ((mask)high & above));
-}
-
-/* Stores the tile's part inside C, clamped after the last step of the sum. */
-KILN_INLINE void finish_tile(gemm_tile *tile, tile_place place, int last, float low, float high) {
-  if (last && (low > -INFINITY || high < INFINITY)) {
-    kiln_lanes lows = splat_lanes(low), highs = splat_lanes(high);
-    for (int r = 0; r < GEMM_ROWS; r++) {
-      for (int v = 0; v < GEMM_VECTORS; v++) tile->lanes[r][v] = clamp_lanes(tile->lanes[r][v], lows, highs);
-    }
-  }
+/* Stores the tile's part inside C. */
+KILN_INLINE void finish_tile(const gemm_tile *tile, tile_place place) {
   if (is_whole(place)) {
     for (int r = 0; r < GEMM_ROWS; r++) {
       for (int v = 0; v < GEMM_VECTORS; v++) store_lanes(place.c + r * place.c_stride + v * KILN_LANES, tile->lanes[r][v]);
@@ -133,21 +117,21 @@ KILN_INLINE void finish_tile(gemm_tile *tile, tile_place place, int last, float 
 KILN_INLINE void multiply_block(const kiln_packed_gemm *g, ptrdiff_t row_begin, ptrdiff_t row_end,
                                 ptrdiff_t column, ptrdiff_t width, ptrdiff_t step, ptrdiff_t depth,
                                 const float *strips) {
-  int first = step == 0, last = step + depth >= g->depth;
+  int first = step == 0;
   for (ptrdiff_t strip = 0; strip * GEMM_COLUMNS < width; strip++) {
     const float *b = strips + strip * depth * GEMM_COLUMNS;
     for (ptrdiff_t row = row_begin; row < row_end; row += GEMM_ROWS) {
       tile_place place = {g->c + row * g->c_stride + column + strip * GEMM_COLUMNS, g->c_stride,
                           smaller(GEMM_ROWS, row_end - row), smaller(GEMM_COLUMNS, width - strip * GEMM_COLUMNS)};
       gemm_tile tile;
-      start_tile(&tile, place, g->bias ? g->bias + row : NULL, first);
+      start_tile(&tile, place, first);
       const float *a = g->weights + (row / GEMM_ROWS * g->depth + step) * GEMM_ROWS;
       if (place.columns > KILN_LANES) {
         multiply_tile(depth, a, b, &tile, 2);
       } else {
         multiply_tile(depth, a, b, &tile, 1);
       }
-      finish_tile(&tile, place, last, g->low, g->high);
+      finish_tile(&tile, place);
     }
   }
 }

@@ -20,25 +20,16 @@ struct PackedMatrix: @unchecked Sendable {
   }
 }
 
-/// C = clamp(A · B + bias) with A packed (`PackedMatrix`), B [depth, columns] and C [rows,
-/// columns] row-major with their own row strides: bias one value per row of C (or none), the
-/// clamp a fused activation (or none). C's contents are overwritten. Any block of C can be
-/// computed on its own, by any thread.
+/// C = A · B with A packed (`PackedMatrix`), B [depth, columns] and C [rows, columns] row-major
+/// with their own row strides; C's contents are overwritten. Any block of C can be computed on
+/// its own, by any thread with its own workspace.
 struct PackedProduct: @unchecked Sendable {
-  let columns: Int
   private let gemm: kiln_packed_gemm
 
-  init(
-    _ a: PackedMatrix, b: UnsafePointer<Float>, bStride: Int, columns: Int, c: UnsafeMutablePointer<Float>,
-    cStride: Int, bias: UnsafePointer<Float>?, activation: FusedActivation?
-  ) {
-    self.columns = columns
+  init(_ a: PackedMatrix, b: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, cStride: Int) {
     gemm = kiln_packed_gemm(
-      weights: a.values, rows: a.rows, depth: a.depth, b: b, b_stride: bStride, c: c, c_stride: cStride,
-      bias: bias, low: activation?.low ?? -.infinity, high: activation?.high ?? .infinity)
+      weights: a.values, rows: a.rows, depth: a.depth, b: b, b_stride: bStride, c: c, c_stride: cStride)
   }
-
-  var rows: Int { gemm.rows }
 
   /// C's `rows` (starting at a multiple of `KILN_GEMM_ROWS`) × `columns`.
   func compute(rows: Range<Int>, columns: Range<Int>, workspace: Workspace) {
@@ -47,29 +38,6 @@ struct PackedProduct: @unchecked Sendable {
                            workspace.floats)
     }
   }
-
-  /// All of C, split over up to `threads` threads when the product is big enough: into row
-  /// blocks of whole panels when C has more rows than columns (each thread then packs all of
-  /// B, the smaller operand), column blocks otherwise.
-  func compute(threads: Int) {
-    let panelRows = Int(KILN_GEMM_ROWS), byRows = rows > columns
-    let units = byRows ? (rows + panelRows - 1) / panelRows : columns
-    let work = Double(rows) * Double(columns) * Double(gemm.depth)
-    let parts = work >= Self.splitWork ? max(threads, 1) : 1
-    parallelChunks(units, threads: parts, grain: byRows ? 1 : LinearAlgebra.minimumBlock, perThread: 1) { block in
-      Workspace.with { workspace in
-        if byRows {
-          compute(rows: block.lowerBound * panelRows..<min(block.upperBound * panelRows, rows),
-                  columns: 0..<columns, workspace: workspace)
-        } else {
-          compute(rows: 0..<rows, columns: block, workspace: workspace)
-        }
-      }
-    }
-  }
-
-  /// The fewest multiply-adds for which splitting a product over threads pays.
-  private static let splitWork = 1_048_576.0
 
   /// The working memory of one thread's `kiln_packed_gemm_run` calls.
   struct Workspace {

@@ -88,8 +88,8 @@ struct WinogradConvolution {
   /// Conv ran in 6.0 ms unblocked, 4.2 ms at 1 MiB, 3.7-3.9 ms at 2-4 MiB).
   private static let blockBytes = 2 << 20
   private static let minimumBlockTiles = 32
-  /// The columns of B the GEMMs multiply together: a block of a multiple of them wastes no
-  /// work on padding, but for its last image's.
+  /// The columns of B that the packed GEMM multiplies together (a strip, zero-padded when
+  /// short): blocks of a multiple of them leave only the convolution's last block padded.
   private static let tileStrip = 16
 
   /// y [N, M, output plane] = the convolution of x [N, C, input plane] with the transformed
@@ -143,9 +143,8 @@ struct WinogradConvolution {
         for point in points {
           let product = PackedProduct(
             PackedMatrix(rows: outputs, depth: channels, values: u + point * count),
-            b: v + point * Self.pointStride(rows: channels, tiles: tiles), bStride: tiles, columns: tiles,
-            c: products + point * Self.pointStride(rows: outputs, tiles: tiles), cStride: tiles, bias: nil,
-            activation: nil)
+            b: v + point * Self.pointStride(rows: channels, tiles: tiles), bStride: tiles,
+            c: products + point * Self.pointStride(rows: outputs, tiles: tiles), cStride: tiles)
           product.compute(rows: 0..<outputs, columns: 0..<tiles, workspace: workspace)
         }
       }

@@ -35,9 +35,8 @@ ptrdiff_t kiln_packed_weights_count(ptrdiff_t rows, ptrdiff_t depth);
  * for every product with it. */
 void kiln_pack_weights(const float *a, ptrdiff_t rows, ptrdiff_t depth, ptrdiff_t a_stride, float *packed);
 
-/* C = clamp(A . B + bias, low, high), A packed by kiln_pack_weights: C [rows, columns] and
- * B [depth, columns] row-major with their own row strides, bias one value per row of C (every
- * column of row i gets bias[i]) or NULL for none. Infinite bounds clamp nothing; NaN stays NaN. */
+/* C = A . B, A packed by kiln_pack_weights, C [rows, columns] and B [depth, columns] row-major
+ * with their own row strides. */
 typedef struct {
   const float *weights;
   ptrdiff_t rows, depth;
@@ -45,8 +44,6 @@ typedef struct {
   ptrdiff_t b_stride;
   float *c;
   ptrdiff_t c_stride;
-  const float *bias;
-  float low, high;
 } kiln_packed_gemm;
 
 /* Floats of the working memory that kiln_packed_gemm_run takes (64-byte aligned): a block of B. */
