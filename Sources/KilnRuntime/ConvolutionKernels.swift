@@ -1,4 +1,4 @@
-// Convolutions over OpenBLAS: Conv (im2col + sgemm, or Winograd) and ConvTranspose (sgemm + col2im).
+// Convolutions: Conv (im2col + OpenBLAS sgemm, or Winograd over a packed-weight GEMM) and ConvTranspose (sgemm + col2im).
 
 import CKilnKernels
 import KilnIR
