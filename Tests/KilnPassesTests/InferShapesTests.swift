@@ -15,6 +15,10 @@ struct InferShapesTests {
       Q = Add(T, B)
       S = Constant<value = int64[2] {0, -1}>()
       F = Reshape(Q, S)
+      S2 = Constant<value = int64[2] {-1, 512}>()
+      G = Reshape(Q, S2)
+      S3 = Constant<value = int64[2] {-1, 256}>()
+      H = Reshape(Q, S3)
       Y = Identity(F)
       Z = Concat<axis = 1>(P, P, P)
     }
@@ -25,7 +29,7 @@ struct InferShapesTests {
     Printer.print(graph, options: PrintOptions(showNodeNames: false, showValueTypes: true))
   }
 
-  @Test("elementwise ops, Conv and pooling with a symbolic batch, Transpose, Reshape and Concat")
+  @Test("elementwise ops, Conv and pooling with a symbolic batch, Transpose, Reshape (-1 taking N or 2N) and Concat")
   func golden() throws {
     let subject = try model(Self.network)
     let report = try runPasses([pass("infer-shapes")], on: subject)
@@ -40,6 +44,10 @@ struct InferShapesTests {
           %Q: float32[N,8,8,8] = Add(%T, %B)
           %S: int64[2] = Constant() {value=int64[2] [0, -1]}
           %F: float32[N,512] = Reshape(%Q, %S)
+          %S2: int64[2] = Constant() {value=int64[2] [-1, 512]}
+          %G: float32[N,512] = Reshape(%Q, %S2)
+          %S3: int64[2] = Constant() {value=int64[2] [-1, 256]}
+          %H: float32[?,256] = Reshape(%Q, %S3)
           %Y: float32[N,512] = Identity(%F)
           %Z: float32[N,24,8,8] = Concat(%P, %P, %P) {axis=1}
           return %Y, %Z
@@ -89,6 +97,26 @@ struct InferShapesTests {
   struct TableService: ShapeInferenceService {
     var types: [String: ValueType]
     func inferTypes(of graph: Graph, opsetImports: [OpsetImport]) throws -> [String: ValueType] { types }
+  }
+
+  /// A service that fails whenever it is asked, which the pass notes.
+  struct FailingService: ShapeInferenceService {
+    struct Asked: Error {}
+    func inferTypes(of graph: Graph, opsetImports: [OpsetImport]) throws -> [String: ValueType] { throw Asked() }
+  }
+
+  @Test("the service is asked only when Kiln's rules leave a value without a complete type")
+  func serviceOnlyWhenNeeded() throws {
+    func asksService(_ text: String) throws -> Bool {
+      let subject = try model(opset17 + text)
+      let context = PassContext(model: subject, shapeInference: FailingService())
+      let report = try PassManager(pipeline: Pipeline(name: "test", passes: [pass("infer-shapes")]))
+        .run(on: subject, context: context)
+      return report.notes.contains { $0.message.contains("shape inference failed") }
+    }
+    #expect(try !asksService("g (float[N, 3] X) => (float[N, 3] Y) { R = Relu(X) Y = Sigmoid(R) }"))
+    #expect(try asksService("g (float[N, 3] X) => (float[N] Y) { M = ReduceMean<axes = [1], keepdims = 0>(X) Y = Relu(M) }"))
+    #expect(try asksService("g (float[N, ?] X) => (float[N, ?] Y) { R = Relu(X) Y = Sigmoid(R) }"))
   }
 
   @Test("a service fills what Kiln's rules cannot; a disagreeing answer is noted and not taken")

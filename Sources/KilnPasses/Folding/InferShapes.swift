@@ -11,7 +11,8 @@ import KilnIR
 ///    Reshape with a constant shape, Transpose, Concat, MatMul, Gemm and others;
 /// 2. the `ShapeInferenceService` of the `PassContext`, when one is given (`kiln convert`
 ///    gives libonnx's shape inference), on the main graph, for the ops Kiln's rules do not
-///    cover; then Kiln's rules once more over what it added.
+///    cover; then Kiln's rules once more over what it added. When Kiln's rules typed every
+///    value completely, the service is not asked.
 ///
 /// Types live on the values, where passes read them. By default the pass changes nothing
 /// that is written out: it types only intermediate values that the graph's value_info does
@@ -43,7 +44,7 @@ public struct InferShapes: Pass {
   public func run(on graph: Graph, context: PassContext) throws -> Bool {
     var written = Written(graph)
     var changed = propagate(in: graph, &written, context: context)
-    if context.isMainGraph, applyService(to: graph, &written, context: context) {
+    if context.isMainGraph, !leavesNothingToInfer(graph, written), applyService(to: graph, &written, context: context) {
       // What the service adds may let Kiln's rules prove more downstream.
       _ = propagate(in: graph, &written, context: context)
       changed = true
@@ -63,6 +64,23 @@ public struct InferShapes: Pass {
       }
     }
     return changed
+  }
+
+  /// Whether Kiln's rules left every value the pass may refine with an element type and a
+  /// shape without unknown dims. The service is not asked then: it could add nothing (Kiln's
+  /// rules never invent a symbolic dim, they pass on the graph inputs' names, whose sizes no
+  /// inference can know), and libonnx's inference costs more than the rest of a small model's
+  /// pipeline.
+  private func leavesNothingToInfer(_ graph: Graph, _ written: Written) -> Bool {
+    graph.nodes.allSatisfy { node in
+      node.outputs.allSatisfy { output in
+        guard let output else { return true }
+        let isWritten = written.outputs.contains(ObjectIdentifier(output)) || written.listed.contains(ObjectIdentifier(output))
+        guard recordsValueInfo || !isWritten else { return true }
+        guard case .tensor(let dataType, let shape?) = output.type, dataType != .undefined else { return false }
+        return !shape.dims.contains(.unknown)
+      }
+    }
   }
 
   /// Merges the service's types into the main graph's node outputs.

@@ -280,7 +280,9 @@ enum ShapePropagation {
   }
 
   /// Reshape with a constant target: 0 copies the input's dim (unless allowzero), -1 takes the
-  /// rest, found when the input's non-static dims are exactly those copied through.
+  /// rest, found when the input's non-static dims are exactly those copied through, or when one
+  /// symbolic dim is left over and the static sizes match (`[N,8,8,8]` to `[-1,512]` is
+  /// `[N,512]`).
   private static func reshape(_ node: Node, _ operands: [Operand]) -> Result?? {
     guard operands.count >= 2, let type = operands[0].dataType else { return .some(nil) }
     guard let target = operands[1].integers else { return (type, nil) }
@@ -301,10 +303,14 @@ enum ShapePropagation {
       if let match = remaining.firstIndex(of: dim), dim != .unknown { remaining.remove(at: match) }
     }
     let known = dims.enumerated().filter { $0.offset != inferred }.map(\.element)
-    guard remaining.isEmpty else { return (type, Shape(dims)) }
     let inputSize = input.compactMap(\.value).reduce(1, *)
     let outputSize = known.compactMap(\.value).reduce(1, *)
-    if outputSize > 0, inputSize % outputSize == 0 { dims[inferred] = .fixed(inputSize / outputSize) }
+    guard outputSize > 0 else { return (type, Shape(dims)) }
+    if remaining.isEmpty, inputSize % outputSize == 0 {
+      dims[inferred] = .fixed(inputSize / outputSize)
+    } else if remaining.count == 1, case .symbolic = remaining[0], inputSize == outputSize {
+      dims[inferred] = remaining[0]
+    }
     return (type, Shape(dims))
   }
 
