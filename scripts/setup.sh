@@ -12,8 +12,8 @@ VENV="$ROOT/.venv"
 REQUIREMENTS="$ROOT/scripts/requirements-oracle.txt"
 STAMP="$VENV/.kiln-requirements"
 
-# pkg-config lets SwiftPM find the headers of OpenBLAS, libjpeg-turbo and libpng (the CBLAS,
-# CJPEG and CPNG system-library modules).
+# pkg-config lets SwiftPM find the headers of libjpeg-turbo and libpng (the CJPEG and CPNG
+# system-library modules); OpenBLAS's cblas.h and libopenblas.a are on the default paths.
 APT_PACKAGES=(
   libonnx-dev
   libprotobuf-dev

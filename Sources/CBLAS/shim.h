@@ -1,4 +1,4 @@
-/* OpenBLAS's CBLAS interface, found through pkg-config (openblas). */
+/* OpenBLAS's CBLAS interface (Debian's alternatives link in the default include path). */
 #include <cblas.h>
 
 /* Stops OpenBLAS's worker threads (exported by its pthread build; not in cblas.h). */
