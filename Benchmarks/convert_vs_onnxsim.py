@@ -31,6 +31,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -89,23 +90,29 @@ def available(tool):
 def measure(command):
     """Runs `command`; returns (seconds, peak RSS bytes, error or None). The peak RSS is that
     child's own (os.wait4), not the running maximum over all children that RUSAGE_CHILDREN
-    keeps."""
+    keeps. The wait blocks (a watchdog thread kills the child after TIMEOUT seconds), so the
+    time is the child's to within the scheduler's wake-up, not rounded up to a polling step."""
     with tempfile.TemporaryFile() as errors:
         start = time.perf_counter()
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)
-        deadline = start + TIMEOUT
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                process.kill()
-                os.wait4(process.pid, 0)
-                process.returncode = -9
-                return None, None, f"timed out after {TIMEOUT} s"
-            time.sleep(0.005)
+        lock, state = threading.Lock(), {"done": False, "killed": False}
+
+        def kill():
+            with lock:
+                if not state["done"]:
+                    state["killed"] = True
+                    process.kill()
+
+        watchdog = threading.Timer(TIMEOUT, kill)
+        watchdog.start()
+        _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - start
+        with lock:
+            state["done"] = True
+        watchdog.cancel()
         process.returncode = os.waitstatus_to_exitcode(status)
+        if state["killed"]:
+            return None, None, f"timed out after {TIMEOUT} s"
         if process.returncode != 0:
             errors.seek(0)
             last = errors.read().decode(errors="replace").strip().splitlines()
