@@ -1,4 +1,4 @@
-// Convolutions: Conv (im2col + OpenBLAS sgemm, or Winograd over a packed-weight GEMM) and ConvTranspose (sgemm + col2im).
+// Convolutions: Conv (im2col + OpenBLAS sgemm, Winograd over a packed-weight GEMM, or direct) and ConvTranspose (sgemm + col2im).
 
 import CKilnKernels
 import KilnIR
@@ -8,7 +8,8 @@ extension KernelFamily {
   /// dilations, pads, auto_pad, optional bias; ConvTranspose also output_padding and
   /// output_shape. float32 is computed directly, float16 and double through float32. 1×1
   /// convolutions multiply the input directly, depthwise ones accumulate taps without a GEMM,
-  /// large enough 3×3 stride-1 ones go through Winograd F(4×4, 3×3), the rest through im2col;
+  /// large enough 3×3 stride-1 ones go through Winograd F(4×4, 3×3), those with few output
+  /// channels through a direct convolution, the rest through im2col;
   /// work is split across the invocation's threads. Conv applies a fused Relu/Clip
   /// (`KernelInvocation.fusedActivation`) to each block it computes.
   static let convolution = KernelFamily { registry in
@@ -29,6 +30,10 @@ extension KernelFamily {
     let bias = try convBias(invocation, channels: m)
     if WinogradConvolution.applies(to: geometry, group: group, images: n, channels: c, outputs: m) {
       try winogradConv(invocation, x: x, w: w, into: out, bias: bias, geometry: geometry)
+      return [try FloatTensors.restore(out, to: invocation.input(0).dataType, invocation)]
+    }
+    if DirectConvolution.applies(to: geometry, group: group, channels: c, outputs: m) {
+      try directConv(invocation, x: x, w: w, into: out, bias: bias, geometry: geometry)
       return [try FloatTensors.restore(out, to: invocation.input(0).dataType, invocation)]
     }
     let (cg, mg) = (c / group, m / group)
@@ -83,6 +88,21 @@ extension KernelFamily {
       x: x.buffer.pointer.assumingMemoryBound(to: Float.self), u: u.buffer.pointer.assumingMemoryBound(to: Float.self),
       y: out.buffer.pointer.assumingMemoryBound(to: Float.self), bias: bias, activation: invocation.fusedActivation,
       threads: invocation.threads)
+  }
+
+  /// A Conv that `DirectConvolution` applies to, into `out`. W's packing is kept by the
+  /// executor when W is an initializer.
+  private static func directConv(
+    _ invocation: KernelInvocation, x: HostTensor, w: HostTensor, into out: HostTensor, bias: [Float],
+    geometry: WindowGeometry
+  ) throws {
+    let packed = try invocation.derived(fromInput: 1) { try DirectConvolution.packWeights(w) }
+    defer { withExtendedLifetime((x, packed)) {} }
+    try DirectConvolution.run(
+      x: x.buffer.pointer.assumingMemoryBound(to: Float.self),
+      weights: packed.buffer.pointer.assumingMemoryBound(to: Float.self),
+      y: out.buffer.pointer.assumingMemoryBound(to: Float.self), bias: bias, activation: invocation.fusedActivation,
+      geometry: geometry, images: x.shape[0], channels: x.shape[1], outputs: w.shape[0], threads: invocation.threads)
   }
 
   private static func convTransposeKernel(_ invocation: KernelInvocation) throws -> [HostTensor?] {
