@@ -8,8 +8,8 @@ extension KernelFamily {
   /// dilations, pads, auto_pad, optional bias; ConvTranspose also output_padding and
   /// output_shape. float32 is computed directly, float16 and double through float32. 1×1
   /// convolutions multiply the input directly, depthwise ones accumulate taps without a GEMM,
-  /// large enough 3×3 stride-1 ones go through Winograd F(4×4, 3×3), those with few output
-  /// channels through a direct convolution, the rest through im2col;
+  /// large enough 3×3 stride-1 ones go through Winograd F(4×4, 3×3), other 2-D ones through a
+  /// direct convolution, the rest (1-D, 3-D, grouped) through im2col;
   /// work is split across the invocation's threads. Conv applies a fused Relu/Clip
   /// (`KernelInvocation.fusedActivation`) to each block it computes.
   static let convolution = KernelFamily { registry in

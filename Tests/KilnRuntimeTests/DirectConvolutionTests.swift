@@ -1,4 +1,4 @@
-// The direct convolution (few output channels) against the definition, and when Conv takes it.
+// The direct convolution against the definition, and when Conv takes it.
 
 import Foundation
 import KilnIR
@@ -95,6 +95,8 @@ private let clip = FusedActivation(low: -0.5, high: 0.75)
   DirectCase(plane: [6, 20], bias: false, activation: relu),
   DirectCase(images: 3, channels: 2, outputs: 33, plane: [10, 11], activation: clip),
   DirectCase(images: 2, channels: 1, outputs: 1, plane: [4, 4], kernel: [4, 4], pads: [0, 0, 0, 0]),
+  DirectCase(channels: 40, outputs: 70, plane: [7, 7], activation: relu),  // tiles across rows, a partial block
+  DirectCase(channels: 24, outputs: 48, plane: [14, 13], strides: [2, 2], pads: [1, 1, 0, 1]),
 ])
 func directConvolutionMatchesTheDefinition(_ setup: DirectCase) throws {
   let expected = try setup.expected()
@@ -104,14 +106,17 @@ func directConvolutionMatchesTheDefinition(_ setup: DirectCase) throws {
   }
 }
 
-@Test func convsWithFewOutputChannelsTakeTheDirectPath() throws {
+@Test func twoDimensionalConvsOfSeveralTapsTakeTheDirectPath() throws {
   let stem = DirectCase(images: 2, channels: 3, outputs: 24, plane: [20, 18], kernel: [7, 7], strides: [2, 2], pads: [3, 2, 3, 1])
   let geometry = try stem.geometry()
-  #expect(DirectConvolution.applies(to: geometry, group: 1, channels: 3, outputs: 64))
-  #expect(!DirectConvolution.applies(to: geometry, group: 1, channels: 3, outputs: 65))
+  #expect(DirectConvolution.applies(to: geometry, group: 1, channels: 3, outputs: 24))
+  #expect(DirectConvolution.applies(to: geometry, group: 1, channels: 3, outputs: 512))
   #expect(!DirectConvolution.applies(to: geometry, group: 3, channels: 3, outputs: 24))
   let pointwise = try DirectCase(plane: [8, 8], kernel: [1, 1], strides: [2, 2], pads: [0, 0, 0, 0]).geometry()
   #expect(!DirectConvolution.applies(to: pointwise, group: 1, channels: 3, outputs: 5))
+  let node = Node(name: "conv", opType: "Conv", inputs: [], outputs: [], attributes: [Attribute("pads", .ints([1, 1]))])
+  let line = try WindowGeometry(KernelInvocation(node: node, opset: 17, inputs: []), input: [9], kernel: [3])
+  #expect(!DirectConvolution.applies(to: line, group: 1, channels: 3, outputs: 5))
   for threads in [1, 2] {
     let y = try runKernel("Conv", try stem.operands(), attributes: stem.attributes, threads: threads, fusedActivation: relu)
     var withRelu = stem

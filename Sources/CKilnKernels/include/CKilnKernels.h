@@ -76,8 +76,8 @@ typedef struct {
 void kiln_depthwise_plane(const kiln_window_2d *window, const float *x, const float *w, float bias, float low,
                           float high, float *y);
 
-/* Output channels per block of kiln_pack_direct_weights' layout, and output positions along a
- * row that kiln_direct_conv_rows computes together. */
+/* Output channels per block of kiln_pack_direct_weights' layout, and consecutive output
+ * positions that kiln_direct_conv_tiles computes together. */
 #define KILN_DIRECT_CHANNELS 16
 #define KILN_DIRECT_POSITIONS 6
 
@@ -88,8 +88,8 @@ ptrdiff_t kiln_direct_weights_count(ptrdiff_t outputs, ptrdiff_t taps);
  * [ceil(outputs / 16)][taps][16], the channels past `outputs` zero. */
 void kiln_pack_direct_weights(const float *w, ptrdiff_t outputs, ptrdiff_t taps, float *packed);
 
-/* The rows and columns of the zero-padded input copy that kiln_direct_conv_rows reads: the
- * padded input, and wide enough that a row's last tile reads all of its 6 positions. */
+/* The rows and columns of the zero-padded input copy that kiln_direct_conv_tiles reads: the
+ * input with its leading pads, and as far as the windows reach. */
 typedef struct {
   ptrdiff_t height, width;
 } kiln_direct_padding;
@@ -99,6 +99,9 @@ kiln_direct_padding kiln_direct_padded_size(const kiln_window_2d *window);
 /* padded [channels][height][width] (kiln_direct_padded_size) = x [channels][input_height]
  * [input_width] placed at (pad_top, pad_left), zeros elsewhere. padded does not overlap x. */
 void kiln_direct_pad(const kiln_window_2d *window, const float *x, ptrdiff_t channels, float *padded);
+
+/* Tiles of 6 consecutive positions (row-major, the last one partial) covering an output plane. */
+ptrdiff_t kiln_direct_tiles(const kiln_window_2d *window);
 
 /* A convolution of one image with one group computed directly from a padded input copy. */
 typedef struct {
@@ -116,13 +119,14 @@ typedef struct {
   float *y;
 } kiln_direct_conv;
 
-/* Items [first, end) of a direct convolution, item i being output row i % output_height of
- * the 16 output channels of block i / output_height:
+/* Items [first, end) of a direct convolution, item i being tile i % kiln_direct_tiles of the
+ * 16 output channels of block i / kiln_direct_tiles:
  * y[m][oy][ox] = clamp(bias[m] + sum over c, ky, kx of w[m][c][ky][kx] *
  *                padded[c][oy * stride_y + ky * dilation_y][ox * stride_x + kx * dilation_x])
- * for the block's channels m below `outputs` and every ox, clamped to [low, high] (NaN stays
- * NaN; infinite bounds clamp nothing). Items of different calls may run on different threads. */
-void kiln_direct_conv_rows(const kiln_direct_conv *conv, ptrdiff_t first, ptrdiff_t end);
+ * for the block's channels m below `outputs` and the tile's positions, clamped to [low, high]
+ * (NaN stays NaN; infinite bounds clamp nothing). Items of different calls may run on
+ * different threads. */
+void kiln_direct_conv_tiles(const kiln_direct_conv *conv, ptrdiff_t first, ptrdiff_t end);
 
 /* The tiles of a Winograd F(4x4, 3x3) convolution (3x3 kernel, strides and dilations 1) over one
  * plane: the input size, its leading pads, the output size, and the number of 4x4 output tiles
