@@ -104,6 +104,23 @@ func directConv(
   return y
 }
 
+/// The definition's result for `inputs` [x, w, bias or nil] of a 2-D Conv with one group: bias
+/// added, `activation` applied; and the largest magnitude before the activation.
+func referenceConv(
+  _ inputs: [HostTensor?], strides: [Int], pads: [Int], dilations: [Int], activation: FusedActivation?
+) -> (values: [Float], scale: Float) {
+  let (x, w) = (inputs[0]!, inputs[1]!)
+  let sums = directConv(
+    x.scalars(as: Float.self), x.shape, w.scalars(as: Float.self), w.shape, group: 1, strides: strides, pads: pads,
+    dilations: dilations)
+  let outputs = w.shape[0]
+  let bias = inputs[2]?.scalars(as: Float.self) ?? [Float](repeating: 0, count: outputs)
+  let planeSize = sums.count / max(x.shape[0] * outputs, 1)
+  let biased = sums.enumerated().map { $0.element + bias[$0.offset / planeSize % outputs] }
+  let values = activation.map { clamp in biased.map { min(max($0, clamp.low), clamp.high) } } ?? biased
+  return (values, biased.map(abs).max() ?? 0)
+}
+
 @Test(arguments: [
   (group: 1, stride: 1, pad: 1, dilation: 1, channels: 4, outputs: 6),  // Winograd
   (group: 1, stride: 1, pad: 1, dilation: 1, channels: 1, outputs: 6),  // im2col + GEMM

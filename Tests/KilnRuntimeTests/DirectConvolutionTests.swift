@@ -45,14 +45,7 @@ struct DirectCase: Sendable, CustomTestStringConvertible {
 
   /// The definition's result, bias added and activation applied.
   func expected() throws -> [Float] {
-    let inputs = try operands()
-    let sums = directConv(
-      inputs[0]!.scalars(as: Float.self), inputs[0]!.shape, inputs[1]!.scalars(as: Float.self), inputs[1]!.shape,
-      group: 1, strides: strides, pads: pads, dilations: dilations)
-    let bias = inputs[2]?.scalars(as: Float.self) ?? [Float](repeating: 0, count: outputs)
-    let planeSize = sums.count / (images * outputs)
-    let biased = sums.enumerated().map { $0.element + bias[$0.offset / planeSize % outputs] }
-    return activation.map { clamp in biased.map { min(max($0, clamp.low), clamp.high) } } ?? biased
+    referenceConv(try operands(), strides: strides, pads: pads, dilations: dilations, activation: activation).values
   }
 
   func geometry() throws -> WindowGeometry {

@@ -48,15 +48,7 @@ struct WinogradCase: Sendable, CustomTestStringConvertible {
   /// The definition's result (bias added, activation applied), and the largest magnitude
   /// before the activation, which scales the error Winograd may make.
   func expected() throws -> (values: [Float], scale: Float) {
-    let inputs = try operands()
-    let sums = directConv(
-      inputs[0]!.scalars(as: Float.self), inputs[0]!.shape, inputs[1]!.scalars(as: Float.self), inputs[1]!.shape,
-      group: 1, strides: [1, 1], pads: resolvedPads, dilations: [1, 1])
-    let bias = inputs[2]?.scalars(as: Float.self) ?? [Float](repeating: 0, count: outputs)
-    let planeSize = sums.count / (images * outputs)
-    let biased = sums.enumerated().map { $0.element + bias[$0.offset / planeSize % outputs] }
-    let values = activation.map { clamp in biased.map { min(max($0, clamp.low), clamp.high) } } ?? biased
-    return (values, biased.map(abs).max() ?? 0)
+    referenceConv(try operands(), strides: [1, 1], pads: resolvedPads, dilations: [1, 1], activation: activation)
   }
 
   /// The largest difference between `got` and the expected values, relative to the expected
