@@ -578,6 +578,24 @@ KILN_INLINE void block_bins(const float *restrict values, ptrdiff_t count, doubl
   }
 }
 
+/* block_bins for a scale of at least 1 (and a float): x * scale is then exact in float too, as
+ * scale is a power of two that cannot make a nonzero product underflow, so the bins are the
+ * same, at twice the values per vector. */
+KILN_INLINE void block_bins_float(const float *restrict values, ptrdiff_t count, float scale, ptrdiff_t middle,
+                                  ptrdiff_t bin_count, int32_t *restrict bins) {
+  float first = (float)-middle, last = (float)(middle - 1);
+  for (ptrdiff_t i = 0; i < count; i++) {
+    float x = values[i];
+    int is_finite = is_finite_value(x);
+    float v = is_finite ? x * scale : 0.0f;
+    v = v < first ? first : v;
+    v = v > last ? last : v;
+    int32_t truncated = (int32_t)v;
+    truncated -= (float)truncated > v;
+    bins[i] = is_finite ? truncated + (int32_t)middle : (int32_t)bin_count;
+  }
+}
+
 /* Values per lane of the lane histograms. */
 enum { KILN_HISTOGRAM_LANES = 4 };
 
@@ -599,7 +617,11 @@ KILN_INLINE void count_into_lanes(const float *values, ptrdiff_t count, double s
   for (ptrdiff_t start = 0; start < count; start += KILN_HISTOGRAM_BLOCK) {
     ptrdiff_t n = count - start < KILN_HISTOGRAM_BLOCK ? count - start : KILN_HISTOGRAM_BLOCK, i = 0;
     if (range != NULL) finite_range(values + start, n, range);
-    block_bins(values + start, n, scale, middle, bin_count, bins);
+    if (scale >= 1 && scale <= FLT_MAX) {
+      block_bins_float(values + start, n, (float)scale, middle, bin_count, bins);
+    } else {
+      block_bins(values + start, n, scale, middle, bin_count, bins);
+    }
     for (; i + KILN_HISTOGRAM_LANES <= n; i += KILN_HISTOGRAM_LANES) {
       for (ptrdiff_t lane = 0; lane < KILN_HISTOGRAM_LANES; lane++) lanes[lane * stride + bins[i + lane]]++;
     }

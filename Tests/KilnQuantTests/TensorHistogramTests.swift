@@ -76,6 +76,19 @@ private func spreadValues(count: Int, seed: UInt64) -> [Float] {
     #expect(h.minimum == values.filter(\.isFinite).min() && h.maximum == values.filter(\.isFinite).max())
   }
 
+  /// Bins wider than 1 (a range of ±4096 over 1024 bins): x / w of the smallest negative
+  /// subnormal is still below zero, so it lands in the bin below the middle, not in the middle.
+  @Test func wideBinsKeepTinyNegativeValuesBelowZero() throws {
+    var values = spreadValues(count: 40_000, seed: 5).map { $0 * 3000 }
+    for index in stride(from: 1, to: values.count, by: 7) { values[index] = -.leastNonzeroMagnitude }
+    let h = try histogram(values, bins: 1024)
+    #expect(h.binWidth > 1)
+    var expected = [UInt64](repeating: 0, count: 1024)
+    for x in values { expected[Int((Double(x) / h.binWidth).rounded(.down)) + 512] += 1 }
+    #expect(h.counts == expected)
+    #expect(h.counts[511] >= UInt64(values.count / 7))
+  }
+
   @Test func largeTensorsInsideTheBinsAndBeyondThemLandWhereFloorSays() throws {
     var h = try TensorHistogram(binCount: 1024)
     var inside = spreadValues(count: 30_000, seed: 7).map { $0 / 4096 * 3 }
