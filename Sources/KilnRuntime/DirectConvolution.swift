@@ -16,6 +16,7 @@ import CKilnKernels
 /// instead of 1.43, 1.39 and 1.31; 5×5 (24 → 24, 56×56) 1.3 instead of 2.7. A 1×1 stride-2
 /// kernel is slower this way (64 → 128 at 56×56: 0.22 against 0.16 ms).
 enum DirectConvolution {
+  /// Whether a Conv with this geometry, group, C input and M output channels runs here.
   static func applies(to geometry: WindowGeometry, group: Int, channels: Int, outputs: Int) -> Bool {
     geometry.input.count == 2 && group == 1 && geometry.kernelCount > 1 && channels > 0 && outputs > 0
   }
@@ -49,7 +50,7 @@ enum DirectConvolution {
     let grain = chunkGrain(perItemWork: taps * Int(KILN_DIRECT_CHANNELS) * Int(KILN_DIRECT_POSITIONS))
     let paddedBase = padded.mutableElements(as: Float.self).baseAddress!
     bias.withUnsafeBufferPointer { bias in
-      for image in 0..<images where outputPlane > 0 {
+      for image in 0..<images {
         kiln_direct_pad(&window, x + image * channels * inputPlane, channels, paddedBase)
         let conv = kiln_direct_conv(
           window: window, padded: paddedBase, channels: channels, weights: weights, outputs: outputs,
