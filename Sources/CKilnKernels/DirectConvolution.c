@@ -18,15 +18,11 @@
 #pragma GCC diagnostic ignored "-Wpsabi"
 
 ptrdiff_t kiln_direct_weights_count(ptrdiff_t outputs, ptrdiff_t taps) {
-  return (outputs + DIRECT_CHANNELS - 1) / DIRECT_CHANNELS * DIRECT_CHANNELS * taps;
+  return row_panels_count(outputs, taps, DIRECT_CHANNELS);
 }
 
 void kiln_pack_direct_weights(const float *w, ptrdiff_t outputs, ptrdiff_t taps, float *packed) {
-  for (ptrdiff_t first = 0; first < outputs; first += DIRECT_CHANNELS) {
-    for (ptrdiff_t tap = 0; tap < taps; tap++, packed += DIRECT_CHANNELS) {
-      for (ptrdiff_t j = 0; j < DIRECT_CHANNELS; j++) packed[j] = first + j < outputs ? w[(first + j) * taps + tap] : 0;
-    }
-  }
+  pack_row_panels(w, outputs, taps, taps, DIRECT_CHANNELS, packed);
 }
 
 KILN_INLINE ptrdiff_t larger(ptrdiff_t a, ptrdiff_t b) { return a > b ? a : b; }

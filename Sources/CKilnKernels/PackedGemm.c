@@ -26,18 +26,11 @@ typedef struct {
 
 KILN_INLINE ptrdiff_t smaller(ptrdiff_t a, ptrdiff_t b) { return a < b ? a : b; }
 
-ptrdiff_t kiln_packed_weights_count(ptrdiff_t rows, ptrdiff_t depth) {
-  return (rows + GEMM_ROWS - 1) / GEMM_ROWS * GEMM_ROWS * depth;
-}
+ptrdiff_t kiln_packed_weights_count(ptrdiff_t rows, ptrdiff_t depth) { return row_panels_count(rows, depth, GEMM_ROWS); }
 
 KILN_MULTIVERSION
 void kiln_pack_weights(const float *a, ptrdiff_t rows, ptrdiff_t depth, ptrdiff_t a_stride, float *packed) {
-  for (ptrdiff_t first = 0; first < rows; first += GEMM_ROWS) {
-    ptrdiff_t count = smaller(GEMM_ROWS, rows - first);
-    for (ptrdiff_t p = 0; p < depth; p++, packed += GEMM_ROWS) {
-      for (ptrdiff_t r = 0; r < GEMM_ROWS; r++) packed[r] = r < count ? a[(first + r) * a_stride + p] : 0;
-    }
-  }
+  pack_row_panels(a, rows, depth, a_stride, GEMM_ROWS, packed);
 }
 
 /* Strips of GEMM_COLUMNS columns of B's block [depth, width] at b, each [depth][GEMM_COLUMNS],
