@@ -562,39 +562,29 @@ KILN_INLINE void count_value(uint64_t *counts, float x, double scale, ptrdiff_t 
 enum { KILN_HISTOGRAM_BLOCK = 256 };
 
 /* Bin indices of one block, as count_value picks them: a non-finite value gets bin_count, and
- * a finite one beyond the bins the nearest edge bin (kiln_histogram_add then drops the pass). */
-KILN_INLINE void block_bins(const float *restrict values, ptrdiff_t count, double scale, ptrdiff_t middle,
-                            ptrdiff_t bin_count, int32_t *restrict bins) {
-  double first = (double)-middle, last = (double)(middle - 1);
-  for (ptrdiff_t i = 0; i < count; i++) {
-    float x = values[i];
-    int is_finite = is_finite_value(x);
-    double v = is_finite ? (double)x * scale : 0.0;
-    v = v < first ? first : v;
-    v = v > last ? last : v;
-    int32_t truncated = (int32_t)v;
-    truncated -= (double)truncated > v;
-    bins[i] = is_finite ? truncated + (int32_t)middle : (int32_t)bin_count;
+ * a finite one beyond the bins the nearest edge bin (kiln_histogram_add then drops the pass).
+ * block_bins computes x * scale in double; block_bins_float in float, for a scale of at least
+ * 1 (and a float) only: x * scale is then exact in float too, as scale is a power of two that
+ * cannot make a nonzero product underflow, so the bins are the same, at twice the values per
+ * vector. */
+#define KILN_BLOCK_BINS(name, real)                                                                  \
+  KILN_INLINE void name(const float *restrict values, ptrdiff_t count, real scale, ptrdiff_t middle, \
+                        ptrdiff_t bin_count, int32_t *restrict bins) {                               \
+    real first = (real)-middle, last = (real)(middle - 1);                                           \
+    for (ptrdiff_t i = 0; i < count; i++) {                                                          \
+      float x = values[i];                                                                           \
+      int is_finite = is_finite_value(x);                                                            \
+      real v = is_finite ? (real)x * scale : 0;                                                      \
+      v = v < first ? first : v;                                                                     \
+      v = v > last ? last : v;                                                                       \
+      int32_t truncated = (int32_t)v;                                                                \
+      truncated -= (real)truncated > v;                                                              \
+      bins[i] = is_finite ? truncated + (int32_t)middle : (int32_t)bin_count;                        \
+    }                                                                                                \
   }
-}
 
-/* block_bins for a scale of at least 1 (and a float): x * scale is then exact in float too, as
- * scale is a power of two that cannot make a nonzero product underflow, so the bins are the
- * same, at twice the values per vector. */
-KILN_INLINE void block_bins_float(const float *restrict values, ptrdiff_t count, float scale, ptrdiff_t middle,
-                                  ptrdiff_t bin_count, int32_t *restrict bins) {
-  float first = (float)-middle, last = (float)(middle - 1);
-  for (ptrdiff_t i = 0; i < count; i++) {
-    float x = values[i];
-    int is_finite = is_finite_value(x);
-    float v = is_finite ? x * scale : 0.0f;
-    v = v < first ? first : v;
-    v = v > last ? last : v;
-    int32_t truncated = (int32_t)v;
-    truncated -= (float)truncated > v;
-    bins[i] = is_finite ? truncated + (int32_t)middle : (int32_t)bin_count;
-  }
-}
+KILN_BLOCK_BINS(block_bins, double)
+KILN_BLOCK_BINS(block_bins_float, float)
 
 /* Values per lane of the lane histograms. */
 enum { KILN_HISTOGRAM_LANES = 4 };
